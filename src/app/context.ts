@@ -1,0 +1,88 @@
+import type { Config } from '../config/index.js';
+import { EmbedderUnavailableError, describeError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { AnswerService } from '../answer/answerer.js';
+import { CHUNKER_VERSION } from '../ingest/chunker.js';
+import { ingestArticles, type IngestOptions, type IngestSummary } from '../ingest/pipeline.js';
+import { readArticles } from '../ingest/read-articles.js';
+import type { Embedder } from '../retrieval/embedder.js';
+import { Retriever } from '../retrieval/retriever.js';
+import { NewsStore } from '../retrieval/store.js';
+import { loadTransformersEmbedder } from '../retrieval/transformers-embedder.js';
+
+/** Everything an entry point needs, wired from the config. */
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  store: NewsStore;
+  embedder: Embedder | null;
+  retriever: Retriever;
+  answers: AnswerService;
+  close(): Promise<void>;
+}
+
+/**
+ * Loads the embedder (falling back to lexical-only search with one warning line when it cannot
+ * be loaded), opens the store and builds retrieval and answering.
+ */
+export async function createApp(config: Config, logger: Logger, options: { embedder?: Embedder | null } = {}): Promise<AppContext> {
+  let embedder: Embedder | null;
+  if (options.embedder !== undefined) {
+    embedder = options.embedder;
+  } else {
+    try {
+      embedder = await loadTransformersEmbedder({
+        model: config.embedding.model,
+        modelDir: config.embedding.modelDir,
+        allowRemote: config.embedding.allowRemote,
+        batchSize: config.embedding.batchSize,
+        loadTimeoutMs: config.embedding.loadTimeoutMs,
+      });
+    } catch (error) {
+      if (!(error instanceof EmbedderUnavailableError)) throw error;
+      logger.warn(`${error.message}; using lexical search only.`);
+      embedder = null;
+    }
+  }
+  const store = NewsStore.open(config.dataDir, {
+    embedding: embedder ? { modelId: embedder.modelId, dimension: embedder.dimension } : null,
+    chunkerVersion: CHUNKER_VERSION,
+    efSearch: config.retrieval.efSearch,
+    logger,
+  });
+  const retriever = new Retriever(store, embedder, {
+    k: config.retrieval.topK,
+    mode: config.retrieval.mode,
+    maxPerArticle: config.retrieval.maxPassagesPerArticle,
+    logger,
+  });
+  const answers = new AnswerService(retriever);
+  return {
+    config,
+    logger,
+    store,
+    embedder,
+    retriever,
+    answers,
+    async close() {
+      try {
+        store.close();
+      } catch (error) {
+        logger.error('closing the store failed', { error: describeError(error) });
+      }
+      await embedder?.close?.();
+    },
+  };
+}
+
+/** Ingests paths into the app's store. */
+export async function ingestPaths(app: AppContext, paths: string[], options: IngestOptions = {}): Promise<IngestSummary> {
+  return ingestArticles(app.store, app.embedder, readArticles(paths), { logger: app.logger, ...options });
+}
+
+/** Ingests the bundled corpus when the store holds no articles yet. Returns the summary, or null. */
+export async function ensureCorpus(app: AppContext, options: IngestOptions = {}): Promise<IngestSummary | null> {
+  if (app.store.stats().articles > 0) return null;
+  app.logger.info(`store is empty: ingesting ${app.config.corpusDir}`);
+  return ingestPaths(app, [app.config.corpusDir], { pruneUnder: [app.config.corpusDir], ...options });
+}

@@ -1,0 +1,67 @@
+import cliProgress from 'cli-progress';
+import { loadConfig, loadDotEnv, type Config } from '../config/index.js';
+import { NewsBotError, describeError } from '../core/errors.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import type { IngestOptions, IngestSummary } from '../ingest/pipeline.js';
+
+/** Reads .env and the config, and makes the logger. Exits with a clear message on bad config. */
+export async function boot(): Promise<{ config: Config; logger: Logger }> {
+  await loadDotEnv();
+  try {
+    const config = loadConfig();
+    return { config, logger: createLogger(config.logLevel) };
+  } catch (error) {
+    process.stderr.write(`${describeError(error)}\n`);
+    process.exit(2);
+  }
+}
+
+/** Runs a CLI main: known errors print their message, others their stack; exit code 1. */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    if (error instanceof NewsBotError) process.stderr.write(`error: ${error.message}\n`);
+    else process.stderr.write(`unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  });
+}
+
+/** Progress reporting for ingest: a bar on a terminal, nothing otherwise (logs stay clean). */
+export function progressReporter(label = 'ingest'): { options: IngestOptions; stop: () => void } {
+  if (!process.stderr.isTTY) return { options: {}, stop: () => {} };
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${label} [{bar}] {percentage}% | {value}/{total} articles | {passages} passages | eta {eta_formatted}`,
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    options: {
+      onProgress: ({ done, total, passages }) => {
+        if (!started) {
+          bar.start(total, 0, { passages: 0 });
+          started = true;
+        }
+        bar.update(done, { passages });
+      },
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
+  };
+}
+
+/** The ingest summary as lines of text: counts, then each skipped item with its reason. */
+export function formatSummary(summary: IngestSummary, maxSkips = 20): string {
+  const lines = [
+    `ingest: ${summary.added} added, ${summary.updated} updated, ${summary.unchanged} unchanged, ` +
+      `${summary.removed} removed, ${summary.skipped.length} skipped; ${summary.passages} passages written, ` +
+      `${summary.embedded} embedded${summary.vectors ? '' : ' (no embedding model: lexical search only)'} in ${(summary.durationMs / 1000).toFixed(1)} s`,
+  ];
+  for (const skip of summary.skipped.slice(0, maxSkips)) lines.push(`  skipped ${skip.origin}: ${skip.reason}`);
+  if (summary.skipped.length > maxSkips) lines.push(`  ... and ${summary.skipped.length - maxSkips} more skipped`);
+  return lines.join('\n');
+}

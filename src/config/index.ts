@@ -1,0 +1,99 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+
+const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+const optionalString = z.preprocess(emptyToUndefined, z.string().trim().optional());
+const boolFlag = (fallback: boolean) =>
+  z.preprocess((value) => {
+    const v = emptyToUndefined(value);
+    if (v === undefined) return fallback;
+    if (typeof v === 'string') {
+      if (/^(1|true|yes|on)$/i.test(v)) return true;
+      if (/^(0|false|no|off)$/i.test(v)) return false;
+    }
+    return v;
+  }, z.boolean());
+const int = (fallback: number, min: number, max: number) =>
+  z.preprocess((v) => emptyToUndefined(v) ?? fallback, z.coerce.number().int().min(min).max(max));
+
+const schema = z.object({
+  DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
+  CORPUS_DIR: z.preprocess(emptyToUndefined, z.string().default('./corpus')),
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info')),
+
+  EMBEDDING_MODEL: z.preprocess(emptyToUndefined, z.string().default('Xenova/all-MiniLM-L6-v2')),
+  EMBEDDING_MODEL_DIR: optionalString,
+  EMBEDDING_ALLOW_REMOTE: boolFlag(true),
+  EMBEDDING_BATCH_SIZE: int(32, 1, 1024),
+  EMBEDDING_LOAD_TIMEOUT_MS: int(60_000, 1_000, 3_600_000),
+
+  RETRIEVAL_MODE: z.preprocess(emptyToUndefined, z.enum(['hybrid', 'lexical', 'vector']).default('hybrid')),
+  TOP_K: int(5, 1, 50),
+  MAX_PASSAGES_PER_ARTICLE: int(2, 1, 20),
+  HNSW_EF_SEARCH: int(64, 16, 4096),
+
+  DISCORD_TOKEN: optionalString,
+});
+
+/** Validated configuration, read once from the environment. */
+export interface Config {
+  dataDir: string;
+  corpusDir: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  embedding: {
+    model: string;
+    /** Local models root (transformers.js `localModelPath`), or undefined to use the cache/hub. */
+    modelDir: string | undefined;
+    allowRemote: boolean;
+    batchSize: number;
+    loadTimeoutMs: number;
+  };
+  retrieval: {
+    mode: 'hybrid' | 'lexical' | 'vector';
+    topK: number;
+    maxPassagesPerArticle: number;
+    efSearch: number;
+  };
+  discord: {
+    token: string | undefined;
+  };
+}
+
+/**
+ * Parses configuration from an environment map (process.env by default).
+ * Throws ConfigError naming every invalid variable.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    dataDir: path.resolve(cwd, e.DATA_DIR),
+    corpusDir: path.resolve(cwd, e.CORPUS_DIR),
+    logLevel: e.LOG_LEVEL,
+    embedding: {
+      model: e.EMBEDDING_MODEL,
+      modelDir: e.EMBEDDING_MODEL_DIR ? path.resolve(cwd, e.EMBEDDING_MODEL_DIR) : undefined,
+      allowRemote: e.EMBEDDING_ALLOW_REMOTE,
+      batchSize: e.EMBEDDING_BATCH_SIZE,
+      loadTimeoutMs: e.EMBEDDING_LOAD_TIMEOUT_MS,
+    },
+    retrieval: {
+      mode: e.RETRIEVAL_MODE,
+      topK: e.TOP_K,
+      maxPassagesPerArticle: e.MAX_PASSAGES_PER_ARTICLE,
+      efSearch: e.HNSW_EF_SEARCH,
+    },
+    discord: { token: e.DISCORD_TOKEN },
+  };
+}
+
+/** Loads `.env` (if present) into process.env, without overriding variables already set. */
+export async function loadDotEnv(file = '.env'): Promise<void> {
+  const dotenv = await import('dotenv');
+  dotenv.config({ path: file, quiet: true } as Parameters<typeof dotenv.config>[0]);
+}

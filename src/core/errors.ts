@@ -1,0 +1,70 @@
+/** Stable error codes: safe to match on, safe to show. */
+export const ErrorCodes = {
+  Config: 'CONFIG_INVALID',
+  StoreModelMismatch: 'STORE_MODEL_MISMATCH',
+  StoreSchema: 'STORE_SCHEMA_UNSUPPORTED',
+  StoreIo: 'STORE_IO',
+  EmbedderUnavailable: 'EMBEDDER_UNAVAILABLE',
+  ArticleParse: 'ARTICLE_PARSE',
+  InvalidQuestion: 'INVALID_QUESTION',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Base class of every error this project throws on purpose. */
+export class NewsBotError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Configuration is missing or malformed; the message names the variable. */
+export class ConfigError extends NewsBotError {
+  constructor(message: string) {
+    super(ErrorCodes.Config, message);
+  }
+}
+
+/** The store on disk was built with another embedding model, dimension or chunker. */
+export class StoreModelMismatchError extends NewsBotError {
+  constructor(message: string) {
+    super(ErrorCodes.StoreModelMismatch, message);
+  }
+}
+
+/** The store on disk has a schema this version cannot read. */
+export class StoreSchemaError extends NewsBotError {
+  constructor(message: string) {
+    super(ErrorCodes.StoreSchema, message);
+  }
+}
+
+/** The embedding model could not be loaded or run. */
+export class EmbedderUnavailableError extends NewsBotError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.EmbedderUnavailable, message, options);
+  }
+}
+
+/** An article could not be parsed; the message says why, for the ingest summary. */
+export class ArticleParseError extends NewsBotError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.ArticleParse, message, options);
+  }
+}
+
+/** A question that cannot be answered as asked (empty, too long). */
+export class InvalidQuestionError extends NewsBotError {
+  constructor(message: string) {
+    super(ErrorCodes.InvalidQuestion, message);
+  }
+}
+
+/** A short, human-readable message for any thrown value. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,62 @@
+/** Log levels, least to most severe. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+/** A leveled logger that writes one line per event. */
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Values that must never reach a log line (tokens, keys). */
+const secrets = new Set<string>();
+
+/** Registers a secret so that every later log line masks it. */
+export function registerSecret(value: string | undefined): void {
+  if (value && value.length >= 6) secrets.add(value);
+}
+
+/** Replaces registered secrets in a string with a mask. */
+export function redact(text: string): string {
+  let out = text;
+  for (const secret of secrets) out = out.split(secret).join('[redacted]');
+  return out;
+}
+
+function formatFields(fields: Record<string, unknown> | undefined): string {
+  if (!fields) return '';
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    if (value instanceof Error) {
+      parts.push(`${key}=${JSON.stringify(value.stack ?? value.message)}`);
+    } else {
+      parts.push(`${key}=${typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value)}`);
+    }
+  }
+  return parts.length ? ' ' + parts.join(' ') : '';
+}
+
+/** Creates a logger writing `level message key=value` lines to a stream (stderr by default). */
+export function createLogger(
+  level: LogLevel = 'info',
+  write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+): Logger {
+  const threshold = ORDER[level];
+  const emit = (lvl: Exclude<LogLevel, 'silent'>, message: string, fields?: Record<string, unknown>) => {
+    if (ORDER[lvl] < threshold) return;
+    write(redact(`${lvl.padEnd(5)} ${message}${formatFields(fields)}`));
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+  };
+}
+
+/** A logger that drops everything (for tests and library defaults). */
+export const silentLogger: Logger = createLogger('silent');

@@ -1,0 +1,174 @@
+import path from 'node:path';
+import { silentLogger, type Logger } from '../core/logger.js';
+import type { Article } from '../core/types.js';
+import type { Embedder } from '../retrieval/embedder.js';
+import type { NewsStore, PassageInput } from '../retrieval/store.js';
+import { chunkText, embeddingText } from './chunker.js';
+import type { ReadResult } from './read-articles.js';
+
+/** A skipped article or file and why. */
+export interface Skip {
+  origin: string;
+  reason: string;
+}
+
+/** What an ingest run did. */
+export interface IngestSummary {
+  added: number;
+  updated: number;
+  unchanged: number;
+  removed: number;
+  skipped: Skip[];
+  /** Passages written (new and changed articles). */
+  passages: number;
+  /** Vectors computed, backfill included. */
+  embedded: number;
+  /** False when no embedder was available (lexical-only ingest). */
+  vectors: boolean;
+  durationMs: number;
+}
+
+/** Progress after each written batch. */
+export interface IngestProgress {
+  done: number;
+  total: number;
+  passages: number;
+}
+
+/** Ingest settings. */
+export interface IngestOptions {
+  /**
+   * Folders or files that were scanned in full: stored articles that came from them and were not
+   * seen this run are removed (deleted files, removed records). Files that failed to read keep
+   * their stored articles.
+   */
+  pruneUnder?: string[];
+  /** Passages embedded and written per batch. */
+  batchPassages?: number;
+  onProgress?: (progress: IngestProgress) => void;
+  logger?: Logger;
+}
+
+function originFile(origin: string): string {
+  const hash = origin.indexOf('#');
+  return hash < 0 ? origin : origin.slice(0, hash);
+}
+
+/**
+ * Incremental ingest: new articles are chunked, embedded and stored; articles whose content hash
+ * is unchanged are left alone; changed ones are replaced; exact duplicates (same content under
+ * another id) and repeated ids are skipped with a reason. Each batch is one transaction, so a
+ * crash loses at most the batch in flight and the next run picks up where this one stopped.
+ */
+export async function ingestArticles(
+  store: NewsStore,
+  embedder: Embedder | null,
+  source: AsyncIterable<ReadResult> | Iterable<ReadResult>,
+  options: IngestOptions = {},
+): Promise<IngestSummary> {
+  const started = Date.now();
+  const logger = options.logger ?? silentLogger;
+  const batchPassages = options.batchPassages ?? 128;
+  const summary: IngestSummary = {
+    added: 0, updated: 0, unchanged: 0, removed: 0, skipped: [], passages: 0, embedded: 0, vectors: embedder !== null, durationMs: 0,
+  };
+
+  const results: ReadResult[] = [];
+  for await (const r of source) results.push(r);
+  const total = results.length;
+  const seen = new Map<string, string>();
+  const hashes = new Map<string, string>();
+  const failedFiles = new Set<string>();
+  let pending: { article: Article; passages: PassageInput[]; isUpdate: boolean }[] = [];
+  let pendingPassages = 0;
+  let done = 0;
+
+  const flush = async () => {
+    if (pending.length === 0) return;
+    if (embedder) {
+      const texts = pending.flatMap((p) => p.passages.map((x) => embeddingText(p.article.title, x.text)));
+      const vectors = await embedder.embed(texts);
+      let i = 0;
+      for (const p of pending) for (const x of p.passages) x.vector = vectors[i++];
+      summary.embedded += vectors.length;
+    }
+    store.putArticles(pending);
+    for (const p of pending) {
+      if (p.isUpdate) summary.updated++;
+      else summary.added++;
+      summary.passages += p.passages.length;
+    }
+    done += pending.length;
+    pending = [];
+    pendingPassages = 0;
+    options.onProgress?.({ done, total, passages: summary.passages });
+  };
+
+  for (const result of results) {
+    if (result.kind === 'skipped') {
+      summary.skipped.push({ origin: result.origin, reason: result.reason });
+      failedFiles.add(path.relative(process.cwd(), result.file) || result.file);
+      done++;
+      continue;
+    }
+    const article = result.article;
+    const earlier = seen.get(article.id);
+    if (earlier !== undefined) {
+      summary.skipped.push({ origin: article.origin, reason: `duplicate id "${article.id}" (also in ${earlier})` });
+      done++;
+      continue;
+    }
+    seen.set(article.id, article.origin);
+    const stored = store.getArticle(article.id);
+    if (stored && stored.contentHash === article.contentHash) {
+      summary.unchanged++;
+      done++;
+      continue;
+    }
+    const twin = hashes.get(article.contentHash) ?? store.findByContentHash(article.contentHash);
+    if (twin !== undefined && twin !== article.id) {
+      summary.skipped.push({ origin: article.origin, reason: `same content as article "${twin}"` });
+      done++;
+      continue;
+    }
+    hashes.set(article.contentHash, article.id);
+    const passages = chunkText(article.text).map((c) => ({ position: c.position, start: c.start, end: c.end, text: c.text }));
+    pending.push({ article, passages, isUpdate: stored !== undefined });
+    pendingPassages += passages.length;
+    if (pendingPassages >= batchPassages) await flush();
+  }
+  await flush();
+
+  if (options.pruneUnder?.length) {
+    const gone: string[] = [];
+    for (const root of options.pruneUnder) {
+      const prefix = path.relative(process.cwd(), root) || '.';
+      const candidates = prefix === '.' ? store.articlesUnder('') : [...store.articlesFromFiles([prefix]), ...store.articlesUnder(prefix + path.sep)];
+      for (const { id, origin } of candidates) {
+        if (seen.has(id) || failedFiles.has(originFile(origin))) continue;
+        gone.push(id);
+      }
+    }
+    if (gone.length) summary.removed = store.removeArticles([...new Set(gone)]);
+  }
+
+  if (embedder) {
+    // Passages stored while no model was available get their vectors now.
+    for (let batch = store.passagesWithoutVectors(batchPassages); batch.length; batch = store.passagesWithoutVectors(batchPassages)) {
+      const vectors = await embedder.embed(batch.map((p) => embeddingText(p.title, p.text)));
+      store.putVectors(batch.map((p, i) => ({ id: p.id, vector: vectors[i]! })));
+      summary.embedded += vectors.length;
+    }
+  }
+  store.flush();
+  summary.durationMs = Date.now() - started;
+  store.recordIngestRun({
+    added: summary.added,
+    updated: summary.updated,
+    removed: summary.removed,
+    unchanged: summary.unchanged,
+    skipped: summary.skipped.length,
+  });
+  logger.debug('ingest finished', { ...summary, skipped: summary.skipped.length });
+  return summary;
+}

@@ -1,0 +1,524 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { StoreModelMismatchError, StoreSchemaError, NewsBotError, ErrorCodes, describeError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import type { Article, ArticleMeta, Passage } from '../core/types.js';
+import { VectorIndex, type VectorHit } from './vector-index.js';
+
+/** Bump on any change to the tables below. */
+export const STORE_SCHEMA_VERSION = 1;
+const DB_FILE = 'news.db';
+const INDEX_FILE = 'vectors.hnsw';
+
+/** What the store records about how it was built. */
+export interface StoreManifest {
+  schemaVersion: number;
+  /** Embedding model id, or null while the store holds no vectors. */
+  embeddingModel: string | null;
+  dimension: number | null;
+  chunkerVersion: number;
+}
+
+/** A passage to store: chunk offsets and text, and its vector when an embedder is available. */
+export interface PassageInput {
+  position: number;
+  start: number;
+  end: number;
+  text: string;
+  vector?: Float32Array | undefined;
+}
+
+/** Counts and the last ingest, for /status and the CLI. */
+export interface StoreStats {
+  articles: number;
+  passages: number;
+  vectors: number;
+  lastIngest: IngestRunRecord | null;
+  manifest: StoreManifest;
+}
+
+/** A finished ingest run as recorded in the store. */
+export interface IngestRunRecord {
+  finishedAt: string;
+  added: number;
+  updated: number;
+  removed: number;
+  unchanged: number;
+  skipped: number;
+}
+
+/** A lexical hit: passage id and BM25 score (higher is better). */
+export interface LexicalHit {
+  id: number;
+  score: number;
+}
+
+/** Options for opening a store. */
+export interface OpenStoreOptions {
+  /** The embedder in use (model id and dimension), or null when only lexical search is available. */
+  embedding: { modelId: string; dimension: number } | null;
+  chunkerVersion: number;
+  efSearch?: number;
+  logger?: Logger;
+  /** Open without writing (no schema creation, no index save). */
+  readonly?: boolean;
+}
+
+interface ArticleRow {
+  id: string;
+  title: string;
+  date: string | null;
+  source: string;
+  url: string | null;
+  author: string | null;
+  origin: string;
+  content_hash: string;
+}
+
+function toMeta(row: ArticleRow): ArticleMeta {
+  return {
+    id: row.id,
+    title: row.title,
+    date: row.date,
+    source: row.source,
+    url: row.url,
+    author: row.author,
+    origin: row.origin,
+    contentHash: row.content_hash,
+  };
+}
+
+function vectorToBlob(vector: Float32Array): Buffer {
+  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+}
+
+function blobToVector(blob: Buffer): Float32Array {
+  const copy = new Uint8Array(blob.byteLength);
+  copy.set(blob);
+  return new Float32Array(copy.buffer);
+}
+
+/**
+ * The durable store under DATA_DIR: articles, passages, vectors and a BM25 index in SQLite
+ * (WAL, one transaction per write), plus an HNSW file derived from the stored vectors.
+ * The HNSW file is written atomically and reconciled with the vectors table when opened, so a
+ * crash at any point leaves a store that opens consistent.
+ */
+export class NewsStore {
+  readonly dir: string;
+  readonly manifest: StoreManifest;
+  private readonly db: Database.Database;
+  private readonly logger: Logger;
+  private readonly efSearch: number;
+  private index: VectorIndex | null = null;
+  private indexDirty = false;
+  private readonly statements;
+
+  private constructor(dir: string, db: Database.Database, manifest: StoreManifest, logger: Logger, efSearch: number) {
+    this.dir = dir;
+    this.db = db;
+    this.manifest = manifest;
+    this.logger = logger;
+    this.efSearch = efSearch;
+    this.statements = {
+      articleById: db.prepare<[string], ArticleRow>('SELECT id, title, date, source, url, author, origin, content_hash FROM articles WHERE id = ?'),
+      articleByHash: db.prepare<[string], { id: string }>('SELECT id FROM articles WHERE content_hash = ? LIMIT 1'),
+      articleByUrl: db.prepare<[string], { id: string }>('SELECT id FROM articles WHERE url = ? LIMIT 1'),
+      insertArticle: db.prepare(
+        `INSERT INTO articles (id, title, date, source, url, author, origin, content_hash, text, ingested_at)
+         VALUES (@id, @title, @date, @source, @url, @author, @origin, @contentHash, @text, @ingestedAt)`,
+      ),
+      passageIdsOf: db.prepare<[string], { id: number }>('SELECT id FROM passages WHERE article_id = ?'),
+      deleteArticle: db.prepare<[string]>('DELETE FROM articles WHERE id = ?'),
+      insertPassage: db.prepare<[string, number, number, number, string]>(
+        'INSERT INTO passages (article_id, position, start, "end", text) VALUES (?, ?, ?, ?, ?)',
+      ),
+      insertFts: db.prepare<[number, string, string]>('INSERT INTO passages_fts (rowid, title, text) VALUES (?, ?, ?)'),
+      deleteFts: db.prepare<[number]>('DELETE FROM passages_fts WHERE rowid = ?'),
+      insertVector: db.prepare<[number, Buffer]>('INSERT OR REPLACE INTO vectors (passage_id, embedding) VALUES (?, ?)'),
+      vectorOf: db.prepare<[number], { embedding: Buffer }>('SELECT embedding FROM vectors WHERE passage_id = ?'),
+      setMeta: db.prepare<[string, string]>('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+    };
+  }
+
+  /**
+   * Opens (or creates) the store in `dir`. Fails with StoreModelMismatchError when the store was
+   * built with another embedding model, dimension or chunker version.
+   */
+  static open(dir: string, options: OpenStoreOptions): NewsStore {
+    const logger = options.logger ?? silentLogger;
+    let db: Database.Database;
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      db = new Database(path.join(dir, DB_FILE), options.readonly ? { readonly: true, fileMustExist: true } : {});
+      if (!options.readonly) db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+    } catch (error) {
+      throw new NewsBotError(ErrorCodes.StoreIo, `cannot open the store in ${dir}: ${describeError(error)}`, { cause: error });
+    }
+    try {
+      if (!options.readonly) createSchema(db);
+      const meta = new Map(db.prepare<[], { key: string; value: string }>('SELECT key, value FROM meta').all().map((r) => [r.key, r.value]));
+      const schemaVersion = Number(meta.get('schema_version') ?? STORE_SCHEMA_VERSION);
+      if (schemaVersion !== STORE_SCHEMA_VERSION) {
+        throw new StoreSchemaError(
+          `the store in ${dir} has schema version ${schemaVersion}; this version reads ${STORE_SCHEMA_VERSION}. ` +
+            'Re-ingest: run `npm run ingest -- --rebuild`.',
+        );
+      }
+      const manifest: StoreManifest = {
+        schemaVersion,
+        embeddingModel: meta.get('embedding_model') ?? null,
+        dimension: meta.has('embedding_dimension') ? Number(meta.get('embedding_dimension')) : null,
+        chunkerVersion: Number(meta.get('chunker_version') ?? options.chunkerVersion),
+      };
+      const reingest = 'Re-ingest with `npm run ingest -- --rebuild` (or delete the data folder) to rebuild it.';
+      if (manifest.chunkerVersion !== options.chunkerVersion) {
+        throw new StoreModelMismatchError(
+          `the store in ${dir} was chunked by chunker version ${manifest.chunkerVersion}, this version uses ${options.chunkerVersion}. ${reingest}`,
+        );
+      }
+      const emb = options.embedding;
+      if (emb && manifest.embeddingModel && (manifest.embeddingModel !== emb.modelId || manifest.dimension !== emb.dimension)) {
+        throw new StoreModelMismatchError(
+          `the store in ${dir} was built with embedding model "${manifest.embeddingModel}" (dimension ${manifest.dimension}), ` +
+            `but EMBEDDING_MODEL is "${emb.modelId}" (dimension ${emb.dimension}). ${reingest}`,
+        );
+      }
+      if (!options.readonly) {
+        const set = db.prepare<[string, string]>('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)');
+        set.run('schema_version', String(STORE_SCHEMA_VERSION));
+        set.run('chunker_version', String(options.chunkerVersion));
+        set.run('created_at', new Date().toISOString());
+      }
+      const store = new NewsStore(dir, db, manifest, logger, options.efSearch ?? 64);
+      if (emb && !options.readonly && !manifest.embeddingModel) store.adoptModel(emb.modelId, emb.dimension);
+      return store;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  private adoptModel(modelId: string, dimension: number): void {
+    this.db.transaction(() => {
+      this.statements.setMeta.run('embedding_model', modelId);
+      this.statements.setMeta.run('embedding_dimension', String(dimension));
+    })();
+    this.manifest.embeddingModel = modelId;
+    this.manifest.dimension = dimension;
+  }
+
+  /** The stored article's id and hash, if any. */
+  getArticle(id: string): ArticleMeta | undefined {
+    const row = this.statements.articleById.get(id);
+    return row ? toMeta(row) : undefined;
+  }
+
+  /** The id of an article with this content hash, if any (exact duplicate detection). */
+  findByContentHash(hash: string): string | undefined {
+    return this.statements.articleByHash.get(hash)?.id;
+  }
+
+  /** The id of an article with this canonical URL, if any. */
+  findByUrl(url: string): string | undefined {
+    return this.statements.articleByUrl.get(url)?.id;
+  }
+
+  /**
+   * Writes articles with their passages (and vectors) in one transaction, replacing any stored
+   * version of the same article ids. The vector index follows in memory; call `flush` to persist it.
+   */
+  putArticles(items: { article: Article; passages: PassageInput[] }[]): void {
+    const now = new Date().toISOString();
+    const added: { id: number; vector: Float32Array }[] = [];
+    const removed: number[] = [];
+    this.db.transaction(() => {
+      for (const { article, passages } of items) {
+        removed.push(...this.deleteArticleRows(article.id));
+        this.statements.insertArticle.run({ ...article, ingestedAt: now });
+        for (const p of passages) {
+          const id = Number(this.statements.insertPassage.run(article.id, p.position, p.start, p.end, p.text).lastInsertRowid);
+          this.statements.insertFts.run(id, article.title, p.text);
+          if (p.vector) {
+            this.checkDimension(p.vector);
+            this.statements.insertVector.run(id, vectorToBlob(p.vector));
+            added.push({ id, vector: p.vector });
+          }
+        }
+      }
+    })();
+    this.applyToIndex(removed, added);
+  }
+
+  /** Removes articles and everything derived from them. Returns how many existed. */
+  removeArticles(ids: string[]): number {
+    const removed: number[] = [];
+    let count = 0;
+    this.db.transaction(() => {
+      for (const id of ids) {
+        if (!this.statements.articleById.get(id)) continue;
+        removed.push(...this.deleteArticleRows(id));
+        count++;
+      }
+    })();
+    this.applyToIndex(removed, []);
+    return count;
+  }
+
+  private deleteArticleRows(articleId: string): number[] {
+    const ids = this.statements.passageIdsOf.all(articleId).map((r) => r.id);
+    for (const id of ids) this.statements.deleteFts.run(id);
+    // Passages and vectors go with the article (ON DELETE CASCADE).
+    this.statements.deleteArticle.run(articleId);
+    return ids;
+  }
+
+  private checkDimension(vector: Float32Array): void {
+    if (this.manifest.dimension !== null && vector.length !== this.manifest.dimension) {
+      throw new StoreModelMismatchError(`vector of dimension ${vector.length} for a store of dimension ${this.manifest.dimension}`);
+    }
+  }
+
+  private applyToIndex(removed: number[], added: { id: number; vector: Float32Array }[]): void {
+    if (!this.index) {
+      if (removed.length || added.length) this.indexDirty = true;
+      return;
+    }
+    for (const id of removed) this.index.remove(id);
+    for (const { id, vector } of added) this.index.add(id, vector);
+    if (removed.length || added.length) this.indexDirty = true;
+  }
+
+  /** Passages without a vector (stored while no embedder was available), oldest first. */
+  passagesWithoutVectors(limit: number): { id: number; title: string; text: string }[] {
+    return this.db
+      .prepare<[number], { id: number; title: string; text: string }>(
+        `SELECT p.id, a.title, p.text FROM passages p JOIN articles a ON a.id = p.article_id
+         WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE v.passage_id = p.id) ORDER BY p.id LIMIT ?`,
+      )
+      .all(limit);
+  }
+
+  /** Stores vectors for existing passages (backfill). */
+  putVectors(items: { id: number; vector: Float32Array }[]): void {
+    this.db.transaction(() => {
+      for (const { id, vector } of items) {
+        this.checkDimension(vector);
+        this.statements.insertVector.run(id, vectorToBlob(vector));
+      }
+    })();
+    this.applyToIndex([], items);
+  }
+
+  /** Ids and origins of stored articles whose origin lies in one of the given files. */
+  articlesFromFiles(files: string[]): { id: string; origin: string }[] {
+    const out: { id: string; origin: string }[] = [];
+    const stmt = this.db.prepare<[string, string], { id: string; origin: string }>(
+      "SELECT id, origin FROM articles WHERE origin = ? OR origin LIKE ? ESCAPE '\\'",
+    );
+    for (const file of files) {
+      const like = file.replace(/[\\%_]/g, (c) => '\\' + c) + '#%';
+      out.push(...stmt.all(file, like));
+    }
+    return out;
+  }
+
+  /** Ids and origins of every stored article whose origin starts with a folder prefix. */
+  articlesUnder(prefix: string): { id: string; origin: string }[] {
+    const like = prefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
+    return this.db
+      .prepare<[string], { id: string; origin: string }>("SELECT id, origin FROM articles WHERE origin LIKE ? ESCAPE '\\'")
+      .all(like);
+  }
+
+  /** BM25 search over passage title and text. `match` is an FTS5 query; title weighs `titleWeight`. */
+  lexicalSearch(match: string, limit: number, titleWeight = 2): LexicalHit[] {
+    if (!match) return [];
+    return this.db
+      .prepare<[number, string, number], { id: number; bm: number }>(
+        'SELECT rowid AS id, bm25(passages_fts, ?, 1.0) AS bm FROM passages_fts WHERE passages_fts MATCH ? ORDER BY bm LIMIT ?',
+      )
+      .all(titleWeight, match, limit)
+      .map((r) => ({ id: r.id, score: -r.bm }));
+  }
+
+  /** Nearest passages to a query vector (empty when the store has no vectors). */
+  vectorSearch(vector: Float32Array, limit: number): VectorHit[] {
+    const index = this.vectorIndex();
+    return index ? index.search(vector, limit) : [];
+  }
+
+  /** Passages with their articles, in the order of `ids` (unknown ids are dropped). */
+  getPassages(ids: number[]): { passage: Passage; article: ArticleMeta }[] {
+    if (ids.length === 0) return [];
+    const placeholders = ids.map(() => '?').join(',');
+    const rows = this.db
+      .prepare<number[], ArticleRow & { pid: number; position: number; start: number; end: number; text: string }>(
+        `SELECT p.id AS pid, p.position, p.start, p."end" AS "end", p.text, a.id, a.title, a.date, a.source, a.url, a.author, a.origin, a.content_hash
+         FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.id IN (${placeholders})`,
+      )
+      .all(...ids);
+    const byId = new Map(rows.map((r) => [r.pid, r]));
+    const out: { passage: Passage; article: ArticleMeta }[] = [];
+    for (const id of ids) {
+      const r = byId.get(id);
+      if (!r) continue;
+      out.push({
+        passage: { id: r.pid, articleId: r.id, position: r.position, start: r.start, end: r.end, text: r.text },
+        article: toMeta(r),
+      });
+    }
+    return out;
+  }
+
+  /** Most recent articles (by date, then ingest time), optionally matching a lexical query. */
+  latestArticles(limit: number): ArticleMeta[] {
+    return this.db
+      .prepare<[number], ArticleRow>(
+        'SELECT id, title, date, source, url, author, origin, content_hash FROM articles ORDER BY date IS NULL, date DESC, ingested_at DESC LIMIT ?',
+      )
+      .all(limit)
+      .map(toMeta);
+  }
+
+  /** Counts and the last ingest. */
+  stats(): StoreStats {
+    const count = (sql: string) => (this.db.prepare<[], { n: number }>(sql).get()?.n ?? 0);
+    const last = this.db
+      .prepare<[], { finished_at: string; added: number; updated: number; removed: number; unchanged: number; skipped: number }>(
+        'SELECT finished_at, added, updated, removed, unchanged, skipped FROM ingest_runs ORDER BY id DESC LIMIT 1',
+      )
+      .get();
+    return {
+      articles: count('SELECT COUNT(*) AS n FROM articles'),
+      passages: count('SELECT COUNT(*) AS n FROM passages'),
+      vectors: count('SELECT COUNT(*) AS n FROM vectors'),
+      lastIngest: last
+        ? { finishedAt: last.finished_at, added: last.added, updated: last.updated, removed: last.removed, unchanged: last.unchanged, skipped: last.skipped }
+        : null,
+      manifest: { ...this.manifest },
+    };
+  }
+
+  /** Records a finished ingest run. */
+  recordIngestRun(run: Omit<IngestRunRecord, 'finishedAt'>): void {
+    this.db
+      .prepare('INSERT INTO ingest_runs (finished_at, added, updated, removed, unchanged, skipped) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(new Date().toISOString(), run.added, run.updated, run.removed, run.unchanged, run.skipped);
+  }
+
+  /**
+   * The HNSW index, loaded on first use: read from its file and reconciled with the stored
+   * vectors, or rebuilt from them when the file is missing or unreadable. Null without vectors.
+   */
+  vectorIndex(): VectorIndex | null {
+    if (this.index) return this.index;
+    const dimension = this.manifest.dimension;
+    if (dimension === null) return null;
+    const file = path.join(this.dir, INDEX_FILE);
+    const ids = this.db.prepare<[], { passage_id: number }>('SELECT passage_id FROM vectors').pluck().all() as unknown as number[];
+    let index: VectorIndex | null = null;
+    if (fs.existsSync(file)) {
+      try {
+        index = VectorIndex.load(file, dimension, { efSearch: this.efSearch });
+      } catch (error) {
+        this.logger.warn('vector index file unreadable; rebuilding it from stored vectors', { error: describeError(error) });
+      }
+    }
+    if (!index) {
+      index = VectorIndex.create(dimension, ids.length + 1024, { efSearch: this.efSearch });
+      this.indexDirty = ids.length > 0;
+    }
+    const vectorOf = (id: number) => {
+      const row = this.statements.vectorOf.get(id);
+      return row ? blobToVector(row.embedding) : undefined;
+    };
+    const { deleted, added } = index.reconcile(ids, vectorOf);
+    if (deleted || added) {
+      this.logger.debug('vector index reconciled with store', { deleted, added });
+      this.indexDirty = true;
+    }
+    this.index = index;
+    return index;
+  }
+
+  /** All stored vectors (for exact search and benchmarks). */
+  *allVectors(): Generator<{ id: number; vector: Float32Array }> {
+    for (const row of this.db.prepare<[], { passage_id: number; embedding: Buffer }>('SELECT passage_id, embedding FROM vectors').iterate()) {
+      yield { id: row.passage_id, vector: blobToVector(row.embedding) };
+    }
+  }
+
+  /** Persists the vector index atomically if it changed. */
+  flush(): void {
+    if (!this.indexDirty) return;
+    const index = this.vectorIndex();
+    if (index) index.save(path.join(this.dir, INDEX_FILE));
+    this.indexDirty = false;
+  }
+
+  /** Flushes the index and closes the database. */
+  close(): void {
+    try {
+      this.flush();
+    } finally {
+      this.db.close();
+    }
+  }
+
+  /** Deletes every file of a store (for --rebuild). */
+  static destroy(dir: string): void {
+    for (const name of [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`, INDEX_FILE]) fs.rmSync(path.join(dir, name), { force: true });
+  }
+}
+
+function createSchema(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS articles (
+      id TEXT PRIMARY KEY,
+      title TEXT NOT NULL,
+      date TEXT,
+      source TEXT NOT NULL,
+      url TEXT,
+      author TEXT,
+      origin TEXT NOT NULL,
+      content_hash TEXT NOT NULL,
+      text TEXT NOT NULL,
+      ingested_at TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS articles_hash ON articles (content_hash);
+    CREATE INDEX IF NOT EXISTS articles_url ON articles (url);
+    CREATE INDEX IF NOT EXISTS articles_origin ON articles (origin);
+    CREATE INDEX IF NOT EXISTS articles_date ON articles (date);
+    CREATE TABLE IF NOT EXISTS passages (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+      position INTEGER NOT NULL,
+      start INTEGER NOT NULL,
+      "end" INTEGER NOT NULL,
+      text TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS passages_article ON passages (article_id);
+    CREATE TABLE IF NOT EXISTS vectors (
+      passage_id INTEGER PRIMARY KEY REFERENCES passages (id) ON DELETE CASCADE,
+      embedding BLOB NOT NULL
+    );
+    CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5 (
+      title, text, content='', contentless_delete=1, tokenize='porter unicode61 remove_diacritics 2'
+    );
+    CREATE TABLE IF NOT EXISTS ingest_runs (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      finished_at TEXT NOT NULL,
+      added INTEGER NOT NULL,
+      updated INTEGER NOT NULL,
+      removed INTEGER NOT NULL,
+      unchanged INTEGER NOT NULL,
+      skipped INTEGER NOT NULL
+    );
+  `);
+}

@@ -1,0 +1,34 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { ConfigError } from '../../src/core/errors.js';
+
+describe('loadConfig', () => {
+  it('applies defaults', () => {
+    const config = loadConfig({}, '/srv/bot');
+    expect(config.dataDir).toBe(path.resolve('/srv/bot/data'));
+    expect(config.embedding.model).toBe('Xenova/all-MiniLM-L6-v2');
+    expect(config.embedding.modelDir).toBeUndefined();
+    expect(config.retrieval).toEqual({ mode: 'hybrid', topK: 5, maxPassagesPerArticle: 2, efSearch: 64 });
+    expect(config.discord.token).toBeUndefined();
+  });
+
+  it('reads values and treats empty strings as unset', () => {
+    const config = loadConfig({ TOP_K: '8', RETRIEVAL_MODE: 'lexical', EMBEDDING_MODEL_DIR: 'models', DISCORD_TOKEN: '', EMBEDDING_ALLOW_REMOTE: 'false' }, '/x');
+    expect(config.retrieval.topK).toBe(8);
+    expect(config.retrieval.mode).toBe('lexical');
+    expect(config.embedding.modelDir).toBe(path.resolve('/x/models'));
+    expect(config.embedding.allowRemote).toBe(false);
+    expect(config.discord.token).toBeUndefined();
+  });
+
+  it('fails naming the bad variables', () => {
+    expect(() => loadConfig({ TOP_K: 'many', RETRIEVAL_MODE: 'magic' })).toThrow(ConfigError);
+    try {
+      loadConfig({ TOP_K: '0', RETRIEVAL_MODE: 'magic' });
+    } catch (error) {
+      expect((error as Error).message).toMatch(/TOP_K/);
+      expect((error as Error).message).toMatch(/RETRIEVAL_MODE/);
+    }
+  });
+});
