@@ -91,9 +91,8 @@ export function canonicalUrl(raw: string): string | null {
     if (/^(utm_|fbclid$|gclid$|mc_|ref$|cmpid$)/i.test(key)) url.searchParams.delete(key);
   }
   url.hostname = url.hostname.toLowerCase().replace(/^www\./, '');
-  let out = url.toString();
-  if (out.endsWith('/') && url.pathname !== '/') out = out.slice(0, -1);
-  return out;
+  if (url.pathname.length > 1) url.pathname = url.pathname.replace(/\/+$/, '');
+  return url.toString();
 }
 
 function sha256(text: string): string {

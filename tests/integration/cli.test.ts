@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HAS_TINY_MODEL, MODELS_DIR, REPO, TINY_MODEL, tempDir } from '../helpers/env.js';
+import { runCli } from '../helpers/run-cli.js';
+
+const QUESTION = 'What did Starmer ask Trump for?';
+const SEED_TITLE = 'Starmer pushes Trump for Ukraine guarantees against Putin';
+
+describe('command-line entry points', () => {
+  let dir: string;
+  let cleanup: () => void;
+  beforeAll(() => ({ dir, cleanup } = tempDir()));
+  afterAll(() => cleanup());
+
+  const offline = (data: string) => ({
+    DATA_DIR: data,
+    CORPUS_DIR: path.join(REPO, 'corpus'),
+    EMBEDDING_MODEL: 'Xenova/not-downloadable',
+    EMBEDDING_MODEL_DIR: path.join(dir, 'no-models'),
+    EMBEDDING_ALLOW_REMOTE: 'false',
+  });
+
+  it('npm run ask answers from the bundled corpus without a model, with one warning line', async () => {
+    const data = path.join(dir, 'offline');
+    const result = await runCli('ask', [QUESTION], offline(data));
+    expect(result.code).toBe(0);
+    const warnings = result.stderr.split('\n').filter((l) => l.startsWith('warn'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/could not be loaded.*lexical search only/);
+    expect(result.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+    expect(result.stdout).toMatch(/backstop|security guarantee/);
+    expect(result.stdout).toMatch(/\[1\]/);
+    expect(result.stdout).toContain(`[1] ${SEED_TITLE} (2025-02-27`);
+  });
+
+  it('npm start runs the console chat on stdin/stdout', async () => {
+    const data = path.join(dir, 'console');
+    const result = await runCli('start', [], offline(data), { stdin: `${QUESTION}\n\nWho won the chess olympiad?\n` });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/store is empty: ingesting/);
+    expect(result.stdout).toMatch(/News QA console: 1 articles/);
+    expect(result.stdout).toMatch(/plead for a US backstop[^\n]*\[1\]/);
+    expect(result.stdout).toContain('Sources:');
+    expect(result.stdout).toContain(`[1] ${SEED_TITLE} (2025-02-27`);
+    expect(result.stdout).toMatch(/couldn't find anything about that/);
+  });
+
+  it('npm run ingest reports added and skipped articles with reasons', async () => {
+    const corpus = path.join(dir, 'mixed');
+    fs.mkdirSync(corpus);
+    fs.copyFileSync(path.join(REPO, 'corpus', 'starmer-trump-ukraine-2025-02-27.txt'), path.join(corpus, 'seed.txt'));
+    fs.writeFileSync(path.join(corpus, 'empty.md'), '');
+    const env = offline(path.join(dir, 'ingest-data'));
+    const first = await runCli('ingest', [corpus], env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/ingest: 1 added, 0 updated, 0 unchanged, 0 removed, 1 skipped/);
+    expect(first.stdout).toMatch(/skipped .*empty\.md: empty file/);
+    const second = await runCli('ingest', [corpus, '--json'], env);
+    const summary = JSON.parse(second.stdout) as { added: number; unchanged: number; store: { articles: number } };
+    expect(summary).toMatchObject({ added: 0, unchanged: 1, store: { articles: 1 } });
+  });
+
+  it('rejects bad arguments and bad configuration with a message', async () => {
+    const noQuestion = await runCli('ask', [], offline(path.join(dir, 'x')));
+    expect(noQuestion.code).toBe(2);
+    expect(noQuestion.stderr).toMatch(/usage: npm run ask/);
+    const badConfig = await runCli('ask', [QUESTION], { ...offline(path.join(dir, 'x')), TOP_K: 'lots' });
+    expect(badConfig.code).toBe(2);
+    expect(badConfig.stderr).toMatch(/TOP_K/);
+  });
+
+  it.skipIf(!HAS_TINY_MODEL)('npm run ask --json uses hybrid search with a local model and refuses a store of another model', async () => {
+    const data = path.join(dir, 'tiny');
+    const env = { DATA_DIR: data, CORPUS_DIR: path.join(REPO, 'corpus'), EMBEDDING_MODEL: TINY_MODEL, EMBEDDING_MODEL_DIR: MODELS_DIR, EMBEDDING_ALLOW_REMOTE: 'false' };
+    const result = await runCli('ask', ['--json', QUESTION], env);
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toMatch(/^warn/m);
+    const json = JSON.parse(result.stdout) as { answer: string; mode: string; citations: { n: number; articleId: string; title: string; date: string; url: string | null; passage: string }[] };
+    expect(json.mode).toBe('extractive');
+    expect(json.answer).toMatch(/backstop|security guarantee/);
+    expect(json.citations[0]).toMatchObject({ n: 1, title: SEED_TITLE, date: '2025-02-27', url: null, articleId: expect.any(String) });
+    expect(json.citations[0]!.passage.length).toBeGreaterThan(100);
+
+    const other = await runCli('ask', [QUESTION], { ...env, EMBEDDING_MODEL: 'test/bert-random-minilm-shape' });
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/built with embedding model "test\/bert-random-tiny".*Re-ingest/);
+  });
+});
