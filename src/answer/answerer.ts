@@ -2,12 +2,15 @@ import { InvalidQuestionError } from '../core/errors.js';
 import type { Answer, RetrievalMode } from '../core/types.js';
 import type { Retriever, SearchResult } from '../retrieval/retriever.js';
 import { extractiveAnswer } from './extractive.js';
+import type { AnswerEvent, LlmAnswerer } from './llm-answerer.js';
 
 /** Options for one question. */
 export interface AskOptions {
   mode?: RetrievalMode;
   k?: number;
   asOf?: Date;
+  /** Earlier turns of the conversation, oldest first (LLM answers use them). */
+  history?: { question: string; answer: string }[];
 }
 
 /** An answer plus the retrieval behind it (for --json, logs and the eval). */
@@ -24,27 +27,56 @@ export function normalizeQuestion(question: string): string {
   return question.replace(/[\u200B-\u200D\u2060\uFEFF]/g, '').replace(/\s+/g, ' ').trim();
 }
 
-/** Answers questions from the store: retrieval, then an extractive answer. */
+/** Streamed answer events, with the retrieval behind them on the final event. */
+export type AskEvent = Exclude<AnswerEvent, { type: 'final' }> | { type: 'final'; answer: AskResult['answer']; search: SearchResult };
+
+/**
+ * Answers questions from the store: retrieval, then a language-model answer when one is
+ * configured, else an extractive one.
+ */
 export class AnswerService {
   private readonly retriever: Retriever;
-  private readonly notes: string[];
+  private readonly llm: LlmAnswerer | null;
+  private readonly llmPassages: number | undefined;
 
-  /** `notes` are added to every answer (e.g. that vector search is unavailable). */
-  constructor(retriever: Retriever, notes: string[] = []) {
+  /** `llmPassages`: how many passages to retrieve for the language model (default: the retriever's k). */
+  constructor(retriever: Retriever, options: { llm?: LlmAnswerer | null; llmPassages?: number } = {}) {
     this.retriever = retriever;
-    this.notes = notes;
+    this.llm = options.llm ?? null;
+    this.llmPassages = options.llmPassages;
+  }
+
+  /** "llm" when a language model writes answers, else "extractive". */
+  get answerMode(): 'llm' | 'extractive' {
+    return this.llm ? 'llm' : 'extractive';
   }
 
   /** Retrieves passages for a question and writes the answer. */
   async ask(question: string, options: AskOptions = {}): Promise<AskResult> {
+    let result: AskResult | undefined;
+    for await (const event of this.askStream(question, options)) {
+      if (event.type === 'final') result = { answer: event.answer, search: event.search };
+    }
+    return result!;
+  }
+
+  /** Like `ask`, streaming the language model's text as it is written. */
+  async *askStream(question: string, options: AskOptions = {}): AsyncGenerator<AskEvent> {
     const q = normalizeQuestion(question);
     if (!q) throw new InvalidQuestionError('The question is empty.');
     if (q.length > MAX_QUESTION_CHARS) {
       throw new InvalidQuestionError(`The question is too long (${q.length} characters; the limit is ${MAX_QUESTION_CHARS}).`);
     }
-    const search = await this.retriever.search(q, options);
-    const answer = extractiveAnswer(q, search.passages);
-    answer.notes.push(...this.notes);
-    return { answer, search };
+    const k = options.k ?? (this.llm ? this.llmPassages : undefined);
+    const search = await this.retriever.search(q, { ...options, ...(k ? { k } : {}) });
+    if (!this.llm) {
+      yield { type: 'final', answer: extractiveAnswer(q, search.passages), search };
+      return;
+    }
+    const today = (options.asOf ?? new Date()).toISOString().slice(0, 10);
+    for await (const event of this.llm.stream(q, search.passages, { today, ...(options.history ? { history: options.history } : {}) })) {
+      if (event.type === 'final') yield { type: 'final', answer: event.answer, search };
+      else yield event;
+    }
   }
 }

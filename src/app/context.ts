@@ -2,6 +2,8 @@ import type { Config } from '../config/index.js';
 import { EmbedderUnavailableError, describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { AnswerService } from '../answer/answerer.js';
+import { LlmAnswerer } from '../answer/llm-answerer.js';
+import { OpenAIChatModel } from '../answer/openai-chat-model.js';
 import { CHUNKER_VERSION } from '../ingest/chunker.js';
 import { ingestArticles, type IngestOptions, type IngestSummary } from '../ingest/pipeline.js';
 import { readArticles } from '../ingest/read-articles.js';
@@ -56,7 +58,23 @@ export async function createApp(config: Config, logger: Logger, options: { embed
     maxPerArticle: config.retrieval.maxPassagesPerArticle,
     logger,
   });
-  const answers = new AnswerService(retriever);
+  const llm = config.llm
+    ? new LlmAnswerer({
+        model: new OpenAIChatModel({
+          apiKey: config.llm.apiKey,
+          baseURL: config.llm.baseURL,
+          model: config.llm.model,
+          timeoutMs: config.llm.timeoutMs,
+          maxTokens: config.llm.maxTokens,
+          temperature: config.llm.temperature,
+        }),
+        maxAttempts: config.llm.maxAttempts,
+        idleTimeoutMs: config.llm.timeoutMs,
+        prompt: { maxPassages: config.llm.maxPassages, budgetChars: config.llm.contextChars },
+        logger,
+      })
+    : null;
+  const answers = new AnswerService(retriever, { llm, ...(config.llm ? { llmPassages: config.llm.maxPassages } : {}) });
   return {
     config,
     logger,

@@ -57,6 +57,9 @@ runMain(async () => {
             answer: answer.text,
             mode: answer.mode,
             notes: answer.notes,
+            ...(answer.mode === 'llm' || answer.usage !== undefined
+              ? { unsupported: answer.unsupported ?? false, invalidCitations: answer.invalidCitations ?? 0, usage: answer.usage ?? null }
+              : {}),
             citations: answer.citations.map((c) => ({
               n: c.n, articleId: c.articleId, title: c.title, date: c.date, url: c.url, source: c.source, passage: c.passage,
             })),

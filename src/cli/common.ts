@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import { loadConfig, loadDotEnv, type Config } from '../config/index.js';
 import { NewsBotError, describeError } from '../core/errors.js';
-import { createLogger, type Logger } from '../core/logger.js';
+import { createLogger, registerSecret, type Logger } from '../core/logger.js';
 import type { IngestOptions, IngestSummary } from '../ingest/pipeline.js';
 
 /** Reads .env and the config, and makes the logger. Exits with a clear message on bad config. */
@@ -9,6 +9,8 @@ export async function boot(): Promise<{ config: Config; logger: Logger }> {
   await loadDotEnv();
   try {
     const config = loadConfig();
+    registerSecret(config.llm?.apiKey);
+    registerSecret(config.discord.token);
     return { config, logger: createLogger(config.logLevel) };
   } catch (error) {
     process.stderr.write(`${describeError(error)}\n`);

@@ -26,7 +26,7 @@ runMain(async () => {
       logger,
       banner:
         `News QA console: ${stats.articles} articles, ${stats.passages} passages ` +
-        `(${app.embedder ? `hybrid search with ${app.embedder.modelId}` : 'lexical search only'}, extractive answers). ` +
+        `(${app.embedder ? `hybrid search with ${app.embedder.modelId}` : 'lexical search only'}, ${app.answers.answerMode === 'llm' ? `answers by ${config.llm?.model}` : 'extractive answers'}). ` +
         'Ask a question; "exit" or Ctrl-D quits.',
     });
   } finally {

@@ -33,6 +33,16 @@ const schema = z.object({
   MAX_PASSAGES_PER_ARTICLE: int(2, 1, 20),
   HNSW_EF_SEARCH: int(64, 16, 4096),
 
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  OPENAI_MODEL: z.preprocess(emptyToUndefined, z.string().default('gpt-4o-mini')),
+  OPENAI_TIMEOUT_MS: int(30_000, 1_000, 600_000),
+  LLM_MAX_ATTEMPTS: int(3, 1, 10),
+  LLM_MAX_PASSAGES: int(8, 1, 50),
+  LLM_CONTEXT_CHARS: int(12_000, 1_000, 500_000),
+  LLM_MAX_TOKENS: int(600, 16, 32_000),
+  LLM_TEMPERATURE: z.preprocess((v) => emptyToUndefined(v) ?? 0.1, z.coerce.number().min(0).max(2)),
+
   DISCORD_TOKEN: optionalString,
 });
 
@@ -55,6 +65,18 @@ export interface Config {
     maxPassagesPerArticle: number;
     efSearch: number;
   };
+  /** Language model; null when neither OPENAI_API_KEY nor OPENAI_BASE_URL is set (extractive answers). */
+  llm: {
+    apiKey: string | undefined;
+    baseURL: string | undefined;
+    model: string;
+    timeoutMs: number;
+    maxAttempts: number;
+    maxPassages: number;
+    contextChars: number;
+    maxTokens: number;
+    temperature: number;
+  } | null;
   discord: {
     token: string | undefined;
   };
@@ -88,6 +110,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxPassagesPerArticle: e.MAX_PASSAGES_PER_ARTICLE,
       efSearch: e.HNSW_EF_SEARCH,
     },
+    llm:
+      e.OPENAI_API_KEY || e.OPENAI_BASE_URL
+        ? {
+            apiKey: e.OPENAI_API_KEY,
+            baseURL: e.OPENAI_BASE_URL,
+            model: e.OPENAI_MODEL,
+            timeoutMs: e.OPENAI_TIMEOUT_MS,
+            maxAttempts: e.LLM_MAX_ATTEMPTS,
+            maxPassages: e.LLM_MAX_PASSAGES,
+            contextChars: e.LLM_CONTEXT_CHARS,
+            maxTokens: e.LLM_MAX_TOKENS,
+            temperature: e.LLM_TEMPERATURE,
+          }
+        : null,
     discord: { token: e.DISCORD_TOKEN },
   };
 }

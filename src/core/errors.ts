@@ -7,6 +7,8 @@ export const ErrorCodes = {
   EmbedderUnavailable: 'EMBEDDER_UNAVAILABLE',
   ArticleParse: 'ARTICLE_PARSE',
   InvalidQuestion: 'INVALID_QUESTION',
+  LlmConfig: 'LLM_CONFIG',
+  LlmUnavailable: 'LLM_UNAVAILABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -64,12 +64,25 @@ export interface Citation {
 /** How an answer was produced. */
 export type AnswerMode = 'extractive' | 'llm' | 'none';
 
+/** Tokens used by one language-model answer. */
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
 /** An answer to a question, with the sources it cites. */
 export interface Answer {
   /** Answer text with [n] markers that refer to `citations`. */
   text: string;
   mode: AnswerMode;
   citations: Citation[];
-  /** One-line notes for the reader, e.g. that only lexical search was available. */
+  /** One-line notes for the reader, e.g. that the language model was unavailable. */
   notes: string[];
+  /** LLM answers: tokens used (null when the server did not report them). */
+  usage?: TokenUsage | null;
+  /** LLM answers: true when the answer cites nothing and is not a refusal. */
+  unsupported?: boolean;
+  /** LLM answers: citation markers that pointed to no passage and were removed. */
+  invalidCitations?: number;
 }

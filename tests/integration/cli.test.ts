@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAS_TINY_MODEL, MODELS_DIR, REPO, TINY_MODEL, tempDir } from '../helpers/env.js';
+import { FakeOpenAI } from '../helpers/fake-openai.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const QUESTION = 'What did Starmer ask Trump for?';
@@ -85,5 +86,34 @@ describe('command-line entry points', () => {
     const other = await runCli('ask', [QUESTION], { ...env, EMBEDDING_MODEL: 'test/bert-random-minilm-shape' });
     expect(other.code).toBe(1);
     expect(other.stderr).toMatch(/built with embedding model "test\/bert-random-tiny".*Re-ingest/);
+  });
+
+  it('npm run ask --json answers with the language model at OPENAI_BASE_URL, or extractively with a note when it fails', async () => {
+    const server = new FakeOpenAI();
+    const baseURL = await server.start();
+    try {
+      const env = { ...offline(path.join(dir, 'llm')), OPENAI_BASE_URL: baseURL, OPENAI_MODEL: 'local-test', LLM_MAX_ATTEMPTS: '2', OPENAI_API_KEY: 'sk-secret-key-123' };
+      server.reply({ kind: 'stream', deltas: ['Starmer asked Trump for a US backstop ', 'to any Ukraine ceasefire [1]. See also [4].'] });
+      const ok = await runCli('ask', ['--json', QUESTION], env);
+      expect(ok.code).toBe(0);
+      const json = JSON.parse(ok.stdout) as { answer: string; mode: string; citations: { n: number; title: string }[]; invalidCitations: number; usage: unknown };
+      expect(json.mode).toBe('llm');
+      expect(json.answer).toBe('Starmer asked Trump for a US backstop to any Ukraine ceasefire [1]. See also.');
+      expect(json.citations).toEqual([expect.objectContaining({ n: 1, title: SEED_TITLE })]);
+      expect(json.invalidCitations).toBe(1);
+      expect(server.requests[0]!.body.model).toBe('local-test');
+      expect(server.requests[0]!.body.messages[1]!.content).toContain('US backstop');
+
+      server.reply({ kind: 'error', status: 503 });
+      const failed = await runCli('ask', ['--json', QUESTION], env);
+      expect(failed.code).toBe(0);
+      const fallback = JSON.parse(failed.stdout) as { answer: string; mode: string; notes: string[] };
+      expect(fallback.mode).toBe('extractive');
+      expect(fallback.answer).toMatch(/backstop/);
+      expect(fallback.notes).toEqual([expect.stringMatching(/language model was unavailable/)]);
+      expect(failed.stdout + failed.stderr).not.toContain('sk-secret-key-123');
+    } finally {
+      await server.stop();
+    }
   });
 });

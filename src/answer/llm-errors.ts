@@ -1,0 +1,24 @@
+import { NewsBotError, ErrorCodes } from '../core/errors.js';
+
+/** Why a language-model call failed, as far as retrying is concerned. */
+export type LlmFailureKind = 'auth' | 'rate_limit' | 'server' | 'timeout' | 'connection' | 'stream' | 'bad_request' | 'bad_response';
+
+/** A failed language-model call, classified. Retryable kinds are retried with backoff. */
+export class LlmError extends NewsBotError {
+  readonly kind: LlmFailureKind;
+  readonly status: number | undefined;
+  /** Server-suggested wait before retrying, in ms. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(kind: LlmFailureKind, message: string, options: { status?: number | undefined; retryAfterMs?: number | undefined; cause?: unknown } = {}) {
+    super(kind === 'auth' ? ErrorCodes.LlmConfig : ErrorCodes.LlmUnavailable, message, { cause: options.cause });
+    this.kind = kind;
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+
+  /** True for faults that may pass: rate limits, server errors, timeouts, broken connections. */
+  get retryable(): boolean {
+    return this.kind === 'rate_limit' || this.kind === 'server' || this.kind === 'timeout' || this.kind === 'connection' || this.kind === 'stream';
+  }
+}
