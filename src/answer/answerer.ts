@@ -11,6 +11,8 @@ export interface AskOptions {
   asOf?: Date;
   /** Earlier turns of the conversation, oldest first (LLM answers use them). */
   history?: { question: string; answer: string }[];
+  /** Query for retrieval when it differs from the question (a follow-up made standalone). */
+  retrievalQuery?: string;
 }
 
 /** An answer plus the retrieval behind it (for --json, logs and the eval). */
@@ -68,9 +70,9 @@ export class AnswerService {
       throw new InvalidQuestionError(`The question is too long (${q.length} characters; the limit is ${MAX_QUESTION_CHARS}).`);
     }
     const k = options.k ?? (this.llm ? this.llmPassages : undefined);
-    const search = await this.retriever.search(q, { ...options, ...(k ? { k } : {}) });
+    const search = await this.retriever.search(options.retrievalQuery ?? q, { ...options, ...(k ? { k } : {}) });
     if (!this.llm) {
-      yield { type: 'final', answer: extractiveAnswer(q, search.passages), search };
+      yield { type: 'final', answer: extractiveAnswer(options.retrievalQuery ?? q, search.passages), search };
       return;
     }
     const today = (options.asOf ?? new Date()).toISOString().slice(0, 10);

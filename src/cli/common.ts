@@ -29,7 +29,20 @@ export function runMain(main: () => Promise<void>): void {
 
 /** Progress reporting for ingest: a bar on a terminal, nothing otherwise (logs stay clean). */
 export function progressReporter(label = 'ingest'): { options: IngestOptions; stop: () => void } {
-  if (!process.stderr.isTTY) return { options: {}, stop: () => {} };
+  if (!process.stderr.isTTY) {
+    // Not a terminal (logs, CI): a progress line every 10 seconds instead of a bar.
+    let last = Date.now();
+    return {
+      options: {
+        onProgress: ({ done, total, passages }) => {
+          if (Date.now() - last < 10_000) return;
+          last = Date.now();
+          process.stderr.write(`${label}: ${done}/${total} articles, ${passages} passages\n`);
+        },
+      },
+      stop: () => {},
+    };
+  }
   const bar = new cliProgress.SingleBar(
     {
       format: `${label} [{bar}] {percentage}% | {value}/{total} articles | {passages} passages | eta {eta_formatted}`,

@@ -44,6 +44,17 @@ const schema = z.object({
   LLM_TEMPERATURE: z.preprocess((v) => emptyToUndefined(v) ?? 0.1, z.coerce.number().min(0).max(2)),
 
   DISCORD_TOKEN: optionalString,
+  DISCORD_GUILD_ID: z.preprocess(emptyToUndefined, z.string().regex(/^\d{5,25}$/, 'must be a Discord id (digits)').optional()),
+  DISCORD_API_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).default('https://discord.com/api')),
+  DISCORD_REGISTER_COMMANDS: boolFlag(false),
+  MODERATOR_ROLE_IDS: z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : (emptyToUndefined(v) ?? [])),
+    z.array(z.string().regex(/^\d{5,25}$/, 'must be comma-separated Discord role ids')),
+  ),
+  RATE_LIMIT_PER_MINUTE: int(6, 1, 1000),
+  MAX_CONCURRENT_ANSWERS: int(4, 1, 64),
+  MAX_QUEUED_ANSWERS: int(50, 0, 10_000),
+  STREAM_EDIT_INTERVAL_MS: int(1_000, 250, 60_000),
 });
 
 /** Validated configuration, read once from the environment. */
@@ -79,6 +90,16 @@ export interface Config {
   } | null;
   discord: {
     token: string | undefined;
+    guildId: string | undefined;
+    /** REST base URL (Discord's, a proxy, or a test server). */
+    apiUrl: string;
+    /** Register slash commands on start-up. */
+    registerCommands: boolean;
+    moderatorRoleIds: string[];
+    rateLimitPerMinute: number;
+    maxConcurrent: number;
+    maxQueued: number;
+    editIntervalMs: number;
   };
 }
 
@@ -124,7 +145,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             temperature: e.LLM_TEMPERATURE,
           }
         : null,
-    discord: { token: e.DISCORD_TOKEN },
+    discord: {
+      token: e.DISCORD_TOKEN,
+      guildId: e.DISCORD_GUILD_ID,
+      apiUrl: e.DISCORD_API_URL.replace(/\/+$/, ''),
+      registerCommands: e.DISCORD_REGISTER_COMMANDS,
+      moderatorRoleIds: e.MODERATOR_ROLE_IDS,
+      rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      maxConcurrent: e.MAX_CONCURRENT_ANSWERS,
+      maxQueued: e.MAX_QUEUED_ANSWERS,
+      editIntervalMs: e.STREAM_EDIT_INTERVAL_MS,
+    },
   };
 }
 

@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Answer } from '../core/types.js';
+
+/** A logged answer, as the bot needs it back (sources button, thread history). */
+export interface LoggedAnswer {
+  id: string;
+  question: string;
+  answer: Answer;
+  threadId: string | null;
+}
+
+/** Where an answer was given. */
+export interface AnswerPlace {
+  userId: string;
+  guildId: string | null;
+  channelId: string;
+  threadId?: string | null;
+}
+
+/**
+ * The bot's own small database (DATA_DIR/bot.db): every answer with its question and sources,
+ * the thread it lives in (conversation memory that survives restarts), and user feedback.
+ */
+export class AnswerLog {
+  private readonly db: Database.Database;
+
+  constructor(dataDir: string) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    this.db = new Database(path.join(dataDir, 'bot.db'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS answers (
+        id TEXT PRIMARY KEY,
+        question TEXT NOT NULL,
+        answer_json TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        guild_id TEXT,
+        channel_id TEXT NOT NULL,
+        thread_id TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS answers_thread ON answers (thread_id);
+      CREATE TABLE IF NOT EXISTS feedback (
+        answer_id TEXT NOT NULL REFERENCES answers (id),
+        user_id TEXT NOT NULL,
+        helpful INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (answer_id, user_id)
+      );
+    `);
+  }
+
+  /** Stores an answer; returns its id. */
+  record(question: string, answer: Answer, place: AnswerPlace): string {
+    const id = randomBytes(6).toString('hex');
+    this.db
+      .prepare('INSERT INTO answers (id, question, answer_json, mode, user_id, guild_id, channel_id, thread_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(id, question, JSON.stringify(answer), answer.mode, place.userId, place.guildId, place.channelId, place.threadId ?? null, new Date().toISOString());
+    return id;
+  }
+
+  /** Attaches an answer to the thread that was opened for it. */
+  setThread(id: string, threadId: string): void {
+    this.db.prepare('UPDATE answers SET thread_id = ? WHERE id = ?').run(threadId, id);
+  }
+
+  get(id: string): LoggedAnswer | undefined {
+    const row = this.db.prepare<[string], { id: string; question: string; answer_json: string; thread_id: string | null }>('SELECT id, question, answer_json, thread_id FROM answers WHERE id = ?').get(id);
+    return row ? { id: row.id, question: row.question, answer: JSON.parse(row.answer_json) as Answer, threadId: row.thread_id } : undefined;
+  }
+
+  /** The last `limit` questions and answers of a thread, oldest first. */
+  threadHistory(threadId: string, limit = 4): { question: string; answer: string }[] {
+    return this.db
+      .prepare<[string, number], { question: string; answer_json: string }>('SELECT question, answer_json FROM answers WHERE thread_id = ? ORDER BY rowid DESC LIMIT ?')
+      .all(threadId, limit)
+      .reverse()
+      .map((r) => ({ question: r.question, answer: (JSON.parse(r.answer_json) as Answer).text }));
+  }
+
+  /** Records (or changes) a user's feedback on an answer. Returns false for an unknown answer. */
+  feedback(answerId: string, userId: string, helpful: boolean): boolean {
+    if (!this.get(answerId)) return false;
+    this.db
+      .prepare('INSERT OR REPLACE INTO feedback (answer_id, user_id, helpful, created_at) VALUES (?, ?, ?, ?)')
+      .run(answerId, userId, helpful ? 1 : 0, new Date().toISOString());
+    return true;
+  }
+
+  /** Feedback counts for an answer. */
+  feedbackCounts(answerId: string): { helpful: number; notHelpful: number } {
+    const row = this.db
+      .prepare<[string], { up: number | null; down: number | null }>('SELECT SUM(helpful) AS up, SUM(1 - helpful) AS down FROM feedback WHERE answer_id = ?')
+      .get(answerId);
+    return { helpful: row?.up ?? 0, notHelpful: row?.down ?? 0 };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
