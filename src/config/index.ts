@@ -28,6 +28,12 @@ const schema = z.object({
   EMBEDDING_BATCH_SIZE: int(32, 1, 1024),
   EMBEDDING_LOAD_TIMEOUT_MS: int(60_000, 1_000, 3_600_000),
 
+  FEEDS: z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(/[,\s]+/).map((s) => s.trim()).filter(Boolean) : (emptyToUndefined(v) ?? [])),
+    z.array(z.url({ protocol: /^https?$/ })),
+  ),
+  FETCH_TIMEOUT_MS: int(15_000, 1_000, 300_000),
+
   RETRIEVAL_MODE: z.preprocess(emptyToUndefined, z.enum(['hybrid', 'lexical', 'vector']).default('hybrid')),
   TOP_K: int(5, 1, 50),
   MAX_PASSAGES_PER_ARTICLE: int(2, 1, 20),
@@ -62,6 +68,9 @@ export interface Config {
   dataDir: string;
   corpusDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** RSS/Atom feeds ingested by /reingest (and polled, later). */
+  feeds: string[];
+  fetchTimeoutMs: number;
   embedding: {
     model: string;
     /** Local models root (transformers.js `localModelPath`), or undefined to use the cache/hub. */
@@ -118,6 +127,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: path.resolve(cwd, e.DATA_DIR),
     corpusDir: path.resolve(cwd, e.CORPUS_DIR),
     logLevel: e.LOG_LEVEL,
+    feeds: e.FEEDS,
+    fetchTimeoutMs: e.FETCH_TIMEOUT_MS,
     embedding: {
       model: e.EMBEDDING_MODEL,
       modelDir: e.EMBEDDING_MODEL_DIR ? path.resolve(cwd, e.EMBEDDING_MODEL_DIR) : undefined,

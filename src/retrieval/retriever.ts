@@ -1,5 +1,5 @@
 import { silentLogger, type Logger } from '../core/logger.js';
-import type { RetrievalMode, RetrievedPassage } from '../core/types.js';
+import type { ArticleMeta, RetrievalMode, RetrievedPassage } from '../core/types.js';
 import type { Embedder } from './embedder.js';
 import { ftsQuery, parseTimeWindow, queryTerms, type TimeWindow } from './query.js';
 import type { NewsStore } from './store.js';
@@ -123,5 +123,15 @@ export class Retriever {
     }
     this.logger.debug('retrieval', { query, mode, terms: terms.join(' '), window: window?.phrase, found: passages.length });
     return { passages, mode, terms, window };
+  }
+
+  /** Most recent articles, or the most recent of those matching a topic. */
+  async latest(topic: string | undefined, limit: number): Promise<ArticleMeta[]> {
+    if (!topic?.trim()) return this.store.latestArticles(limit);
+    const { passages } = await this.search(topic, { k: 50, maxPerArticle: 1, mode: 'lexical' });
+    return passages
+      .map((p) => p.article)
+      .sort((a, b) => (b.date ?? '').localeCompare(a.date ?? ''))
+      .slice(0, limit);
   }
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { REPO } from './env.js';
 
@@ -35,4 +35,18 @@ export function runCli(name: string, args: string[], env: Record<string, string>
     });
     child.stdin.end(options.stdin ?? '');
   });
+}
+
+/** Starts a long-running CLI (e.g. the bot); the caller stops it. */
+export function spawnCli(name: string, env: Record<string, string>): { process: ChildProcess; exited: Promise<number | null>; output: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'src', 'cli', `${name}.ts`)], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { process: child, exited, output: () => output };
 }

@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAS_TINY_MODEL, MODELS_DIR, REPO, TINY_MODEL, tempDir } from '../helpers/env.js';
+import { FakeDiscord } from '../helpers/fake-discord.js';
 import { FakeOpenAI } from '../helpers/fake-openai.js';
-import { runCli } from '../helpers/run-cli.js';
+import { runCli, spawnCli } from '../helpers/run-cli.js';
 
 const QUESTION = 'What did Starmer ask Trump for?';
 const SEED_TITLE = 'Starmer pushes Trump for Ukraine guarantees against Putin';
@@ -114,6 +115,51 @@ describe('command-line entry points', () => {
       expect(failed.stdout + failed.stderr).not.toContain('sk-secret-key-123');
     } finally {
       await server.stop();
+    }
+  });
+
+  it('npm run deploy-commands registers the commands in the guild', async () => {
+    const fake = new FakeDiscord();
+    await fake.start();
+    try {
+      const result = await runCli('deploy-commands', [], { ...offline(path.join(dir, 'deploy')), DISCORD_TOKEN: 'deploy-token', DISCORD_API_URL: fake.apiUrl, DISCORD_GUILD_ID: fake.guildId });
+      expect(result.code).toBe(0);
+      expect(result.stdout.trim()).toBe('/ask /search /latest /status /ingest /reingest');
+      const put = fake.find('PUT', /\/commands$/);
+      expect(put).toHaveLength(1);
+      expect(put[0]!.path).toBe(`/applications/${fake.appId}/guilds/${fake.guildId}/commands`);
+      expect(put[0]!.authorization).toBe('Bot deploy-token');
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it('npm start with DISCORD_TOKEN logs in, registers commands, answers /ask and shuts down on SIGTERM', async () => {
+    const fake = new FakeDiscord();
+    await fake.start();
+    const child = spawnCli('start', {
+      ...offline(path.join(dir, 'bot')),
+      DISCORD_TOKEN: 'secret-bot-token-xyz',
+      DISCORD_API_URL: fake.apiUrl,
+      DISCORD_REGISTER_COMMANDS: 'true',
+      DISCORD_GUILD_ID: fake.guildId,
+    });
+    try {
+      await fake.waitFor('PUT', /\/guilds\/\d+\/commands$/, { timeoutMs: 30_000 });
+      const { token } = fake.interaction('ask', { question: QUESTION });
+      const edit = await fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${token}/messages/@original$`), { timeoutMs: 15_000 });
+      const text = String((edit.body as Record<string, unknown>)['content']);
+      expect(text).toMatch(/backstop[^\n]*\[1\]/);
+      expect(text).toContain(SEED_TITLE);
+      child.process.kill('SIGTERM');
+      const code = await child.exited;
+      expect(code).toBe(0);
+      expect(child.output()).toMatch(/logged in to Discord as newsbot/);
+      expect(child.output()).toMatch(/SIGTERM: finishing answers in progress/);
+      expect(child.output()).not.toContain('secret-bot-token-xyz');
+    } finally {
+      child.process.kill('SIGKILL');
+      await fake.stop();
     }
   });
 });

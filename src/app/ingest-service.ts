@@ -1,0 +1,85 @@
+import { NewsBotError, ErrorCodes } from '../core/errors.js';
+import { ingestArticles, type IngestSummary } from '../ingest/pipeline.js';
+import { readArticles } from '../ingest/read-articles.js';
+import { fetchArticle, readFeed } from '../ingest/web.js';
+import type { AppContext } from './context.js';
+
+/** What to ingest. */
+export type IngestRequest =
+  | { kind: 'corpus' }
+  | { kind: 'url'; url: string }
+  | { kind: 'feed'; url: string }
+  /** The corpus (pruned) and every configured feed. */
+  | { kind: 'all' };
+
+function checkUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new NewsBotError(ErrorCodes.InvalidQuestion, `"${url.slice(0, 100)}" is not a URL.`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new NewsBotError(ErrorCodes.InvalidQuestion, 'Only http and https URLs can be ingested.');
+  }
+  return parsed.toString();
+}
+
+function merge(a: IngestSummary, b: IngestSummary): IngestSummary {
+  return {
+    added: a.added + b.added,
+    updated: a.updated + b.updated,
+    unchanged: a.unchanged + b.unchanged,
+    removed: a.removed + b.removed,
+    skipped: [...a.skipped, ...b.skipped],
+    passages: a.passages + b.passages,
+    embedded: a.embedded + b.embedded,
+    vectors: a.vectors && b.vectors,
+    durationMs: a.durationMs + b.durationMs,
+  };
+}
+
+/** Runs ingest requests one at a time against the app's store (the bot's /ingest and /reingest). */
+export class IngestService {
+  private readonly app: AppContext;
+  private tail: Promise<unknown> = Promise.resolve();
+  private running = 0;
+
+  constructor(app: AppContext) {
+    this.app = app;
+  }
+
+  /** True while a request is running or waiting. */
+  get busy(): boolean {
+    return this.running > 0;
+  }
+
+  /** Runs a request after the ones before it; resolves with its summary. */
+  run(request: IngestRequest): Promise<IngestSummary> {
+    if (request.kind === 'url' || request.kind === 'feed') checkUrl(request.url);
+    this.running++;
+    const job = this.tail.then(() => this.execute(request));
+    this.tail = job.catch(() => {});
+    return job.finally(() => this.running--);
+  }
+
+  private async execute(request: IngestRequest): Promise<IngestSummary> {
+    const { store, embedder, config, logger } = this.app;
+    const fetchOptions = { timeoutMs: config.fetchTimeoutMs };
+    switch (request.kind) {
+      case 'corpus':
+        return ingestArticles(store, embedder, readArticles([config.corpusDir]), { pruneUnder: [config.corpusDir], logger });
+      case 'url':
+        return ingestArticles(store, embedder, [await fetchArticle(checkUrl(request.url), fetchOptions)], { logger });
+      case 'feed':
+        return ingestArticles(store, embedder, readFeed(checkUrl(request.url), fetchOptions), { logger });
+      case 'all': {
+        let summary = await ingestArticles(store, embedder, readArticles([config.corpusDir]), { pruneUnder: [config.corpusDir], logger });
+        for (const feed of config.feeds) {
+          summary = merge(summary, await ingestArticles(store, embedder, readFeed(feed, fetchOptions), { logger }));
+        }
+        return summary;
+      }
+    }
+  }
+}

@@ -1,0 +1,25 @@
+import type { ChatInputCommandInteraction, RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
+import type { BotServices, BotSettings } from '../services.js';
+
+/** What a command handler can use. */
+export interface CommandContext {
+  services: BotServices;
+  settings: BotSettings;
+  /** Answers a question into the interaction's deferred reply (streamed, split, with buttons). */
+  answerInteraction(interaction: ChatInputCommandInteraction, question: string, ephemeral: boolean): Promise<void>;
+}
+
+/** A slash command: its registration data and a thin handler. */
+export interface Command {
+  data: RESTPostAPIChatInputApplicationCommandsJSONBody;
+  /** Checked in the handler, whatever Discord's default permissions say. */
+  moderatorOnly: boolean;
+  /** Goes through the per-user rate limit and the answer queue. */
+  queued: boolean;
+  /** Whether the reply is visible only to the caller. */
+  ephemeral(interaction: ChatInputCommandInteraction): boolean;
+  execute(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void>;
+}
+
+/** Message options that can never ping anyone. */
+export const NO_MENTIONS = { parse: [] as never[], repliedUser: false } as const;

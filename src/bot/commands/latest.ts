@@ -1,0 +1,20 @@
+import { SlashCommandBuilder } from 'discord.js';
+import { latestResponse } from '../responses.js';
+import { NO_MENTIONS, type Command } from './command.js';
+
+/** /latest [topic]: recent headlines, optionally about a topic. */
+export const latestCommand: Command = {
+  data: new SlashCommandBuilder()
+    .setName('latest')
+    .setDescription('Recent headlines, optionally about a topic.')
+    .addStringOption((o) => o.setName('topic').setDescription('Only headlines about this').setMaxLength(200))
+    .toJSON(),
+  moderatorOnly: false,
+  queued: true,
+  ephemeral: () => false,
+  async execute(interaction, { services }) {
+    const topic = interaction.options.getString('topic') ?? undefined;
+    const articles = await services.latest(topic, 10);
+    await interaction.editReply({ content: latestResponse(topic, articles).slice(0, 2000), allowedMentions: NO_MENTIONS });
+  },
+};

@@ -1,0 +1,19 @@
+import { PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
+import { ingestResponse } from '../responses.js';
+import { NO_MENTIONS, type Command } from './command.js';
+
+/** /reingest (moderators): re-scan the corpus (dropping deleted files) and every configured feed. */
+export const reingestCommand: Command = {
+  data: new SlashCommandBuilder()
+    .setName('reingest')
+    .setDescription('Moderators: re-scan the corpus and all configured feeds.')
+    .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
+    .toJSON(),
+  moderatorOnly: true,
+  queued: false,
+  ephemeral: () => true,
+  async execute(interaction, { services }) {
+    const summary = await services.ingest({ kind: 'all' });
+    await interaction.editReply({ content: ingestResponse('the corpus and feeds', summary).slice(0, 2000), allowedMentions: NO_MENTIONS });
+  },
+};

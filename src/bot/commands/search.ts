@@ -1,0 +1,23 @@
+import { SlashCommandBuilder } from 'discord.js';
+import { searchResponse } from '../responses.js';
+import { splitMessage } from '../format.js';
+import { NO_MENTIONS, type Command } from './command.js';
+
+/** /search query: the best passages with title, date and link. */
+export const searchCommand: Command = {
+  data: new SlashCommandBuilder()
+    .setName('search')
+    .setDescription('Show the news passages that best match a query.')
+    .addStringOption((o) => o.setName('query').setDescription('What to look for').setRequired(true).setMaxLength(500))
+    .toJSON(),
+  moderatorOnly: false,
+  queued: true,
+  ephemeral: () => false,
+  async execute(interaction, { services }) {
+    const query = interaction.options.getString('query', true);
+    const result = await services.search(query, 5);
+    const [first, ...rest] = splitMessage(searchResponse(query, result.passages));
+    await interaction.editReply({ content: first ?? 'Nothing found.', allowedMentions: NO_MENTIONS });
+    for (const part of rest) await interaction.followUp({ content: part, allowedMentions: NO_MENTIONS });
+  },
+};

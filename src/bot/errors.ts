@@ -1,0 +1,22 @@
+import { ErrorCodes, NewsBotError } from '../core/errors.js';
+import { QueueFullError } from './limits.js';
+
+/** The short message a Discord user sees for an error: never a stack trace or internal detail. */
+export function userMessageFor(error: unknown): string {
+  if (error instanceof QueueFullError) return "I'm answering a lot of questions right now. Please try again in a minute.";
+  if (error instanceof NewsBotError) {
+    switch (error.code) {
+      case ErrorCodes.InvalidQuestion:
+        return error.message;
+      case ErrorCodes.ArticleParse:
+        return `That could not be ingested: ${error.message}`;
+      case ErrorCodes.StoreModelMismatch:
+      case ErrorCodes.StoreSchema:
+      case ErrorCodes.StoreIo:
+        return 'The news index is unavailable right now; the operators have been notified.';
+      default:
+        break;
+    }
+  }
+  return 'Sorry, something went wrong while answering. The error was logged for the operators.';
+}

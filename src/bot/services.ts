@@ -1,0 +1,46 @@
+import type { AnswerService } from '../answer/answerer.js';
+import type { ArticleMeta } from '../core/types.js';
+import type { Logger } from '../core/logger.js';
+import type { IngestSummary } from '../ingest/pipeline.js';
+import type { SearchResult } from '../retrieval/retriever.js';
+import type { IngestRunRecord } from '../retrieval/store.js';
+import type { AnswerLog } from './answer-log.js';
+
+/** What /ingest and /reingest can ask for. */
+export type BotIngestRequest = { kind: 'corpus' } | { kind: 'url'; url: string } | { kind: 'feed'; url: string } | { kind: 'all' };
+
+/** Figures for /status. */
+export interface BotStatus {
+  articles: number;
+  passages: number;
+  vectors: number;
+  lastIngest: IngestRunRecord | null;
+  embeddingModel: string | null;
+  vectorSearch: boolean;
+  retrievalMode: string;
+  answerMode: 'llm' | 'extractive';
+  llmModel: string | null;
+  feeds: number;
+}
+
+/** Everything the bot uses, provided by the entry point. */
+export interface BotServices {
+  answers: AnswerService;
+  search(query: string, k: number): Promise<SearchResult>;
+  latest(topic: string | undefined, limit: number): Promise<ArticleMeta[]>;
+  status(): BotStatus;
+  ingest(request: BotIngestRequest): Promise<IngestSummary>;
+  log: AnswerLog;
+  logger: Logger;
+}
+
+/** Bot behaviour settings. */
+export interface BotSettings {
+  moderatorRoleIds: string[];
+  rateLimitPerMinute: number;
+  maxConcurrent: number;
+  maxQueued: number;
+  editIntervalMs: number;
+  /** Register commands once connected: to this guild, or globally when undefined. */
+  registerCommands: { guildId: string | undefined } | null;
+}

@@ -1,0 +1,267 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBot, type BotHarness } from '../helpers/bot-harness.js';
+import { FakeDiscord } from '../helpers/fake-discord.js';
+import { FakeOpenAI } from '../helpers/fake-openai.js';
+
+const QUESTION = 'What did Starmer ask Trump for?';
+const SEED_TITLE = 'Starmer pushes Trump for Ukraine guarantees against Putin';
+type Body = Record<string, unknown>;
+
+function content(body: unknown): string {
+  return String((body as Body | null)?.['content'] ?? '');
+}
+
+describe('Discord bot (extractive answers) through the real discord.js Client', () => {
+  let h: BotHarness;
+  beforeAll(async () => {
+    h = await startBot();
+  });
+  afterAll(() => h.stop());
+
+  it('logs in through GET /gateway/bot and registers its slash commands in the guild', async () => {
+    const put = await h.fake.waitFor('PUT', /^\/applications\/\d+\/guilds\/\d+\/commands$/);
+    expect(put.path).toBe(`/applications/${h.fake.appId}/guilds/${h.fake.guildId}/commands`);
+    expect(put.authorization).toBe('Bot test-token');
+    const names = (put.body as Body[]).map((c) => c['name']);
+    expect(names).toEqual(['ask', 'search', 'latest', 'status', 'ingest', 'reingest']);
+    const ingest = (put.body as Body[]).find((c) => c['name'] === 'ingest')!;
+    expect(ingest['default_member_permissions']).toBe('32');
+    expect(h.fake.find('GET', /^\/gateway\/bot$/)).toHaveLength(1);
+    expect(h.fake.identifies).toBe(1);
+  });
+
+  it('/ask defers at once, then edits in the answer with citations, sources and buttons', async () => {
+    const since = h.fake.calls.length;
+    const { id, token } = h.fake.interaction('ask', { question: QUESTION });
+    const callback = await h.fake.waitFor('POST', new RegExp(`^/interactions/${id}/${token}/callback$`), { since });
+    expect(callback.body).toMatchObject({ type: 5 });
+    expect(callback.authorization).toBeUndefined();
+    const edit = await h.fake.waitFor('PATCH', new RegExp(`^/webhooks/${h.fake.appId}/${token}/messages/@original$`), { since });
+    expect(edit.at - callback.at).toBeGreaterThanOrEqual(0);
+    const text = content(edit.body);
+    expect(text).toMatch(/plead for a US backstop[^\n]*\[1\]/);
+    expect(text).toContain('**Sources**');
+    expect(text).toContain(`**[1]** ${SEED_TITLE} (2025\\-02\\-27, corpus)`);
+    const buttons = ((edit.body as Body)['components'] as { components: { custom_id: string }[] }[])[0]!.components.map((c) => c.custom_id);
+    expect(buttons).toEqual([expect.stringMatching(/^sources:/), expect.stringMatching(/^feedback:.*:up$/), expect.stringMatching(/^feedback:.*:down$/)]);
+  });
+
+  it('the Sources button shows the cited passages privately and feedback is stored', async () => {
+    const since = h.fake.calls.length;
+    const { token } = h.fake.interaction('ask', { question: QUESTION });
+    const edit = await h.fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${token}/messages/@original$`), { since });
+    const components = (edit.body as Body)['components'] as { components: { custom_id: string }[] }[];
+    const [sourcesId, upId] = components[0]!.components.map((c) => c.custom_id);
+    const message = { id: '777000000000000001', content: content(edit.body), author: { id: h.fake.bot.id, username: 'newsbot', discriminator: '0' }, timestamp: new Date().toISOString(), type: 0, attachments: [], embeds: [], mentions: [], mention_roles: [], pinned: false, tts: false, mention_everyone: false, flags: 0, components: [] };
+    const click = h.fake.button(sourcesId!, message);
+    const reply = await h.fake.waitFor('POST', new RegExp(`^/interactions/${click.id}/${click.token}/callback$`));
+    expect(reply.body).toMatchObject({ type: 4, data: { flags: 64 } });
+    expect(content((reply.body as Body)['data'])).toContain(SEED_TITLE);
+    expect(content((reply.body as Body)['data'])).toContain('> ');
+    const vote = h.fake.button(upId!, message);
+    await h.fake.waitFor('POST', new RegExp(`^/interactions/${vote.id}/${vote.token}/callback$`));
+    const answerId = upId!.split(':')[1]!;
+    expect(h.services.log.feedbackCounts(answerId)).toEqual({ helpful: 1, notHelpful: 0 });
+  });
+
+  it('/ask private defers ephemerally', async () => {
+    const since = h.fake.calls.length;
+    const { id, token } = h.fake.interaction('ask', { question: QUESTION, private: true });
+    const callback = await h.fake.waitFor('POST', new RegExp(`^/interactions/${id}/${token}/callback$`), { since });
+    expect(callback.body).toMatchObject({ type: 5, data: { flags: 64 } });
+  });
+
+  it('/search lists the best passages with title and a snippet', async () => {
+    const since = h.fake.calls.length;
+    const { token } = h.fake.interaction('search', { query: 'backstop ceasefire' });
+    const edit = await h.fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${token}/messages/@original$`), { since });
+    expect(content(edit.body)).toMatch(/^Top passages for “backstop ceasefire”:\n\*\*1\.\*\* Starmer pushes Trump/);
+    expect(content(edit.body)).toMatch(/\n> .*backstop/);
+  });
+
+  it('/status and /latest answer', async () => {
+    const since = h.fake.calls.length;
+    const status = h.fake.interaction('status', {});
+    const edit = await h.fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${status.token}/messages/@original$`), { since });
+    expect(content(edit.body)).toMatch(/Articles: 1 · passages: \d+/);
+    expect(content(edit.body)).toMatch(/Answers: extractive quotes/);
+    const latest = h.fake.interaction('latest', {});
+    const edit2 = await h.fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${latest.token}/messages/@original$`), { since });
+    expect(content(edit2.body)).toContain('Latest headlines:\n**1.** Starmer pushes Trump');
+  });
+
+  it('refuses moderator commands to a plain member, server-side, and runs them for moderators', async () => {
+    const since = h.fake.calls.length;
+    // A plain member, even if a server admin had removed the default permission gate in Discord.
+    const plain = h.fake.interaction('ingest', {});
+    const refused = await h.fake.waitFor('POST', new RegExp(`^/interactions/${plain.id}/${plain.token}/callback$`), { since });
+    expect(refused.body).toMatchObject({ type: 4, data: { flags: 64, content: 'Only moderators can use /ingest.' } });
+    const plainRe = h.fake.interaction('reingest', {});
+    const refusedRe = await h.fake.waitFor('POST', new RegExp(`^/interactions/${plainRe.id}/${plainRe.token}/callback$`), { since });
+    expect(refusedRe.body).toMatchObject({ type: 4, data: { content: 'Only moderators can use /reingest.' } });
+
+    const byRole = h.fake.interaction('ingest', {}, { roles: [h.fake.moderatorRoleId] });
+    const deferred = await h.fake.waitFor('POST', new RegExp(`^/interactions/${byRole.id}/${byRole.token}/callback$`), { since });
+    expect(deferred.body).toMatchObject({ type: 5, data: { flags: 64 } });
+    const done = await h.fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${byRole.token}/messages/@original$`), { since });
+    expect(content(done.body)).toMatch(/^Ingest of the corpus finished in [\d.]+ s: 0 added, 0 updated, 1 unchanged/);
+
+    const byPermission = h.fake.interaction('reingest', {}, { permissions: FakeDiscord.MANAGE_GUILD });
+    const done2 = await h.fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${byPermission.token}/messages/@original$`), { since });
+    expect(content(done2.body)).toMatch(/^Ingest of the corpus and feeds finished/);
+  });
+
+  it('answers a mention in the channel and opens a thread on the answer', async () => {
+    const since = h.fake.calls.length;
+    const userMessage = h.fake.message(QUESTION);
+    await h.fake.waitFor('POST', /^\/channels\/\d+\/typing$/, { since });
+    const reply = await h.fake.waitFor('POST', new RegExp(`^/channels/${h.fake.channelId}/messages$`), { since });
+    expect((reply.body as Body)['message_reference']).toMatchObject({ message_id: userMessage });
+    expect(content(reply.body)).toMatch(/backstop[^\n]*\[1\]/);
+    const thread = await h.fake.waitFor('POST', /^\/channels\/\d+\/messages\/\d+\/threads$/, { since });
+    expect((thread.body as Body)['name']).toBe(QUESTION);
+  });
+
+  it('ignores messages that do not mention it and messages from bots', async () => {
+    const since = h.fake.calls.length;
+    h.fake.message('What did Starmer ask Trump for?', { mention: false });
+    h.fake.message('What did Starmer ask Trump for?', { user: { id: '666666666666666666', username: 'otherbot', bot: true } });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(h.fake.find('POST', /^\/channels\/\d+\/messages$/).filter((c) => h.fake.calls.indexOf(c) >= since)).toHaveLength(0);
+  });
+
+  it('retries a REST call answered with 429 and Retry-After', async () => {
+    const since = h.fake.calls.length;
+    h.fake.rateLimit((c) => c.method === 'PATCH' && c.path.endsWith('@original'), 0.4);
+    const { token } = h.fake.interaction('ask', { question: QUESTION });
+    const pattern = new RegExp(`/webhooks/\\d+/${token}/messages/@original$`);
+    const first = await h.fake.waitFor('PATCH', pattern, { since });
+    const second = await h.fake.waitFor('PATCH', pattern, { since: h.fake.calls.indexOf(first) + 1 });
+    expect(second.at - first.at).toBeGreaterThanOrEqual(350);
+    expect(content(second.body)).toContain('backstop');
+  });
+
+  it('resumes after the gateway connection drops, and keeps answering', async () => {
+    h.fake.dropGateway();
+    const end = Date.now() + 15_000;
+    while (h.fake.resumes < 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    expect(h.fake.resumes).toBe(1);
+    expect(h.fake.identifies).toBe(1);
+    const since = h.fake.calls.length;
+    const { token } = h.fake.interaction('ask', { question: QUESTION });
+    const edit = await h.fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${token}/messages/@original$`), { since });
+    expect(content(edit.body)).toContain('backstop');
+  });
+
+  it('never allows a mention in anything it sends', () => {
+    const sent = h.fake.calls.filter(
+      (c) =>
+        (c.method === 'PATCH' && c.path.includes('/webhooks/')) ||
+        (c.method === 'POST' && (/^\/webhooks\//.test(c.path) || /^\/channels\/\d+\/messages$/.test(c.path))),
+    );
+    expect(sent.length).toBeGreaterThan(10);
+    for (const c of sent) expect((c.body as Body)['allowed_mentions'], `${c.method} ${c.path}`).toMatchObject({ parse: [] });
+    const replies = h.fake.calls.filter((c) => c.path.endsWith('/callback') && (c.body as Body)['type'] === 4);
+    expect(replies.length).toBeGreaterThan(2);
+    for (const c of replies) expect(((c.body as Body)['data'] as Body)['allowed_mentions']).toMatchObject({ parse: [] });
+  });
+});
+
+describe('Discord bot with a streaming language model', () => {
+  const llm = new FakeOpenAI();
+  let h: BotHarness;
+  /** Edits of an interaction's reply since `since`, once one carries the source list (the final answer). */
+  const editsUntilFinal = async (token: string, since: number) => {
+    const pattern = new RegExp(`/webhooks/\\d+/${token}/messages/@original$`);
+    const end = Date.now() + 10_000;
+    for (;;) {
+      const edits = h.fake.find('PATCH', pattern).filter((c) => h.fake.calls.indexOf(c) >= since);
+      if (edits.some((e) => content(e.body).includes('**Sources**')) || Date.now() > end) return edits;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  beforeAll(async () => {
+    const baseURL = await llm.start();
+    h = await startBot({ llmBaseURL: baseURL });
+  });
+  afterAll(async () => {
+    await h.stop();
+    await llm.stop();
+  });
+
+  it('streams by throttled edits, then posts the checked answer', async () => {
+    llm.reply({ kind: 'stream', deltas: ['Starmer asked ', 'Trump for a US ', 'backstop [1]', ' to deter Putin [1].'], chunkDelayMs: 150 });
+    const since = h.fake.calls.length;
+    const { token } = h.fake.interaction('ask', { question: QUESTION });
+    const edits = await editsUntilFinal(token, since);
+    const final = edits[edits.length - 1]!;
+    expect(content(final.body)).toBe(`Starmer asked Trump for a US backstop [1] to deter Putin [1].\n\n**Sources**\n**[1]** ${SEED_TITLE} (2025\\-02\\-27, corpus)`);
+    const previews = edits.slice(0, -1);
+    expect(previews.length).toBeGreaterThanOrEqual(1);
+    expect(content(previews[0]!.body)).toMatch(/ ▌$/);
+    for (let i = 1; i < previews.length; i++) expect(previews[i]!.at - previews[i - 1]!.at).toBeGreaterThanOrEqual(200);
+  });
+
+  it('splits an answer over 2,000 characters at sentence boundaries, never inside a citation', async () => {
+    const sentence = (i: number) => `Sentence number ${i} repeats what the article says about the backstop and the ceasefire talks in Washington [1].`;
+    const long = Array.from({ length: 40 }, (_, i) => sentence(i)).join(' ');
+    llm.reply({ kind: 'stream', deltas: [long] });
+    const since = h.fake.calls.length;
+    const { token } = h.fake.interaction('ask', { question: QUESTION });
+    // 40 sentences of ~115 characters plus sources: three messages.
+    await h.fake.waitFor('POST', new RegExp(`^/webhooks/\\d+/${token}$`), { since, where: (c) => content(c.body).includes('**Sources**') });
+    const followUps = h.fake.find('POST', new RegExp(`^/webhooks/\\d+/${token}$`));
+    const edits = h.fake.find('PATCH', new RegExp(`/webhooks/\\d+/${token}/messages/@original$`));
+    const first = content(edits[edits.length - 1]!.body);
+    const parts = [first, ...followUps.map((f) => content(f.body))];
+    expect(parts).toHaveLength(3);
+    for (const p of parts) expect(p.length).toBeLessThanOrEqual(2000);
+    for (const p of parts.slice(0, -1)) expect(p).toMatch(/\[1\]\.$/);
+    for (const p of parts.slice(1)) expect(p).toMatch(/^Sentence number \d+/);
+    expect(parts.join(' ')).toContain(long);
+    // Buttons go under the last part only.
+    expect((edits[edits.length - 1]!.body as Body)['components']).toEqual([]);
+    expect((followUps[0]!.body as Body)['components']).toEqual([]);
+    expect(((followUps[1]!.body as Body)['components'] as unknown[]).length).toBe(1);
+  });
+
+  it('understands a follow-up in the answer thread with the earlier question and answer', async () => {
+    llm.reply({ kind: 'stream', deltas: ['Starmer asked for a US backstop [1].'] }, { kind: 'stream', deltas: ['Because it would deter Putin [1].'] });
+    const since = h.fake.calls.length;
+    h.fake.message(QUESTION);
+    const thread = await h.fake.waitFor('POST', /^\/channels\/\d+\/messages\/\d+\/threads$/, { since });
+    const threadId = /\/messages\/(\d+)\/threads$/.exec(thread.path)![1]!;
+    await new Promise((r) => setTimeout(r, 100)); // THREAD_CREATE reaches the client
+    h.fake.message('Why does he want that?', { channelId: threadId });
+    const reply = await h.fake.waitFor('POST', new RegExp(`^/channels/${threadId}/messages$`), { since });
+    expect(content(reply.body)).toContain('Because it would deter Putin [1].');
+    const request = llm.requests[1]!;
+    const roles = request.body.messages.map((m) => m.role);
+    expect(roles).toEqual(['system', 'user', 'assistant', 'user']);
+    expect(request.body.messages[1]!.content).toBe(QUESTION);
+    expect(request.body.messages[2]!.content).toBe('Starmer asked for a US backstop [1].');
+    // The follow-up alone names nobody; retrieval still found the Starmer article.
+    expect(request.body.messages[3]!.content).toContain('<passage id="1" title="Starmer pushes Trump');
+    expect(request.body.messages[3]!.content).toContain('Question: Why does he want that?');
+    // No second thread inside the thread.
+    expect(h.fake.find('POST', /\/threads$/).filter((c) => h.fake.calls.indexOf(c) >= since)).toHaveLength(1);
+  });
+
+  it('still ends with an answer when the language model fails mid-stream', async () => {
+    llm.reply({ kind: 'stream', deltas: ['Starmer asked ', 'for a', ' backstop [1].'], cutAfter: 1, chunkDelayMs: 50 });
+    const edits = await editsUntilFinal(h.fake.interaction('ask', { question: QUESTION }).token, h.fake.calls.length);
+    const last = content(edits[edits.length - 1]?.body);
+    expect(last).toMatch(/plead for a US backstop[^\n]*\[1\]/);
+    expect(last).toMatch(/-# The language model was unavailable/);
+  });
+
+  it('keeps a model answer from pinging anyone', async () => {
+    llm.reply({ kind: 'stream', deltas: ['@everyone look: <@555555555555555555> and <@&444444444444444444> asked for a backstop [1].'] });
+    const edits = await editsUntilFinal(h.fake.interaction('ask', { question: QUESTION }).token, h.fake.calls.length);
+    expect(edits.length).toBeGreaterThan(0);
+    for (const e of edits) {
+      expect(content(e.body)).not.toMatch(/@everyone|<@\d|<@&\d/);
+      expect((e.body as Body)['allowed_mentions']).toMatchObject({ parse: [] });
+    }
+  });
+});
