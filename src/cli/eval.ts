@@ -1,0 +1,98 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { EmbedderUnavailableError } from '../core/errors.js';
+import type { RetrievalMode } from '../core/types.js';
+import { runEval } from '../eval/run-eval.js';
+import type { Embedder } from '../retrieval/embedder.js';
+import { loadTransformersEmbedder } from '../retrieval/transformers-embedder.js';
+import { boot, progressReporter, runMain } from './common.js';
+
+const USAGE = `usage: npm run eval -- --set <dir> [--mode hybrid|lexical|vector] [--k 10] [--limit N] [--log file.jsonl] [--model id] [--rebuild]
+  --set     a folder with articles.jsonl.gz and questions.jsonl (e.g. ../shared/eval/rtqa-2024-05)
+  --mode    retrieval mode (default: RETRIEVAL_MODE); lexical needs no embedding model
+  --model   embedding model for hybrid/vector (default: EMBEDDING_MODEL)
+The last line printed is one JSON object with the figures.`;
+
+runMain(async () => {
+  const { values } = parseArgs({
+    options: {
+      set: { type: 'string' },
+      mode: { type: 'string' },
+      k: { type: 'string', default: '10' },
+      limit: { type: 'string' },
+      log: { type: 'string' },
+      model: { type: 'string' },
+      rebuild: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help || !values.set) {
+    console.error(USAGE);
+    process.exitCode = values.help ? 0 : 2;
+    return;
+  }
+  const { config, logger } = await boot();
+  const mode = (values.mode ?? config.retrieval.mode) as RetrievalMode;
+  if (!['hybrid', 'lexical', 'vector'].includes(mode)) {
+    console.error(`--mode must be hybrid, lexical or vector (got "${mode}")`);
+    process.exitCode = 2;
+    return;
+  }
+  const k = Number(values.k);
+  const limit = values.limit ? Number(values.limit) : undefined;
+  if (!Number.isInteger(k) || k < 1 || k > 100 || (limit !== undefined && (!Number.isInteger(limit) || limit < 1))) {
+    console.error('--k must be 1..100 and --limit a positive integer');
+    process.exitCode = 2;
+    return;
+  }
+  let embedder: Embedder | null = null;
+  if (mode !== 'lexical') {
+    try {
+      embedder = await loadTransformersEmbedder({
+        model: values.model ?? config.embedding.model,
+        modelDir: config.embedding.modelDir,
+        allowRemote: config.embedding.allowRemote,
+        batchSize: config.embedding.batchSize,
+      });
+    } catch (error) {
+      if (!(error instanceof EmbedderUnavailableError)) throw error;
+      throw new EmbedderUnavailableError(`${error.message}; --mode ${mode} needs it (use --mode lexical to evaluate without a model)`);
+    }
+  }
+  const progress = progressReporter('eval ingest');
+  let lastReport = Date.now();
+  const result = await runEval({
+    setDir: values.set,
+    cacheDir: path.join(config.dataDir, 'eval-cache'),
+    mode,
+    k,
+    maxPerArticle: config.retrieval.maxPassagesPerArticle,
+    limit,
+    embedder,
+    logFile: values.log,
+    rebuild: values.rebuild,
+    logger,
+    ...progress.options.onProgress ? { onIngestProgress: progress.options.onProgress } : {},
+    onQuestion: (done, total) => {
+      if (Date.now() - lastReport > 5_000 || done === total) {
+        lastReport = Date.now();
+        process.stderr.write(`eval: ${done}/${total} questions\n`);
+      }
+    },
+  });
+  progress.stop();
+  process.stderr.write(
+    `eval: store ${result.reusedStore ? 'reused' : 'built'} (${result.ingestSeconds.toFixed(1)} s), ${result.metrics.questions} questions in ${result.evalSeconds.toFixed(1)} s\n`,
+  );
+  console.log(
+    JSON.stringify({
+      set: path.basename(path.resolve(values.set)),
+      mode,
+      model: embedder ? embedder.modelId : null,
+      ...result.metrics,
+      k,
+      ingest_s: Number(result.ingestSeconds.toFixed(1)),
+      eval_s: Number(result.evalSeconds.toFixed(1)),
+    }),
+  );
+});

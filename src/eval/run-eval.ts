@@ -1,0 +1,138 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { AnswerService } from '../answer/answerer.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import type { RetrievalMode } from '../core/types.js';
+import { CHUNKER_VERSION } from '../ingest/chunker.js';
+import { ingestArticles, type IngestProgress } from '../ingest/pipeline.js';
+import { readArticles } from '../ingest/read-articles.js';
+import type { Embedder } from '../retrieval/embedder.js';
+import { Retriever } from '../retrieval/retriever.js';
+import { NewsStore } from '../retrieval/store.js';
+import { aggregate, containsAnswer, firstHitRank, type EvalMetrics, type QuestionOutcome } from './metrics.js';
+
+/** A RealTime QA question as stored in questions.jsonl. */
+export interface EvalQuestion {
+  id: string;
+  date: string;
+  question: string;
+  answer: string;
+  answerable: boolean;
+}
+
+/** Settings for one evaluation run. */
+export interface EvalOptions {
+  /** Folder holding articles.jsonl.gz and questions.jsonl. */
+  setDir: string;
+  /** Where per-set stores are cached between runs. */
+  cacheDir: string;
+  mode: RetrievalMode;
+  k: number;
+  maxPerArticle: number;
+  limit?: number | undefined;
+  /** Needed for hybrid and vector modes; lexical mode ingests without it. */
+  embedder: Embedder | null;
+  /** Write one JSON line per question here. */
+  logFile?: string | undefined;
+  rebuild?: boolean;
+  logger?: Logger;
+  onIngestProgress?: (p: IngestProgress) => void;
+  onQuestion?: (done: number, total: number) => void;
+}
+
+/** The figures of a run, plus timings. */
+export interface EvalResult {
+  metrics: EvalMetrics;
+  outcomes: QuestionOutcome[];
+  ingestSeconds: number;
+  evalSeconds: number;
+  reusedStore: boolean;
+}
+
+/** Reads the answerable questions of a set, in file order. */
+export function readQuestions(setDir: string): EvalQuestion[] {
+  return fs
+    .readFileSync(path.join(setDir, 'questions.jsonl'), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as EvalQuestion)
+    .filter((q) => q.answerable);
+}
+
+function articlesFile(setDir: string): string {
+  for (const name of ['articles.jsonl.gz', 'articles.jsonl']) {
+    const file = path.join(setDir, name);
+    if (fs.existsSync(file)) return file;
+  }
+  throw new Error(`no articles.jsonl(.gz) in ${setDir}`);
+}
+
+/**
+ * Evaluates retrieval on a news-QA set: ingests every article of the set into a cached store
+ * (rebuilt when the articles file, the model or the chunker change), then asks each answerable
+ * question as of its date through the bot's own retrieval and extractive answer.
+ */
+export async function runEval(options: EvalOptions): Promise<EvalResult> {
+  const logger = options.logger ?? silentLogger;
+  const articles = articlesFile(options.setDir);
+  const stat = fs.statSync(articles);
+  const storeDir = path.join(options.cacheDir, path.basename(path.resolve(options.setDir)));
+  const stampFile = path.join(storeDir, 'eval-stamp.json');
+  const stamp = JSON.stringify({ articles: path.resolve(articles), size: stat.size, mtimeMs: Math.round(stat.mtimeMs), chunker: CHUNKER_VERSION });
+  let reusedStore = !options.rebuild && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp;
+  const embedding = options.embedder ? { modelId: options.embedder.modelId, dimension: options.embedder.dimension } : null;
+  let store: NewsStore | undefined;
+  if (reusedStore) {
+    try {
+      store = NewsStore.open(storeDir, { embedding, chunkerVersion: CHUNKER_VERSION, logger });
+    } catch (error) {
+      logger.warn(`cached eval store unusable (${(error as Error).message}); rebuilding`);
+      reusedStore = false;
+    }
+  }
+  if (!store) {
+    NewsStore.destroy(storeDir);
+    fs.rmSync(stampFile, { force: true });
+    store = NewsStore.open(storeDir, { embedding, chunkerVersion: CHUNKER_VERSION, logger });
+  }
+  const ingestStart = Date.now();
+  const needsIngest = !reusedStore || (options.embedder !== null && store.stats().vectors < store.stats().passages);
+  if (needsIngest) {
+    await ingestArticles(store, options.embedder, readArticles([articles]), { logger, ...(options.onIngestProgress ? { onProgress: options.onIngestProgress } : {}) });
+    fs.writeFileSync(stampFile, stamp);
+  }
+  const ingestSeconds = (Date.now() - ingestStart) / 1000;
+
+  const retriever = new Retriever(store, options.embedder, { k: options.k, mode: options.mode, maxPerArticle: options.maxPerArticle });
+  const answers = new AnswerService(retriever);
+  const questions = readQuestions(options.setDir).slice(0, options.limit ?? undefined);
+  const log = options.logFile ? fs.createWriteStream(options.logFile) : null;
+  const outcomes: QuestionOutcome[] = [];
+  const evalStart = Date.now();
+  try {
+    for (const [i, q] of questions.entries()) {
+      const { answer, search } = await answers.ask(q.question, { k: options.k, mode: options.mode, asOf: new Date(`${q.date}T23:59:59Z`) });
+      const hitRank = firstHitRank(search.passages.map((p) => p.passage.text), q.answer);
+      const answerHit = containsAnswer(answer.text.replace(/ \[\d+\]/g, ''), q.answer);
+      outcomes.push({ id: q.id, hitRank, answerHit });
+      log?.write(
+        JSON.stringify({
+          id: q.id,
+          date: q.date,
+          question: q.question,
+          answer: q.answer,
+          hitRank,
+          answerHit,
+          window: search.window,
+          extractive: answer.text,
+          top: search.passages.map((p) => ({ title: p.article.title, date: p.article.date, score: Number(p.score.toFixed(5)), hit: containsAnswer(p.passage.text, q.answer) })),
+        }) + '\n',
+      );
+      options.onQuestion?.(i + 1, questions.length);
+    }
+  } finally {
+    log?.end();
+    store.close();
+  }
+  return { metrics: aggregate(outcomes), outcomes, ingestSeconds, evalSeconds: (Date.now() - evalStart) / 1000, reusedStore };
+}
