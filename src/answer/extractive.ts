@@ -1,4 +1,5 @@
-import { contentTerms, splitSentences, stem } from '../core/text.js';
+import { contentTerms, splitSentences, stem, tokenize } from '../core/text.js';
+import { answerTypeOf, hasAnswerCandidate } from '../retrieval/answer-type.js';
 import type { Answer, Citation, RetrievedPassage } from '../core/types.js';
 
 /** Limits of an extractive answer. */
@@ -24,6 +25,8 @@ const RELATED: Record<string, string[]> = {
   buy: ['acquir', 'purchas', 'bought', 'deal'],
   announc: ['unveil', 'said', 'launch'],
 };
+
+const ANSWER_BONUS = 0.2;
 
 interface Candidate {
   text: string;
@@ -87,6 +90,8 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
     weight.set(t, 1 + Math.log((candidates.length + 1) / (df + 1)));
   }
   const total = [...weight.values()].reduce((a, b) => a + b, 0);
+  const type = answerTypeOf(question);
+  const qTokens = new Set(tokenize(question));
   for (const c of candidates) {
     let covered = 0;
     let direct = 0;
@@ -103,7 +108,9 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
     const lengthPenalty = c.text.length > 350 ? 0.1 : 0;
     // News puts the answer up front: the first sentences of an article get a small bonus.
     const lede = c.item.passage.position === 0 && c.index < 3 ? 0.1 : 0;
-    c.score = covered / total + 0.1 / (1 + c.rank) + lede - lengthPenalty;
+    // A sentence that holds an answer of the asked kind (a number, a country, a name) is preferred.
+    const answerBonus = type && hasAnswerCandidate(c.text, type, qTokens) ? ANSWER_BONUS : 0;
+    c.score = covered / total + 0.1 / (1 + c.rank) + lede + answerBonus - lengthPenalty;
   }
   const ranked = candidates.filter((c) => c.score > 0).sort((a, b) => b.score - a.score || a.rank - b.rank || a.index - b.index);
   if (ranked.length === 0) return nothing;

@@ -131,7 +131,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
       options.onQuestion?.(i + 1, questions.length);
     }
   } finally {
-    log?.end();
+    if (log) await new Promise<void>((resolve) => log.end(() => resolve()));
     store.close();
   }
   return { metrics: aggregate(outcomes), outcomes, ingestSeconds, evalSeconds: (Date.now() - evalStart) / 1000, reusedStore };

@@ -1,5 +1,7 @@
+import { contentTerms, splitSentences, tokenize } from '../core/text.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { ArticleMeta, RetrievalMode, RetrievedPassage } from '../core/types.js';
+import { answerTypeOf, hasAnswerCandidate, type AnswerType } from './answer-type.js';
 import type { Embedder } from './embedder.js';
 import { ftsQuery, parseTimeWindow, queryTerms, type TimeWindow } from './query.js';
 import type { NewsStore } from './store.js';
@@ -33,13 +35,52 @@ export interface RetrieverOptions {
 
 /** Reciprocal-rank-fusion constant: higher flattens the difference between ranks. */
 const RRF_K = 60;
-/** Boost for passages of articles dated inside the window the question names. */
-const WINDOW_BOOST = 0.25;
+/** Recency prior: articles published just before "now" weigh up to 1 + RECENCY_BOOST times more, halving about every RECENCY_DAYS·ln2 days. */
+const RECENCY_BOOST = 1;
+const RECENCY_DAYS = 7;
+/** Articles dated more than a day after "now" cannot be what the asker read: weighed down, never dropped. */
+const FUTURE_FACTOR = 0.7;
+/** Extra weight for articles dated inside a window the question names ("this week", "in March"). */
+const WINDOW_BOOST = 0.5;
+/** Weight of answer evidence: a sentence that matches the question and holds a candidate answer of the asked type. */
+const ANSWER_TYPE_WEIGHT = 0.5;
+/** Candidates examined per list. */
+const MIN_DEPTH = 100;
+/** Vector hits well below the best one are noise, not evidence: dropped from fusion. */
+const VECTOR_RELATIVE_FLOOR = 0.8;
+
+const DAY_MS = 86_400_000;
+
+/** How much the article's date fits the question: the recency prior and the named window. */
+export function timeFactor(date: string | null, asOf: Date, window: TimeWindow | null): number {
+  if (!date) return 1;
+  const published = Date.parse(`${date}T00:00:00Z`);
+  if (Number.isNaN(published)) return 1;
+  const ageDays = (asOf.getTime() - published) / DAY_MS;
+  let factor = ageDays < -1 ? FUTURE_FACTOR : 1 + RECENCY_BOOST * Math.exp(-Math.max(0, ageDays) / RECENCY_DAYS);
+  if (window && date >= window.from && date <= window.to) factor *= 1 + WINDOW_BOOST;
+  return factor;
+}
+
+/** A title key for spotting the same story syndicated by several outlets. */
+function storyKey(article: ArticleMeta): string {
+  return article.title.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '').slice(0, 60);
+}
+
+interface Candidate {
+  id: number;
+  lexicalRank?: number;
+  vectorRank?: number;
+  lexicalScore?: number;
+  vectorScore?: number;
+}
 
 /**
- * Hybrid retrieval: BM25 over passages (title weighted) and HNSW nearest neighbours over
- * passage vectors, fused by reciprocal rank, softly boosted by the question's time window,
- * with at most a few passages per article.
+ * Hybrid retrieval: BM25 over passages (title as its own field) and HNSW nearest neighbours,
+ * each list re-weighed by the article's date (a soft recency prior relative to `asOf`, plus the
+ * window the question names) and by answer evidence (a sentence that covers the question and holds
+ * an answer of the asked type), fused by reciprocal rank; at most a few passages per article and
+ * one copy of a syndicated story.
  */
 export class Retriever {
   private readonly store: NewsStore;
@@ -65,64 +106,105 @@ export class Retriever {
     const maxPerArticle = options.maxPerArticle ?? this.defaults.maxPerArticle;
     let mode = options.mode ?? this.defaults.mode;
     if (mode !== 'lexical' && !this.hasVectors) mode = 'lexical';
-    const window = parseTimeWindow(query, options.asOf ?? new Date());
+    const asOf = options.asOf ?? new Date();
+    const window = parseTimeWindow(query, asOf);
     const terms = queryTerms(query);
-    const depth = Math.max(50, k * 10);
+    const depth = Math.max(MIN_DEPTH, k * 10);
 
-    const fused = new Map<number, { score: number; lexicalRank?: number; vectorRank?: number; lexicalScore?: number; vectorScore?: number }>();
-    const entry = (id: number) => {
-      let e = fused.get(id);
-      if (!e) fused.set(id, (e = { score: 0 }));
-      return e;
-    };
+    const candidates = new Map<number, Candidate>();
+    const lexical: { id: number; score: number }[] = [];
+    const vector: { id: number; score: number }[] = [];
     if (mode !== 'vector' && terms.length) {
-      const hits = this.store.lexicalSearch(ftsQuery(terms), depth);
-      hits.forEach((hit, i) => {
-        const e = entry(hit.id);
-        e.score += 1 / (RRF_K + i + 1);
-        e.lexicalRank = i + 1;
-        e.lexicalScore = hit.score;
-      });
-    }
-    if (mode !== 'lexical' && this.embedder) {
-      const [vector] = await this.embedder.embed([query]);
-      if (vector) {
-        const hits = this.store.vectorSearch(vector, depth);
-        hits.forEach((hit, i) => {
-          const e = entry(hit.id);
-          e.score += 1 / (RRF_K + i + 1);
-          e.vectorRank = i + 1;
-          e.vectorScore = hit.similarity;
-        });
+      for (const hit of this.store.lexicalSearch(ftsQuery(terms), depth)) {
+        lexical.push(hit);
+        candidates.set(hit.id, { id: hit.id, lexicalScore: hit.score });
       }
     }
-    if (fused.size === 0) return { passages: [], mode, terms, window };
+    if (mode !== 'lexical' && this.embedder) {
+      const [queryVector] = await this.embedder.embed([query]);
+      const hits = queryVector ? this.store.vectorSearch(queryVector, depth) : [];
+      const floor = (hits[0]?.similarity ?? 0) * VECTOR_RELATIVE_FLOOR;
+      for (const hit of hits) {
+        if (hit.similarity < floor) break;
+        vector.push({ id: hit.id, score: hit.similarity });
+        const c = candidates.get(hit.id) ?? { id: hit.id };
+        c.vectorScore = hit.similarity;
+        candidates.set(hit.id, c);
+      }
+    }
+    if (candidates.size === 0) return { passages: [], mode, terms, window };
 
-    const rows = this.store.getPassages([...fused.keys()]);
-    const scored: RetrievedPassage[] = rows.map(({ passage, article }) => {
-      const e = fused.get(passage.id)!;
-      let score = e.score;
-      if (window && article.date && article.date >= window.from && article.date <= window.to) score *= 1 + WINDOW_BOOST;
-      const out: RetrievedPassage = { passage, article, score };
-      if (e.lexicalRank !== undefined) out.lexicalRank = e.lexicalRank;
-      if (e.vectorRank !== undefined) out.vectorRank = e.vectorRank;
-      if (e.lexicalScore !== undefined) out.lexicalScore = e.lexicalScore;
-      if (e.vectorScore !== undefined) out.vectorScore = e.vectorScore;
-      return out;
-    });
-    scored.sort((a, b) => b.score - a.score || a.passage.id - b.passage.id);
+    const rows = new Map(this.store.getPassages([...candidates.keys()]).map((r) => [r.passage.id, r]));
+    const evidence = this.answerEvidence(query, rows);
+    const weight = (id: number) => {
+      const row = rows.get(id);
+      if (!row) return 0;
+      return timeFactor(row.article.date, asOf, window) * (1 + ANSWER_TYPE_WEIGHT * (evidence.get(id) ?? 0));
+    };
+    // Each list is re-weighed, re-ranked, then fused by rank.
+    const fused = new Map<number, number>();
+    const rank = (list: { id: number; score: number }[], key: 'lexicalRank' | 'vectorRank') => {
+      const reweighed = list.map((h) => ({ id: h.id, score: h.score * weight(h.id) })).sort((a, b) => b.score - a.score || a.id - b.id);
+      reweighed.forEach((h, i) => {
+        candidates.get(h.id)![key] = i + 1;
+        fused.set(h.id, (fused.get(h.id) ?? 0) + (mode === 'hybrid' ? 1 / (RRF_K + i + 1) : h.score));
+      });
+    };
+    rank(lexical, 'lexicalRank');
+    rank(vector, 'vectorRank');
 
+    const ordered = [...fused.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     const perArticle = new Map<string, number>();
+    const stories = new Map<string, string>();
     const passages: RetrievedPassage[] = [];
-    for (const item of scored) {
-      const n = perArticle.get(item.article.id) ?? 0;
+    for (const [id, score] of ordered) {
+      const row = rows.get(id);
+      if (!row) continue;
+      const n = perArticle.get(row.article.id) ?? 0;
       if (n >= maxPerArticle) continue;
-      perArticle.set(item.article.id, n + 1);
-      passages.push(item);
+      const story = storyKey(row.article);
+      const owner = stories.get(story);
+      if (owner !== undefined && owner !== row.article.id) continue;
+      stories.set(story, row.article.id);
+      perArticle.set(row.article.id, n + 1);
+      const c = candidates.get(id)!;
+      const out: RetrievedPassage = { passage: row.passage, article: row.article, score };
+      if (c.lexicalRank !== undefined) out.lexicalRank = c.lexicalRank;
+      if (c.vectorRank !== undefined) out.vectorRank = c.vectorRank;
+      if (c.lexicalScore !== undefined) out.lexicalScore = c.lexicalScore;
+      if (c.vectorScore !== undefined) out.vectorScore = c.vectorScore;
+      passages.push(out);
       if (passages.length >= k) break;
     }
     this.logger.debug('retrieval', { query, mode, terms: terms.join(' '), window: window?.phrase, found: passages.length });
     return { passages, mode, terms, window };
+  }
+
+  /**
+   * For each candidate passage: the largest share of the question's (idf-weighted) content words
+   * found in one sentence that also holds a candidate answer of the asked type; 0 without one.
+   */
+  private answerEvidence(query: string, rows: Map<number, { passage: { text: string }; article: ArticleMeta }>): Map<number, number> {
+    const out = new Map<number, number>();
+    const type: AnswerType | null = answerTypeOf(query);
+    const qTerms = [...new Set(contentTerms(query))];
+    if (!type || qTerms.length === 0) return out;
+    const idf = this.store.termIdf(qTerms);
+    const total = qTerms.reduce((sum, t) => sum + (idf.get(t) ?? 0), 0) || 1;
+    const qTokens = new Set(tokenize(query));
+    for (const [id, row] of rows) {
+      const titleTerms = new Set(contentTerms(row.article.title));
+      let best = 0;
+      for (const sentence of splitSentences(row.passage.text)) {
+        if (!hasAnswerCandidate(sentence.text, type, qTokens)) continue;
+        const sentenceTerms = new Set(contentTerms(sentence.text));
+        let covered = 0;
+        for (const t of qTerms) if (sentenceTerms.has(t) || titleTerms.has(t)) covered += idf.get(t) ?? 0;
+        best = Math.max(best, covered / total);
+      }
+      if (best > 0) out.set(id, best);
+    }
+    return out;
   }
 
   /** Most recent articles, or the most recent of those matching a topic. */

@@ -113,6 +113,7 @@ export class NewsStore {
   private readonly efSearch: number;
   private index: VectorIndex | null = null;
   private indexDirty = false;
+  private passageCountCache: { n: number; at: number } | null = null;
   private readonly statements;
 
   private constructor(dir: string, db: Database.Database, manifest: StoreManifest, logger: Logger, efSearch: number) {
@@ -139,6 +140,8 @@ export class NewsStore {
       insertVector: db.prepare<[number, Buffer]>('INSERT OR REPLACE INTO vectors (passage_id, embedding) VALUES (?, ?)'),
       vectorOf: db.prepare<[number], { embedding: Buffer }>('SELECT embedding FROM vectors WHERE passage_id = ?'),
       setMeta: db.prepare<[string, string]>('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+      passageCount: db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM passages"),
+      termDocs: db.prepare<[string], { doc: number }>('SELECT doc FROM passages_vocab WHERE term = ?'),
     };
   }
 
@@ -284,6 +287,7 @@ export class NewsStore {
   }
 
   private applyToIndex(removed: number[], added: { id: number; vector: Float32Array }[]): void {
+    this.passageCountCache = null;
     if (!this.index) {
       if (removed.length || added.length) this.indexDirty = true;
       return;
@@ -344,6 +348,24 @@ export class NewsStore {
       )
       .all(titleWeight, match, limit)
       .map((r) => ({ id: r.id, score: -r.bm }));
+  }
+
+  /**
+   * Inverse document frequency of each (Porter-stemmed) term over all passages, BM25-style:
+   * ln(1 + (N - df + 0.5) / (df + 0.5)).
+   */
+  termIdf(stems: string[]): Map<string, number> {
+    const out = new Map<string, number>();
+    if (stems.length === 0) return out;
+    if (this.passageCountCache === null || Date.now() - this.passageCountCache.at > 30_000) {
+      this.passageCountCache = { n: this.statements.passageCount.get()?.n ?? 0, at: Date.now() };
+    }
+    const n = this.passageCountCache.n;
+    for (const t of new Set(stems)) {
+      const df = this.statements.termDocs.get(t)?.doc ?? 0;
+      out.set(t, Math.log(1 + (n - df + 0.5) / (df + 0.5)));
+    }
+    return out;
   }
 
   /** Nearest passages to a query vector (empty when the store has no vectors). */
@@ -511,6 +533,7 @@ function createSchema(db: Database.Database): void {
     CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5 (
       title, text, content='', contentless_delete=1, tokenize='porter unicode61 remove_diacritics 2'
     );
+    CREATE VIRTUAL TABLE IF NOT EXISTS passages_vocab USING fts5vocab (passages_fts, 'row');
     CREATE TABLE IF NOT EXISTS ingest_runs (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       finished_at TEXT NOT NULL,

@@ -1,0 +1,96 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { aggregate, containsAnswer, firstHitRank } from '../../src/eval/metrics.js';
+import { readQuestions, runEval } from '../../src/eval/run-eval.js';
+import { answerTypeOf, hasAnswerCandidate } from '../../src/retrieval/answer-type.js';
+import { timeFactor } from '../../src/retrieval/retriever.js';
+import { tempDir } from '../helpers/env.js';
+
+describe('eval metrics', () => {
+  it('matches answers case-insensitively across quote and dash styles', () => {
+    expect(containsAnswer('Denmark’s Queen Margrethe II abdicated', "Denmark's Queen Margrethe II")).toBe(true);
+    expect(containsAnswer('scores were 84–82 at the end', '84-82')).toBe(true);
+    expect(containsAnswer('FOX NEWS said', 'Fox News')).toBe(true);
+    expect(containsAnswer('nothing here', 'Fox News')).toBe(false);
+    expect(containsAnswer('anything', '  ')).toBe(false);
+  });
+
+  it('finds the first hit rank', () => {
+    expect(firstHitRank(['a', 'b Japan', 'Japan again'], 'japan')).toBe(2);
+    expect(firstHitRank(['a', 'b'], 'japan')).toBeNull();
+  });
+
+  it('aggregates recall@k, MRR@10 and answer hits', () => {
+    const m = aggregate([
+      { id: '1', hitRank: 1, answerHit: true },
+      { id: '2', hitRank: 3, answerHit: false },
+      { id: '3', hitRank: 7, answerHit: false },
+      { id: '4', hitRank: null, answerHit: true },
+    ]);
+    expect(m).toEqual({ questions: 4, 'recall@1': 0.25, 'recall@5': 0.5, 'recall@10': 0.75, 'mrr@10': Math.round(((1 + 1 / 3 + 1 / 7) / 4) * 1000) / 1000, answer_hit: 0.5 });
+    expect(aggregate([])).toMatchObject({ questions: 0, 'recall@1': 0 });
+  });
+});
+
+describe('runEval on a small fixture set', () => {
+  it('ingests the set, asks each answerable question as of its date, and caches the store', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const set = path.join(dir, 'mini-set');
+      fs.mkdirSync(set);
+      const articles = [
+        { id: 'a1', url: 'https://x.example/1', title: 'Japan lands spacecraft on the moon', published: '2024-01-20', text: 'Japan became the fifth country to land a spacecraft on the moon on Friday, the space agency JAXA said.' },
+        { id: 'a2', url: 'https://x.example/2', title: 'Old moon mission news', published: '2019-01-03', text: 'China landed a rover on the far side of the moon, a first for any country.' },
+        { id: 'a3', url: 'https://x.example/3', title: 'Markets rally', published: '2024-01-19', text: 'Stocks rose on Friday as tech shares gained.' },
+      ];
+      fs.writeFileSync(path.join(set, 'articles.jsonl'), articles.map((a) => JSON.stringify(a)).join('\n'));
+      const questions = [
+        { id: 'q1', date: '2024-01-25', question: 'Which country landed a spacecraft on the moon this week?', choices: [], answer: 'Japan', answerable: true },
+        { id: 'q2', date: '2024-01-25', question: 'Which index fell?', choices: [], answer: 'Nikkei', answerable: false },
+        { id: 'q3', date: '2024-01-25', question: 'What rose on Friday as tech shares gained?', choices: [], answer: 'Stocks', answerable: true },
+      ];
+      fs.writeFileSync(path.join(set, 'questions.jsonl'), questions.map((q) => JSON.stringify(q)).join('\n'));
+      expect(readQuestions(set).map((q) => q.id)).toEqual(['q1', 'q3']);
+      const logFile = path.join(dir, 'log.jsonl');
+      const options = { setDir: set, cacheDir: path.join(dir, 'cache'), mode: 'lexical' as const, k: 10, maxPerArticle: 2, embedder: null, logFile };
+      const first = await runEval(options);
+      expect(first.reusedStore).toBe(false);
+      expect(first.metrics).toMatchObject({ questions: 2, 'recall@1': 1, 'recall@5': 1, answer_hit: 1 });
+      const log = fs.readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; hitRank: number; top: { title: string }[] });
+      expect(log[0]).toMatchObject({ id: 'q1', hitRank: 1 });
+      expect(log[0]!.top[0]!.title).toBe('Japan lands spacecraft on the moon');
+      const second = await runEval(options);
+      expect(second.reusedStore).toBe(true);
+      expect(second.metrics).toEqual(first.metrics);
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe('ranking signals', () => {
+  it('weighs recent articles up, future ones down, and never to zero', () => {
+    const asOf = new Date('2024-05-15T12:00:00Z');
+    expect(timeFactor('2024-05-14', asOf, null)).toBeGreaterThan(1.8);
+    expect(timeFactor('2024-04-01', asOf, null)).toBeLessThan(1.01);
+    expect(timeFactor('2024-04-01', asOf, null)).toBeGreaterThanOrEqual(1);
+    expect(timeFactor('2024-06-01', asOf, null)).toBe(0.7);
+    expect(timeFactor(null, asOf, null)).toBe(1);
+    expect(timeFactor('2024-03-10', asOf, { from: '2024-03-01', to: '2024-03-31', phrase: 'in march' })).toBeGreaterThan(timeFactor('2024-04-10', asOf, { from: '2024-03-01', to: '2024-03-31', phrase: 'in march' }));
+  });
+
+  it('classifies answer types and spots candidates not already in the question', () => {
+    expect(answerTypeOf('Which country launched a moon mission?')).toBe('country');
+    expect(answerTypeOf('How many people were evacuated?')).toBe('number');
+    expect(answerTypeOf('Who won the Iowa caucuses?')).toBe('person');
+    expect(answerTypeOf('Which US state sued the administration?')).toBe('us_state');
+    expect(answerTypeOf('Which automaker recalled cars?')).toBe('name');
+    expect(answerTypeOf('Tell me about storms')).toBeNull();
+    const q = new Set(['which', 'country', 'japan']);
+    expect(hasAnswerCandidate('Japan and India both landed.', 'country', q)).toBe(true);
+    expect(hasAnswerCandidate('Japan landed again.', 'country', q)).toBe(false);
+    expect(hasAnswerCandidate('It cost 35 dollars.', 'number', new Set())).toBe(true);
+    expect(hasAnswerCandidate('The race was won by Luke Humphries on Monday.', 'person', new Set(['who']))).toBe(true);
+  });
+});
