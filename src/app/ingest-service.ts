@@ -9,6 +9,8 @@ export type IngestRequest =
   | { kind: 'corpus' }
   | { kind: 'url'; url: string }
   | { kind: 'feed'; url: string }
+  /** Every configured feed. */
+  | { kind: 'feeds' }
   /** The corpus (pruned) and every configured feed. */
   | { kind: 'all' };
 
@@ -73,13 +75,33 @@ export class IngestService {
         return ingestArticles(store, embedder, [await fetchArticle(checkUrl(request.url), fetchOptions)], { logger });
       case 'feed':
         return ingestArticles(store, embedder, readFeed(checkUrl(request.url), fetchOptions), { logger });
+      case 'feeds':
       case 'all': {
-        let summary = await ingestArticles(store, embedder, readArticles([config.corpusDir]), { pruneUnder: [config.corpusDir], logger });
+        let summary = request.kind === 'all' ? await ingestArticles(store, embedder, readArticles([config.corpusDir]), { pruneUnder: [config.corpusDir], logger }) : null;
         for (const feed of config.feeds) {
-          summary = merge(summary, await ingestArticles(store, embedder, readFeed(feed, fetchOptions), { logger }));
+          const one = await ingestArticles(store, embedder, readFeed(feed, fetchOptions), { logger });
+          summary = summary ? merge(summary, one) : one;
         }
-        return summary;
+        return summary ?? ingestArticles(store, embedder, [], { logger });
       }
     }
+  }
+
+  /**
+   * Polls the configured feeds every `minutes` in the background (never blocking answers: runs
+   * are queued behind other ingests and the event loop stays free while the model embeds).
+   * Returns a function that stops polling.
+   */
+  startPolling(minutes: number): () => void {
+    const { config, logger } = this.app;
+    if (minutes <= 0 || config.feeds.length === 0) return () => {};
+    const timer = setInterval(() => {
+      if (this.busy) return;
+      this.run({ kind: 'feeds' })
+        .then((s) => logger.info(`feed poll: ${s.added} added, ${s.updated} updated, ${s.unchanged} unchanged, ${s.skipped.length} skipped`))
+        .catch((error: unknown) => logger.error('feed poll failed', { error }));
+    }, minutes * 60_000);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 }

@@ -7,7 +7,7 @@ import type { IngestRunRecord } from '../retrieval/store.js';
 import type { AnswerLog } from './answer-log.js';
 
 /** What /ingest and /reingest can ask for. */
-export type BotIngestRequest = { kind: 'corpus' } | { kind: 'url'; url: string } | { kind: 'feed'; url: string } | { kind: 'all' };
+export type BotIngestRequest = { kind: 'corpus' } | { kind: 'url'; url: string } | { kind: 'feed'; url: string } | { kind: 'feeds' } | { kind: 'all' };
 
 /** Figures for /status. */
 export interface BotStatus {

@@ -1,20 +1,102 @@
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createApp, ingestPaths } from '../app/context.js';
+import { createApp, type AppContext } from '../app/context.js';
+import type { Logger } from '../core/logger.js';
+import { ingestArticles, type IngestOptions, type IngestSummary } from '../ingest/pipeline.js';
+import { readArticles, type ReadResult } from '../ingest/read-articles.js';
+import { fetchArticle, readFeed } from '../ingest/web.js';
 import { NewsStore } from '../retrieval/store.js';
 import { boot, formatSummary, progressReporter, runMain } from './common.js';
 
-const USAGE = `usage: npm run ingest -- [paths...] [--rebuild] [--no-prune] [--json]
-  paths      files or folders (default: CORPUS_DIR). Formats: .txt, .md, .html, .json, .jsonl, and .gz of each.
-  --rebuild  delete the store first and ingest from scratch (after a model change)
-  --no-prune keep stored articles whose files are gone from the scanned folders
-  --json     print the summary as JSON on stdout`;
+const USAGE = `usage: npm run ingest -- [paths...] [--url URL]... [--feed URL]... [--rebuild] [--no-prune] [--watch [--interval S]] [--check] [--json]
+  paths       files or folders (default: CORPUS_DIR, plus the FEEDS feeds). Formats: .txt, .md, .html, .json, .jsonl, and .gz of each.
+  --url       an article page to fetch and ingest (repeatable)
+  --feed      an RSS or Atom feed to ingest (repeatable)
+  --rebuild   delete the store first and ingest from scratch (after a model change)
+  --no-prune  keep stored articles whose files are gone from the scanned folders
+  --watch     keep running: ingest again when files change and every --interval seconds (default FEED_POLL_MINUTES)
+  --check     check the store's consistency and exit (non-zero when it is inconsistent)
+  --json      print the summary as JSON on stdout`;
+
+/** Everything one round reads: files (pruned), article URLs, feeds, in that order. */
+async function* sources(paths: string[], urls: string[], feeds: string[], timeoutMs: number): AsyncGenerator<ReadResult> {
+  if (paths.length) yield* readArticles(paths);
+  for (const url of urls) yield await fetchArticle(url, { timeoutMs });
+  for (const feed of feeds) yield* readFeed(feed, { timeoutMs });
+}
+
+async function round(app: AppContext, paths: string[], urls: string[], feeds: string[], prune: boolean, extra: IngestOptions): Promise<IngestSummary> {
+  return ingestArticles(app.store, app.embedder, sources(paths, urls, feeds, app.config.fetchTimeoutMs), {
+    logger: app.logger,
+    ...extra,
+    ...(prune && paths.length ? { pruneUnder: paths } : {}),
+  });
+}
+
+async function watch(logger: Logger, run: () => Promise<IngestSummary>, paths: string[], intervalS: number): Promise<void> {
+  let pending = false;
+  let running = false;
+  let stopped = false;
+  const go = async () => {
+    if (running) {
+      pending = true;
+      return;
+    }
+    running = true;
+    try {
+      do {
+        pending = false;
+        const summary = await run();
+        if (summary.added || summary.updated || summary.removed || summary.skipped.length) logger.info(formatSummary(summary).split('\n')[0]!);
+      } while (pending && !stopped);
+    } catch (error) {
+      logger.error('ingest round failed', { error });
+    } finally {
+      running = false;
+    }
+  };
+  let debounce: NodeJS.Timeout | undefined;
+  const watchers = paths.flatMap((p) => {
+    try {
+      return [fs.watch(p, { recursive: true }, () => {
+        clearTimeout(debounce);
+        debounce = setTimeout(() => void go(), 500);
+      })];
+    } catch {
+      return [];
+    }
+  });
+  const timer = setInterval(() => void go(), intervalS * 1000);
+  logger.info(`watching ${paths.join(', ') || '(no folders)'}; ingesting on changes and every ${intervalS} s. Ctrl-C stops.`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      stopped = true;
+      clearInterval(timer);
+      clearTimeout(debounce);
+      for (const w of watchers) w.close();
+      const wait = setInterval(() => {
+        if (!running) {
+          clearInterval(wait);
+          resolve();
+        }
+      }, 50);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
 
 runMain(async () => {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
+      url: { type: 'string', multiple: true, default: [] },
+      feed: { type: 'string', multiple: true, default: [] },
       rebuild: { type: 'boolean', default: false },
       'no-prune': { type: 'boolean', default: false },
+      watch: { type: 'boolean', default: false },
+      interval: { type: 'string' },
+      check: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -25,11 +107,26 @@ runMain(async () => {
   }
   const { config, logger } = await boot();
   if (values.rebuild) NewsStore.destroy(config.dataDir);
-  const paths = positionals.length ? positionals : [config.corpusDir];
+  const explicit = positionals.length > 0 || values.url.length > 0 || values.feed.length > 0;
+  const paths = explicit ? positionals : [config.corpusDir];
+  const feeds = explicit ? values.feed : [...values.feed, ...config.feeds];
   const app = await createApp(config, logger);
-  const progress = progressReporter();
   try {
-    const summary = await ingestPaths(app, paths, { ...progress.options, ...(values['no-prune'] ? {} : { pruneUnder: paths }) });
+    if (values.check) {
+      const report = app.store.checkConsistency();
+      console.log(values.json ? JSON.stringify(report) : `${report.ok ? 'consistent' : 'INCONSISTENT'}: ${report.articles} articles, ${report.passages} passages, ${report.vectors} vectors, ${report.lexical} BM25 entries, ${report.indexed ?? 'no'} HNSW entries${report.problems.map((p) => `\n  ${p}`).join('')}`);
+      if (!report.ok) process.exitCode = 1;
+      return;
+    }
+    const prune = !values['no-prune'];
+    if (values.watch) {
+      const interval = values.interval ? Number(values.interval) : (config.feedPollMinutes || 15) * 60;
+      if (!Number.isFinite(interval) || interval < 1) throw new Error('--interval must be a number of seconds >= 1');
+      await watch(logger, () => round(app, paths, values.url, feeds, prune, {}), paths, interval);
+      return;
+    }
+    const progress = progressReporter();
+    const summary = await round(app, paths, values.url, feeds, prune, progress.options);
     progress.stop();
     const stats = app.store.stats();
     if (values.json) {
@@ -39,7 +136,6 @@ runMain(async () => {
       console.log(`store: ${stats.articles} articles, ${stats.passages} passages, ${stats.vectors} vectors in ${config.dataDir}`);
     }
   } finally {
-    progress.stop();
     await app.close();
   }
 });

@@ -44,10 +44,12 @@ async function runBot(app: AppContext, config: Config, logger: Logger, token: st
     editIntervalMs: config.discord.editIntervalMs,
     registerCommands: config.discord.registerCommands ? { guildId: config.discord.guildId } : null,
   });
+  const stopPolling = ingest.startPolling(config.feedPollMinutes);
   let stopping: Promise<void> | null = null;
   const stop = (signal: string) => {
     stopping ??= (async () => {
       logger.info(`${signal}: finishing answers in progress, then shutting down`);
+      stopPolling();
       await bot.stop().catch((error: unknown) => logger.error('stopping the bot failed', { error }));
       log.close();
       await app.close();

@@ -25,7 +25,7 @@ const schema = z.object({
   EMBEDDING_MODEL: z.preprocess(emptyToUndefined, z.string().default('Xenova/all-MiniLM-L6-v2')),
   EMBEDDING_MODEL_DIR: optionalString,
   EMBEDDING_ALLOW_REMOTE: boolFlag(true),
-  EMBEDDING_BATCH_SIZE: int(32, 1, 1024),
+  EMBEDDING_BATCH_SIZE: int(8, 1, 1024),
   EMBEDDING_LOAD_TIMEOUT_MS: int(60_000, 1_000, 3_600_000),
 
   FEEDS: z.preprocess(
@@ -33,6 +33,7 @@ const schema = z.object({
     z.array(z.url({ protocol: /^https?$/ })),
   ),
   FETCH_TIMEOUT_MS: int(15_000, 1_000, 300_000),
+  FEED_POLL_MINUTES: int(30, 0, 10_080),
 
   RETRIEVAL_MODE: z.preprocess(emptyToUndefined, z.enum(['hybrid', 'lexical', 'vector']).default('hybrid')),
   TOP_K: int(5, 1, 50),
@@ -71,6 +72,8 @@ export interface Config {
   /** RSS/Atom feeds ingested by /reingest (and polled, later). */
   feeds: string[];
   fetchTimeoutMs: number;
+  /** Minutes between feed polls in the bot and in `ingest --watch`; 0 turns polling off. */
+  feedPollMinutes: number;
   embedding: {
     model: string;
     /** Local models root (transformers.js `localModelPath`), or undefined to use the cache/hub. */
@@ -129,6 +132,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     feeds: e.FEEDS,
     fetchTimeoutMs: e.FETCH_TIMEOUT_MS,
+    feedPollMinutes: e.FEED_POLL_MINUTES,
     embedding: {
       model: e.EMBEDDING_MODEL,
       modelDir: e.EMBEDDING_MODEL_DIR ? path.resolve(cwd, e.EMBEDDING_MODEL_DIR) : undefined,

@@ -114,6 +114,7 @@ export class NewsStore {
   private index: VectorIndex | null = null;
   private indexDirty = false;
   private passageCountCache: { n: number; at: number } | null = null;
+  private dataVersion = -1;
   private readonly statements;
 
   private constructor(dir: string, db: Database.Database, manifest: StoreManifest, logger: Logger, efSearch: number) {
@@ -342,6 +343,7 @@ export class NewsStore {
   /** BM25 search over passage title and text. `match` is an FTS5 query; title weighs `titleWeight`. */
   lexicalSearch(match: string, limit: number, titleWeight = 2): LexicalHit[] {
     if (!match) return [];
+    this.refresh();
     return this.db
       .prepare<[number, string, number], { id: number; bm: number }>(
         'SELECT rowid AS id, bm25(passages_fts, ?, 1.0) AS bm FROM passages_fts WHERE passages_fts MATCH ? ORDER BY bm LIMIT ?',
@@ -370,8 +372,68 @@ export class NewsStore {
 
   /** Nearest passages to a query vector (empty when the store has no vectors). */
   vectorSearch(vector: Float32Array, limit: number): VectorHit[] {
+    this.refresh();
     const index = this.vectorIndex();
     return index ? index.search(vector, limit) : [];
+  }
+
+  /**
+   * Picks up writes made by another process (an ingest running beside the bot): when SQLite's
+   * data version moved, the in-memory vector index is reconciled with the stored vectors.
+   * Cheap when nothing changed (one pragma).
+   */
+  refresh(): void {
+    const version = Number(this.db.pragma('data_version', { simple: true }));
+    if (version === this.dataVersion) return;
+    const first = this.dataVersion === -1;
+    this.dataVersion = version;
+    if (first) return;
+    this.passageCountCache = null;
+    if (this.manifest.dimension === null) {
+      const row = this.db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'embedding_dimension'").get();
+      const model = this.db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'embedding_model'").get();
+      if (row && model) {
+        this.manifest.dimension = Number(row.value);
+        this.manifest.embeddingModel = model.value;
+      }
+    }
+    if (this.index) this.reconcileIndex(this.index);
+  }
+
+  private reconcileIndex(index: VectorIndex): void {
+    const ids = this.db.prepare<[], { passage_id: number }>('SELECT passage_id FROM vectors').pluck().all() as unknown as number[];
+    const { deleted, added } = index.reconcile(ids, (id) => {
+      const row = this.statements.vectorOf.get(id);
+      return row ? blobToVector(row.embedding) : undefined;
+    });
+    if (deleted || added) {
+      this.logger.debug('vector index reconciled with store', { deleted, added });
+      this.indexDirty = true;
+    }
+  }
+
+  /**
+   * Checks that the parts of the store agree: every passage has its BM25 entry, every article
+   * has passages, every vector has its passage, and (with a model) every passage has a vector in
+   * the index. Returns the counts and the problems found.
+   */
+  checkConsistency(): { ok: boolean; problems: string[]; articles: number; passages: number; vectors: number; lexical: number; indexed: number | null } {
+    const count = (sql: string) => this.db.prepare<[], { n: number }>(sql).get()?.n ?? 0;
+    const articles = count('SELECT COUNT(*) AS n FROM articles');
+    const passages = count('SELECT COUNT(*) AS n FROM passages');
+    const vectors = count('SELECT COUNT(*) AS n FROM vectors');
+    const lexical = count('SELECT COUNT(*) AS n FROM passages_fts');
+    const problems: string[] = [];
+    if (lexical !== passages) problems.push(`${passages} passages but ${lexical} BM25 entries`);
+    const empty = count('SELECT COUNT(*) AS n FROM articles a WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.article_id = a.id)');
+    if (empty) problems.push(`${empty} articles without passages`);
+    const orphans = count('SELECT COUNT(*) AS n FROM vectors v WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.id = v.passage_id)');
+    if (orphans) problems.push(`${orphans} vectors without passages`);
+    if (this.manifest.dimension !== null && vectors !== passages) problems.push(`${passages} passages but ${vectors} vectors`);
+    const index = this.vectorIndex();
+    const indexed = index ? index.size : null;
+    if (index && indexed !== vectors) problems.push(`${vectors} vectors but ${indexed} in the HNSW index`);
+    return { ok: problems.length === 0, problems, articles, passages, vectors, lexical, indexed };
   }
 
   /** Passages with their articles, in the order of `ids` (unknown ids are dropped). */
@@ -442,7 +504,6 @@ export class NewsStore {
     const dimension = this.manifest.dimension;
     if (dimension === null) return null;
     const file = path.join(this.dir, INDEX_FILE);
-    const ids = this.db.prepare<[], { passage_id: number }>('SELECT passage_id FROM vectors').pluck().all() as unknown as number[];
     let index: VectorIndex | null = null;
     if (fs.existsSync(file)) {
       try {
@@ -452,18 +513,11 @@ export class NewsStore {
       }
     }
     if (!index) {
-      index = VectorIndex.create(dimension, ids.length + 1024, { efSearch: this.efSearch });
-      this.indexDirty = ids.length > 0;
+      const stored = this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM vectors').get()?.n ?? 0;
+      index = VectorIndex.create(dimension, stored + 1024, { efSearch: this.efSearch });
+      this.indexDirty = stored > 0;
     }
-    const vectorOf = (id: number) => {
-      const row = this.statements.vectorOf.get(id);
-      return row ? blobToVector(row.embedding) : undefined;
-    };
-    const { deleted, added } = index.reconcile(ids, vectorOf);
-    if (deleted || added) {
-      this.logger.debug('vector index reconciled with store', { deleted, added });
-      this.indexDirty = true;
-    }
+    this.reconcileIndex(index);
     this.index = index;
     return index;
   }

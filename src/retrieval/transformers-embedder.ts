@@ -61,13 +61,13 @@ export async function loadTransformersEmbedder(options: TransformersEmbedderOpti
     modelId: options.model,
     dimension,
     async embed(texts: string[]): Promise<Float32Array[]> {
-      const out: Float32Array[] = [];
-      for (let i = 0; i < texts.length; i += batchSize) {
-        const batch = texts.slice(i, i + batchSize);
-        const result = await extractor(batch, { pooling: 'mean', normalize: true });
-        for (let j = 0; j < batch.length; j++) {
-          out.push(result.data.slice(j * dimension, (j + 1) * dimension));
-        }
+      // Batch texts of similar length together: padding to the longest text in a batch is wasted work.
+      const order = texts.map((t, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length);
+      const out: Float32Array[] = new Array<Float32Array>(texts.length);
+      for (let i = 0; i < order.length; i += batchSize) {
+        const ids = order.slice(i, i + batchSize);
+        const result = await extractor(ids.map((id) => texts[id]!), { pooling: 'mean', normalize: true });
+        ids.forEach((id, j) => (out[id] = result.data.slice(j * dimension, (j + 1) * dimension)));
       }
       return out;
     },

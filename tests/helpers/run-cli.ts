@@ -38,8 +38,8 @@ export function runCli(name: string, args: string[], env: Record<string, string>
 }
 
 /** Starts a long-running CLI (e.g. the bot); the caller stops it. */
-export function spawnCli(name: string, env: Record<string, string>): { process: ChildProcess; exited: Promise<number | null>; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'src', 'cli', `${name}.ts`)], {
+export function spawnCli(name: string, env: Record<string, string>, args: string[] = []): { process: ChildProcess; exited: Promise<number | null>; output: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'src', 'cli', `${name}.ts`), ...args], {
     cwd: REPO,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -85,6 +85,8 @@ export function parseHtmlArticle(html: string, pageUrl?: string): RawArticle {
   const author = meta(document, ['meta[name="author"]', 'meta[property="article:author"]']);
 
   let text = '';
+  // Navigation, scripts and page furniture never belong to the article (metadata was read above).
+  for (const el of document.querySelectorAll(NOISE)) el.remove();
   try {
     // Readability mutates the document; metadata has been read already.
     const parsed = new Readability(document as unknown as ConstructorParameters<typeof Readability>[0], { charThreshold: 100 }).parse();
