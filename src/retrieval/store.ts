@@ -113,6 +113,8 @@ export class NewsStore {
   private readonly efSearch: number;
   private index: VectorIndex | null = null;
   private indexDirty = false;
+  /** Vector additions and removals not yet in the index file. */
+  private unsavedChanges = 0;
   private passageCountCache: { n: number; at: number } | null = null;
   private dataVersion = -1;
   private readonly statements;
@@ -198,7 +200,7 @@ export class NewsStore {
         set.run('chunker_version', String(options.chunkerVersion));
         set.run('created_at', new Date().toISOString());
       }
-      const store = new NewsStore(dir, db, manifest, logger, options.efSearch ?? 64);
+      const store = new NewsStore(dir, db, manifest, logger, options.efSearch ?? 128);
       if (emb && !options.readonly && !manifest.embeddingModel) store.adoptModel(emb.modelId, emb.dimension);
       return store;
     } catch (error) {
@@ -291,11 +293,13 @@ export class NewsStore {
     this.passageCountCache = null;
     if (!this.index) {
       if (removed.length || added.length) this.indexDirty = true;
+      this.unsavedChanges += removed.length + added.length;
       return;
     }
     for (const id of removed) this.index.remove(id);
     for (const { id, vector } of added) this.index.add(id, vector);
     if (removed.length || added.length) this.indexDirty = true;
+    this.unsavedChanges += removed.length + added.length;
   }
 
   /** Passages without a vector (stored while no embedder was available), oldest first. */
@@ -529,18 +533,24 @@ export class NewsStore {
     }
   }
 
-  /** Persists the vector index atomically if it changed. */
-  flush(): void {
+  /**
+   * Persists the vector index atomically if it changed. Unless `force`, a few changes are left
+   * for later: the file is reconciled with the stored vectors on open anyway, and rewriting a
+   * large index for one changed article would cost more than the change.
+   */
+  flush(options: { force?: boolean } = {}): void {
     if (!this.indexDirty) return;
     const index = this.vectorIndex();
+    if (index && !options.force && this.unsavedChanges < Math.max(1_000, index.size * 0.02) && fs.existsSync(path.join(this.dir, INDEX_FILE))) return;
     if (index) index.save(path.join(this.dir, INDEX_FILE));
     this.indexDirty = false;
+    this.unsavedChanges = 0;
   }
 
   /** Flushes the index and closes the database. */
   close(): void {
     try {
-      this.flush();
+      this.flush({ force: true });
     } finally {
       this.db.close();
     }

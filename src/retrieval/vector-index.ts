@@ -48,7 +48,7 @@ export class VectorIndex {
       randomSeed: 42,
       allowReplaceDeleted: true,
     });
-    return new VectorIndex(dimension, index, options.efSearch ?? 64, 0);
+    return new VectorIndex(dimension, index, options.efSearch ?? 128, 0);
   }
 
   /** Reads an index file. Throws when the file is missing, unreadable or of another dimension. */
@@ -57,7 +57,7 @@ export class VectorIndex {
     index.readIndexSync(file, true);
     if (index.getNumDimensions() !== dimension) throw new Error(`index dimension ${index.getNumDimensions()} != ${dimension}`);
     // Live count is set by reconcile; until then assume every listed label is live.
-    return new VectorIndex(dimension, index, options.efSearch ?? 64, index.getIdsList().length);
+    return new VectorIndex(dimension, index, options.efSearch ?? 128, index.getIdsList().length);
   }
 
   /** Number of live (searchable) vectors. */

@@ -1,0 +1,98 @@
+import { AnswerService } from '../answer/answerer.js';
+import type { RetrievalMode } from '../core/types.js';
+import { CHUNKER_VERSION } from '../ingest/chunker.js';
+import type { Embedder } from '../retrieval/embedder.js';
+import { Retriever } from '../retrieval/retriever.js';
+import { NewsStore } from '../retrieval/store.js';
+
+/** Latency percentiles in ms. */
+export interface Percentiles {
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+/** Query-side figures of a store. */
+export interface QueryBenchResult {
+  openStoreMs: number;
+  indexLoadMs: number;
+  latency: Partial<Record<RetrievalMode, Percentiles>>;
+  hnswRecallAt10: number | null;
+  /** The same with stored passage vectors as queries (in-distribution queries). */
+  hnswRecallAt10PassageQueries: number | null;
+  efSearch: number;
+  rssMb: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return Math.round(sorted[Math.max(0, i)]! * 10) / 10;
+}
+
+/**
+ * Opens a store, times it, then answers each question (retrieval plus extractive answer, warm,
+ * in each mode) and measures HNSW recall@10 against exact search over the stored vectors.
+ */
+export async function benchQueries(
+  dataDir: string,
+  embedder: Embedder | null,
+  questions: { question: string; date: string }[],
+  options: { efSearch: number; modes: RetrievalMode[]; recallQueries?: number },
+): Promise<QueryBenchResult> {
+  const t0 = performance.now();
+  const store = NewsStore.open(dataDir, {
+    embedding: embedder ? { modelId: embedder.modelId, dimension: embedder.dimension } : null,
+    chunkerVersion: CHUNKER_VERSION,
+    efSearch: options.efSearch,
+  });
+  const t1 = performance.now();
+  store.vectorIndex();
+  const t2 = performance.now();
+  const latency: QueryBenchResult['latency'] = {};
+  for (const mode of options.modes) {
+    if (mode !== 'lexical' && !embedder) continue;
+    const answers = new AnswerService(new Retriever(store, embedder, { k: 5, mode, maxPerArticle: 2 }));
+    for (const q of questions.slice(0, 20)) await answers.ask(q.question, { asOf: new Date(`${q.date}T23:59:59Z`) });
+    const times: number[] = [];
+    for (const q of questions) {
+      const start = performance.now();
+      await answers.ask(q.question, { asOf: new Date(`${q.date}T23:59:59Z`) });
+      times.push(performance.now() - start);
+    }
+    times.sort((a, b) => a - b);
+    latency[mode] = { p50: percentile(times, 50), p95: percentile(times, 95), p99: percentile(times, 99) };
+  }
+  let hnswRecallAt10: number | null = null;
+  let hnswRecallAt10PassageQueries: number | null = null;
+  const index = store.vectorIndex();
+  if (embedder && index && index.size > 0) {
+    const all = [...store.allVectors()];
+    const recall = (queries: Float32Array[], skipSelf: boolean) => {
+      let found = 0;
+      let total = 0;
+      for (const q of queries) {
+        const exact = all
+          .map(({ id, vector }) => {
+            let dot = 0;
+            for (let i = 0; i < vector.length; i++) dot += vector[i]! * q[i]!;
+            return { id, dot };
+          })
+          .sort((a, b) => b.dot - a.dot)
+          .slice(skipSelf ? 1 : 0, skipSelf ? 11 : 10)
+          .map((x) => x.id);
+        const approx = new Set(index.search(q, skipSelf ? 11 : 10).map((h) => h.id));
+        found += exact.filter((id) => approx.has(id)).length;
+        total += exact.length;
+      }
+      return total ? Math.round((found / total) * 1000) / 1000 : null;
+    };
+    const n = options.recallQueries ?? 100;
+    hnswRecallAt10 = recall(await embedder.embed(questions.slice(0, n).map((q) => q.question)), false);
+    const step = Math.max(1, Math.floor(all.length / n));
+    hnswRecallAt10PassageQueries = recall(all.filter((_, i) => i % step === 0).slice(0, n).map((x) => x.vector), true);
+  }
+  const rssMb = Math.round(process.memoryUsage().rss / 1048576);
+  store.close();
+  return { openStoreMs: Math.round(t1 - t0), indexLoadMs: Math.round(t2 - t1), latency, hnswRecallAt10, hnswRecallAt10PassageQueries, efSearch: options.efSearch, rssMb };
+}

@@ -1,0 +1,166 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { benchQueries, type QueryBenchResult } from '../bench/query-bench.js';
+import type { Article } from '../core/types.js';
+import type { RetrievalMode } from '../core/types.js';
+import { CHUNKER_VERSION, chunkText, embeddingText } from '../ingest/chunker.js';
+import { ingestArticles } from '../ingest/pipeline.js';
+import { readArticles, type ReadResult } from '../ingest/read-articles.js';
+import type { Embedder } from '../retrieval/embedder.js';
+import { NewsStore } from '../retrieval/store.js';
+import { loadTransformersEmbedder } from '../retrieval/transformers-embedder.js';
+import { boot, runMain } from './common.js';
+
+const USAGE = `usage: npm run bench -- [--set ../shared/eval/rtqa-2024] [--model test/bert-random-minilm-shape] [--articles N] [--embed-sample N] [--questions 500] [--keep DIR]
+Prints a table and, last, one JSON line. Never fails on a time: it measures.`;
+
+async function loadEmbedder(model: string, modelDir: string | undefined, allowRemote: boolean, batchSize: number): Promise<Embedder | null> {
+  if (model === 'none') return null;
+  return loadTransformersEmbedder({ model, modelDir, allowRemote, batchSize });
+}
+
+runMain(async () => {
+  const { values } = parseArgs({
+    options: {
+      set: { type: 'string', default: '../shared/eval/rtqa-2024' },
+      model: { type: 'string' },
+      articles: { type: 'string' },
+      'embed-sample': { type: 'string', default: '2000' },
+      questions: { type: 'string', default: '500' },
+      keep: { type: 'string' },
+      'query-only': { type: 'string' },
+      ef: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const { config, logger } = await boot();
+  const model = values.model ?? (config.embedding.modelDir ? config.embedding.model : 'test/bert-random-minilm-shape');
+  const modelDir = config.embedding.modelDir ?? path.resolve('../shared/models');
+  const efSearch = values.ef ? Number(values.ef) : config.retrieval.efSearch;
+  const questions = fs
+    .readFileSync(path.join(values.set, 'questions.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { question: string; date: string })
+    .slice(0, Number(values.questions));
+
+  // Child mode: open the store in a fresh process, run the queries, report as JSON.
+  if (values['query-only']) {
+    const embedder = await loadEmbedder(model, modelDir, false, config.embedding.batchSize);
+    const result = await benchQueries(values['query-only'], embedder, questions, { efSearch, modes: ['hybrid', 'lexical', 'vector'] });
+    process.stdout.write(JSON.stringify(result) + '\n');
+    return;
+  }
+
+  const embedder = await loadEmbedder(model, modelDir, false, config.embedding.batchSize);
+  const limit = values.articles ? Number(values.articles) : Infinity;
+  const results: ReadResult[] = [];
+  for await (const r of readArticles([path.join(values.set, 'articles.jsonl.gz')])) {
+    if (results.length >= limit) break;
+    results.push(r);
+  }
+  const articles = results.flatMap((r) => (r.kind === 'article' ? [r.article] : []));
+  const texts = articles.flatMap((a) => chunkText(a.text).map((c) => embeddingText(a.title, c.text)));
+  process.stderr.write(`bench: ${articles.length} articles, ${texts.length} passages, model ${model}\n`);
+
+  // 1. The embedder alone, on an even sample of the set's passages.
+  let embedPps = 0;
+  if (embedder) {
+    const n = Math.min(texts.length, Number(values['embed-sample']));
+    const step = texts.length / n;
+    const sample = Array.from({ length: n }, (_, i) => texts[Math.floor(i * step)]!);
+    await embedder.embed(sample.slice(0, 16));
+    const t = performance.now();
+    await embedder.embed(sample);
+    embedPps = n / ((performance.now() - t) / 1000);
+    process.stderr.write(`bench: embed only ${embedPps.toFixed(1)} passages/s on ${n} passages\n`);
+  }
+
+  // 2. Full ingest into a fresh store.
+  const dataDir = values.keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'newsbot-bench-'));
+  NewsStore.destroy(dataDir);
+  const store = NewsStore.open(dataDir, { embedding: embedder ? { modelId: embedder.modelId, dimension: embedder.dimension } : null, chunkerVersion: CHUNKER_VERSION, efSearch, logger });
+  let lastReport = Date.now();
+  const t0 = performance.now();
+  const summary = await ingestArticles(store, embedder, results, {
+    logger,
+    onProgress: ({ done, total, passages }) => {
+      if (Date.now() - lastReport > 30_000) {
+        lastReport = Date.now();
+        process.stderr.write(`bench: ingest ${done}/${total} articles, ${passages} passages, ${(passages / ((performance.now() - t0) / 1000)).toFixed(1)} passages/s\n`);
+      }
+    },
+  });
+  const ingestS = (performance.now() - t0) / 1000;
+  const passages = store.stats().passages;
+
+  // 3. Change one article and re-ingest the whole source, in the warm process.
+  const changed: Article = { ...articles[Math.floor(articles.length / 2)]! };
+  changed.text += '\n\nUpdate: this article was corrected after publication.';
+  changed.contentHash = 'bench-' + Date.now();
+  const again = results.map((r) => (r.kind === 'article' && r.article.id === changed.id ? { ...r, article: changed } : r));
+  const t1 = performance.now();
+  const re = await ingestArticles(store, embedder, again, { logger });
+  const reingestMs = performance.now() - t1;
+  const t2 = performance.now();
+  changed.text += ' Second correction.';
+  changed.contentHash = 'bench2-' + Date.now();
+  await ingestArticles(store, embedder, [{ kind: 'article', article: changed, file: 'bench' }], { logger });
+  const reingestSingleMs = performance.now() - t2;
+  store.close();
+  const storeMb = fs.readdirSync(dataDir).reduce((sum, f) => sum + fs.statSync(path.join(dataDir, f)).size, 0) / 1048576;
+
+  // 4. Open the store in a fresh process and run the queries there.
+  const self = fileURLToPath(import.meta.url);
+  const child = spawn(process.execPath, ['--import', 'tsx', self, '--set', values.set, '--model', model, '--questions', values.questions!, '--query-only', dataDir, ...(values.ef ? ['--ef', values.ef] : [])], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  await new Promise((resolve) => child.on('close', resolve));
+  const q = JSON.parse(out.trim().split('\n').pop() ?? '{}') as QueryBenchResult;
+  if (!values.keep) fs.rmSync(dataDir, { recursive: true, force: true });
+
+  const ingestPps = passages / ingestS;
+  const figures = {
+    set: path.basename(path.resolve(values.set)),
+    model,
+    articles: articles.length,
+    passages,
+    store_mb: Math.round(storeMb),
+    embed_only_passages_per_s: Math.round(embedPps * 10) / 10,
+    ingest_s: Math.round(ingestS * 10) / 10,
+    ingest_passages_per_s: Math.round(ingestPps * 10) / 10,
+    ingest_over_embed: embedPps ? Math.round((ingestS / (passages / embedPps)) * 1000) / 1000 : null,
+    reingest_one_article_ms: Math.round(reingestMs),
+    reingest_one_article_updated: re.updated,
+    reingest_single_source_ms: Math.round(reingestSingleMs),
+    open_store_ms: q.openStoreMs,
+    index_load_ms: q.indexLoadMs,
+    rss_mb: q.rssMb,
+    ...Object.fromEntries(
+      (Object.entries(q.latency) as [RetrievalMode, { p50: number; p95: number; p99: number }][]).flatMap(([mode, p]) => [
+        [`query_ms_p50_${mode}`, p.p50],
+        [`query_ms_p95_${mode}`, p.p95],
+        [`query_ms_p99_${mode}`, p.p99],
+      ]),
+    ),
+    hnsw_recall_at_10: q.hnswRecallAt10,
+    hnsw_recall_at_10_passage_queries: q.hnswRecallAt10PassageQueries,
+    ef_search: q.efSearch,
+    cores: os.cpus().length,
+    node: process.version,
+    skipped: summary.skipped.length,
+  };
+  const rows = Object.entries(figures).map(([k, v]) => `${k.padEnd(32)} ${v}`);
+  console.log(rows.join('\n'));
+  console.log(JSON.stringify(figures));
+});
