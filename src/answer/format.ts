@@ -1,3 +1,4 @@
+import { redact } from '../core/logger.js';
 import type { Answer, Citation } from '../core/types.js';
 
 /** One source line: `[n] Title (date, source) <url>`. */
@@ -15,5 +16,5 @@ export function formatAnswerText(answer: Answer): string {
     lines.push('', 'Sources:');
     for (const c of answer.citations) lines.push(formatSource(c, { angleUrls: false }));
   }
-  return lines.join('\n');
+  return redact(lines.join('\n'));
 }

@@ -138,10 +138,19 @@ export class NewsBot {
       }
       if (this.queue.full) throw new QueueFullError();
     }
-    // Acknowledge at once: Discord allows 3 seconds.
-    await interaction.deferReply(command.ephemeral(interaction) ? { flags: MessageFlags.Ephemeral } : {});
-    if (command.queued) await this.queue.run(() => command.execute(interaction, this.context));
-    else await command.execute(interaction, this.context);
+    // Acknowledge at once (Discord allows 3 seconds); take the queue slot in the same tick, so
+    // concurrent interactions cannot all slip past the full-queue check.
+    const deferred = interaction.deferReply(command.ephemeral(interaction) ? { flags: MessageFlags.Ephemeral } : {});
+    deferred.catch(() => {}); // awaited below; this only keeps a failure from counting as unhandled meanwhile
+    if (command.queued) {
+      await this.queue.run(async () => {
+        await deferred;
+        await command.execute(interaction, this.context);
+      });
+    } else {
+      await deferred;
+      await command.execute(interaction, this.context);
+    }
   }
 
   private async answerInteraction(interaction: ChatInputCommandInteraction, question: string, ephemeral: boolean): Promise<void> {

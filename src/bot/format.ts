@@ -1,3 +1,4 @@
+import { redact } from '../core/logger.js';
 import type { Answer, Citation } from '../core/types.js';
 
 /** Discord's limit on message content. */
@@ -6,7 +7,7 @@ export const DISCORD_MESSAGE_LIMIT = 2000;
 /** A source line for Discord: `[n] Title (date, source) <url>` (angle brackets: no link preview). */
 export function discordSourceLine(c: Citation): string {
   const details = [c.date, c.source].filter(Boolean).join(', ');
-  return `**[${c.n}]** ${escapeMarkdown(c.title)}${details ? ` (${escapeMarkdown(details)})` : ''}${c.url ? ` <${c.url}>` : ''}`;
+  return defuseMentions(`**[${c.n}]** ${escapeMarkdown(c.title)}${details ? ` (${escapeMarkdown(details)})` : ''}${c.url ? ` <${c.url}>` : ''}`);
 }
 
 /** Escapes Discord markdown in untrusted short text (titles). */
@@ -20,7 +21,8 @@ export function escapeMarkdown(text: string): string {
  * hide them. (allowedMentions: none is still set on every message.)
  */
 export function defuseMentions(text: string): string {
-  return text
+  // Registered secrets (tokens, keys) never leave the process, whatever a model was tricked into writing.
+  return redact(text)
     .replace(/[\u200B-\u200D\u2060\uFEFF]/g, '')
     .replace(/@(everyone|here)/gi, '@\u200B$1')
     .replace(/<@([!&]?\d+)>/g, '<@\u200B$1>');

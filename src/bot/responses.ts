@@ -5,7 +5,7 @@ import type { BotStatus } from './services.js';
 
 function articleLine(n: number, a: ArticleMeta): string {
   const details = [a.date, a.source].filter(Boolean).join(', ');
-  return `**${n}.** ${escapeMarkdown(a.title)}${details ? ` (${escapeMarkdown(details)})` : ''}${a.url ? ` <${a.url}>` : ''}`;
+  return defuseMentions(`**${n}.** ${escapeMarkdown(a.title)}${details ? ` (${escapeMarkdown(details)})` : ''}${a.url ? ` <${a.url}>` : ''}`);
 }
 
 function snippet(text: string, max = 220): string {

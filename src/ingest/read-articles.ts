@@ -80,14 +80,15 @@ export function decodeText(bytes: Uint8Array): string {
   }
 }
 
-function parseSingle(ext: string, content: string): RawArticle[] {
+/** Parses a file into its articles; each is a thunk so one bad record does not sink the others. */
+function parseSingle(ext: string, content: string): (() => RawArticle)[] {
   switch (ext) {
     case '.md':
     case '.markdown':
-      return [parseMarkdownArticle(content)];
+      return [() => parseMarkdownArticle(content)];
     case '.html':
     case '.htm':
-      return [parseHtmlArticle(content)];
+      return [() => parseHtmlArticle(content)];
     case '.json': {
       let data: unknown;
       try {
@@ -95,14 +96,15 @@ function parseSingle(ext: string, content: string): RawArticle[] {
       } catch (error) {
         throw new ArticleParseError(`invalid JSON: ${describeError(error)}`);
       }
-      if (Array.isArray(data)) return data.map((item) => parseRecord(item));
-      if (data && typeof data === 'object' && Array.isArray((data as { articles?: unknown }).articles)) {
-        return ((data as { articles: unknown[] }).articles).map((item) => parseRecord(item));
-      }
-      return [parseRecord(data)];
+      const items = Array.isArray(data)
+        ? data
+        : data && typeof data === 'object' && Array.isArray((data as { articles?: unknown }).articles)
+          ? (data as { articles: unknown[] }).articles
+          : [data];
+      return items.map((item) => () => parseRecord(item));
     }
     default:
-      return [parseTextArticle(content)];
+      return [() => parseTextArticle(content)];
   }
 }
 
@@ -131,7 +133,7 @@ export async function* readArticles(paths: string[], options: ReadOptions = {}):
         yield* readJsonLines(file, label, rel, defaultSource, gzip, maxLineBytes);
         continue;
       }
-      let raws: RawArticle[];
+      let raws: (() => RawArticle)[];
       try {
         const stat = await fs.stat(file);
         if (!gzip && stat.size > maxFileBytes) {
@@ -155,7 +157,7 @@ export async function* readArticles(paths: string[], options: ReadOptions = {}):
         const suffix = raws.length > 1 ? `#${i + 1}` : '';
         const origin: Origin = { label: label + suffix, key: rel + suffix, defaultSource };
         try {
-          yield { kind: 'article', article: buildArticle(raws[i]!, origin), file };
+          yield { kind: 'article', article: buildArticle(raws[i]!(), origin), file };
         } catch (error) {
           yield { kind: 'skipped', origin: origin.label, reason: reasonOf(error), file };
         }

@@ -63,6 +63,27 @@ export interface OpenStoreOptions {
   logger?: Logger;
   /** Open without writing (no schema creation, no index save). */
   readonly?: boolean;
+  /** Extra SQLite pragmas for this connection (e.g. cache_size, max_page_count). */
+  pragmas?: Record<string, string | number>;
+}
+
+/** Runs a write; SQLite's disk-full, read-only and I/O failures become one clear StoreIo error. */
+function writing<T>(dir: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    if (code.startsWith('SQLITE_FULL')) {
+      throw new NewsBotError(ErrorCodes.StoreIo, `the disk holding the store (${dir}) is full; nothing was written. Free space and run ingest again.`, { cause: error });
+    }
+    if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM')) {
+      throw new NewsBotError(ErrorCodes.StoreIo, `the store (${dir}) is read-only; nothing was written. Check the folder's permissions.`, { cause: error });
+    }
+    if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CORRUPT')) {
+      throw new NewsBotError(ErrorCodes.StoreIo, `the store (${dir}) could not be written (${code}); nothing was committed.`, { cause: error });
+    }
+    throw error;
+  }
 }
 
 interface ArticleRow {
@@ -162,6 +183,7 @@ export class NewsStore {
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
+      for (const [key, value] of Object.entries(options.pragmas ?? {})) db.pragma(`${key} = ${value}`);
     } catch (error) {
       throw new NewsBotError(ErrorCodes.StoreIo, `cannot open the store in ${dir}: ${describeError(error)}`, { cause: error });
     }
@@ -210,10 +232,10 @@ export class NewsStore {
   }
 
   private adoptModel(modelId: string, dimension: number): void {
-    this.db.transaction(() => {
+    writing(this.dir, () => this.db.transaction(() => {
       this.statements.setMeta.run('embedding_model', modelId);
       this.statements.setMeta.run('embedding_dimension', String(dimension));
-    })();
+    })());
     this.manifest.embeddingModel = modelId;
     this.manifest.dimension = dimension;
   }
@@ -242,7 +264,7 @@ export class NewsStore {
     const now = new Date().toISOString();
     const added: { id: number; vector: Float32Array }[] = [];
     const removed: number[] = [];
-    this.db.transaction(() => {
+    writing(this.dir, () => this.db.transaction(() => {
       for (const { article, passages } of items) {
         removed.push(...this.deleteArticleRows(article.id));
         this.statements.insertArticle.run({ ...article, ingestedAt: now });
@@ -256,7 +278,7 @@ export class NewsStore {
           }
         }
       }
-    })();
+    })());
     this.applyToIndex(removed, added);
   }
 
@@ -264,13 +286,13 @@ export class NewsStore {
   removeArticles(ids: string[]): number {
     const removed: number[] = [];
     let count = 0;
-    this.db.transaction(() => {
+    writing(this.dir, () => this.db.transaction(() => {
       for (const id of ids) {
         if (!this.statements.articleById.get(id)) continue;
         removed.push(...this.deleteArticleRows(id));
         count++;
       }
-    })();
+    })());
     this.applyToIndex(removed, []);
     return count;
   }
@@ -314,12 +336,12 @@ export class NewsStore {
 
   /** Stores vectors for existing passages (backfill). */
   putVectors(items: { id: number; vector: Float32Array }[]): void {
-    this.db.transaction(() => {
+    writing(this.dir, () => this.db.transaction(() => {
       for (const { id, vector } of items) {
         this.checkDimension(vector);
         this.statements.insertVector.run(id, vectorToBlob(vector));
       }
-    })();
+    })());
     this.applyToIndex([], items);
   }
 
@@ -494,9 +516,11 @@ export class NewsStore {
 
   /** Records a finished ingest run. */
   recordIngestRun(run: Omit<IngestRunRecord, 'finishedAt'>): void {
-    this.db
-      .prepare('INSERT INTO ingest_runs (finished_at, added, updated, removed, unchanged, skipped) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(new Date().toISOString(), run.added, run.updated, run.removed, run.unchanged, run.skipped);
+    writing(this.dir, () =>
+      this.db
+        .prepare('INSERT INTO ingest_runs (finished_at, added, updated, removed, unchanged, skipped) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(new Date().toISOString(), run.added, run.updated, run.removed, run.unchanged, run.skipped),
+    );
   }
 
   /**
@@ -542,7 +566,14 @@ export class NewsStore {
     if (!this.indexDirty) return;
     const index = this.vectorIndex();
     if (index && !options.force && this.unsavedChanges < Math.max(1_000, index.size * 0.02) && fs.existsSync(path.join(this.dir, INDEX_FILE))) return;
-    if (index) index.save(path.join(this.dir, INDEX_FILE));
+    if (index) {
+      try {
+        index.save(path.join(this.dir, INDEX_FILE));
+      } catch (error) {
+        // The index is derived data: the stored vectors rebuild it on the next open.
+        throw new NewsBotError(ErrorCodes.StoreIo, `could not write the vector index in ${this.dir} (${describeError(error)}); it will be rebuilt from the stored vectors on the next start.`, { cause: error });
+      }
+    }
     this.indexDirty = false;
     this.unsavedChanges = 0;
   }

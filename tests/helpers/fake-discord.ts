@@ -50,6 +50,7 @@ export class FakeDiscord {
   private seq = 0;
   private readonly sessionId = 'session-' + Math.random().toString(36).slice(2);
   private readonly rateLimits: { match: (c: RestCall) => boolean; retryAfterS: number; remaining: number }[] = [];
+  private readonly failures: { match: (c: RestCall) => boolean; status: number; remaining: number }[] = [];
   private readonly threads = new Map<string, { id: string; parentId: string; name: string }>();
   private readonly messages = new Map<string, Record<string, unknown>>();
 
@@ -92,6 +93,11 @@ export class FakeDiscord {
   /** The next `count` calls matching get HTTP 429 with Retry-After. */
   rateLimit(match: (c: RestCall) => boolean, retryAfterS = 0.3, count = 1): void {
     this.rateLimits.push({ match, retryAfterS, remaining: count });
+  }
+
+  /** The next `count` calls matching get an HTTP error status (e.g. 502). */
+  failNext(match: (c: RestCall) => boolean, status = 500, count = 1): void {
+    this.failures.push({ match, status, remaining: count });
   }
 
   /** Drops every gateway connection abruptly (the client should resume). */
@@ -391,6 +397,12 @@ export class FakeDiscord {
         'x-ratelimit-bucket': 'fake-bucket',
         'x-ratelimit-scope': 'user',
       });
+      return;
+    }
+    const failure = this.failures.find((f) => f.remaining > 0 && f.match(call));
+    if (failure) {
+      failure.remaining--;
+      json(failure.status, { message: 'fake upstream error', code: 0 });
       return;
     }
     const b = (body ?? {}) as Record<string, unknown>;
