@@ -48,6 +48,25 @@ const ANSWER_TYPE_WEIGHT = 0.5;
 const MIN_DEPTH = 100;
 /** Vector hits well below the best one are noise, not evidence: dropped from fusion. */
 const VECTOR_RELATIVE_FLOOR = 0.8;
+/** How many top hits of each list are compared to judge how far the vector list can be trusted. */
+const AGREEMENT_DEPTH = 20;
+/** The vector list's fusion weight never falls below this, so semantic matches still surface. */
+const MIN_VECTOR_WEIGHT = 0.25;
+
+/**
+ * Fusion weight of the vector list: full when it agrees with the lexical list on a good share of
+ * the top hits (a real embedding model does), low when it shares nothing (a weak or mismatched
+ * model), so a weak vector list cannot bury strong lexical evidence. Full when there is no
+ * lexical list to agree with.
+ */
+export function vectorWeight(lexicalTop: number[], vectorTop: number[]): number {
+  if (lexicalTop.length === 0) return 1;
+  const lexical = new Set(lexicalTop.slice(0, AGREEMENT_DEPTH));
+  const top = vectorTop.slice(0, AGREEMENT_DEPTH);
+  if (top.length === 0) return 0;
+  const shared = top.filter((id) => lexical.has(id)).length / Math.min(AGREEMENT_DEPTH, top.length, lexical.size);
+  return Math.min(1, Math.max(MIN_VECTOR_WEIGHT, MIN_VECTOR_WEIGHT + 2.5 * shared));
+}
 
 const DAY_MS = 86_400_000;
 
@@ -141,17 +160,21 @@ export class Retriever {
       if (!row) return 0;
       return timeFactor(row.article.date, asOf, window) * (1 + ANSWER_TYPE_WEIGHT * (evidence.get(id) ?? 0));
     };
-    // Each list is re-weighed, re-ranked, then fused by rank.
+    // Each list is re-weighed and re-ranked, then the lists are fused by weighted reciprocal rank.
+    const reweigh = (list: { id: number; score: number }[]) =>
+      list.map((h) => ({ id: h.id, score: h.score * weight(h.id) })).sort((a, b) => b.score - a.score || a.id - b.id);
+    const lexicalRanked = reweigh(lexical);
+    const vectorRanked = reweigh(vector);
+    const listWeight = { lexicalRank: 1, vectorRank: vectorWeight(lexicalRanked.map((h) => h.id), vectorRanked.map((h) => h.id)) };
     const fused = new Map<number, number>();
-    const rank = (list: { id: number; score: number }[], key: 'lexicalRank' | 'vectorRank') => {
-      const reweighed = list.map((h) => ({ id: h.id, score: h.score * weight(h.id) })).sort((a, b) => b.score - a.score || a.id - b.id);
-      reweighed.forEach((h, i) => {
+    const fuse = (list: { id: number; score: number }[], key: 'lexicalRank' | 'vectorRank') => {
+      list.forEach((h, i) => {
         candidates.get(h.id)![key] = i + 1;
-        fused.set(h.id, (fused.get(h.id) ?? 0) + (mode === 'hybrid' ? 1 / (RRF_K + i + 1) : h.score));
+        fused.set(h.id, (fused.get(h.id) ?? 0) + (mode === 'hybrid' ? listWeight[key] / (RRF_K + i + 1) : h.score));
       });
     };
-    rank(lexical, 'lexicalRank');
-    rank(vector, 'vectorRank');
+    fuse(lexicalRanked, 'lexicalRank');
+    fuse(vectorRanked, 'vectorRank');
 
     const ordered = [...fused.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     const perArticle = new Map<string, number>();
