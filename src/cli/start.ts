@@ -88,7 +88,7 @@ runMain(async () => {
       banner:
         `News QA console: ${stats.articles} articles, ${stats.passages} passages ` +
         `(${app.embedder ? `hybrid search with ${app.embedder.modelId}` : 'lexical search only'}, ${app.answers.answerMode === 'llm' ? `answers by ${config.llm?.model}` : 'extractive answers'}). ` +
-        'Ask a question; "exit" or Ctrl-D quits.',
+        'Ask a question (follow-ups work; "new" starts over); "exit" or Ctrl-D quits.',
     });
   } finally {
     await app.close();

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
 import type { AnswerService } from '../answer/answerer.js';
+import { standaloneQuery } from '../answer/conversation.js';
 import { formatAnswerText } from '../answer/format.js';
 import { NewsBotError, describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -28,13 +29,22 @@ export async function runConsoleChat(options: ConsoleChatOptions): Promise<void>
   const prompt = interactive ? '\nask> ' : '';
   if (interactive) rl.setPrompt(prompt);
   if (interactive) rl.prompt();
+  // The last few questions and answers: a follow-up ("why?", "and France?") is understood with them.
+  const history: { question: string; answer: string }[] = [];
   for await (const line of rl) {
     const question = line.trim();
     if (/^(exit|quit|:q)$/i.test(question)) break;
-    if (question) {
+    if (/^(new|reset|clear)$/i.test(question)) {
+      history.length = 0;
+      write('(conversation cleared)');
+    } else if (question) {
       try {
-        const { answer } = await answers.ask(question);
+        const { answer } = await answers.ask(question, { history: [...history], retrievalQuery: standaloneQuery(question, history) });
         write(formatAnswerText(answer));
+        if (answer.citations.length) {
+          history.push({ question, answer: answer.text });
+          if (history.length > 4) history.shift();
+        }
       } catch (error) {
         if (error instanceof NewsBotError) {
           write(`Sorry: ${error.message}`);

@@ -110,8 +110,8 @@ function parseSingle(ext: string, content: string): (() => RawArticle)[] {
 
 /**
  * Reads articles from files and directories. Every file or record that cannot be used is
- * yielded as `skipped` with a reason; nothing throws for bad input.
- * `root` makes ids of id-less, URL-less articles relative (stable when the folder moves).
+ * yielded as `skipped` with a reason; nothing throws for bad input. Articles without an id or URL
+ * get an id from their path relative to the folder given, so it stays stable if the folder moves.
  */
 export async function* readArticles(paths: string[], options: ReadOptions = {}): AsyncGenerator<ReadResult> {
   const maxFileBytes = options.maxFileBytes ?? 10 * 1024 * 1024;
