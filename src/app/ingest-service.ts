@@ -14,7 +14,20 @@ export type IngestRequest =
   /** The corpus (pruned) and every configured feed. */
   | { kind: 'all' };
 
-function checkUrl(url: string): string {
+/** True for loopback, private, link-local and unspecified addresses given literally (or localhost). */
+export function isPrivateHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h.endsWith('.localhost') || h === '0.0.0.0' || h === '::' || h === '::1') return true;
+  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(h);
+  if (v4) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])];
+    return a === 127 || a === 10 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+  }
+  return /^(fc|fd|fe80)/.test(h) || h.startsWith('::ffff:');
+}
+
+/** Validates a URL given by a user: http(s) only, and no private addresses unless allowed. */
+function checkUrl(url: string, allowPrivate = false): string {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -23,6 +36,9 @@ function checkUrl(url: string): string {
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new NewsBotError(ErrorCodes.InvalidQuestion, 'Only http and https URLs can be ingested.');
+  }
+  if (!allowPrivate && isPrivateHost(parsed.hostname)) {
+    throw new NewsBotError(ErrorCodes.InvalidQuestion, 'That address is on a private network; set ALLOW_PRIVATE_FETCH=true to ingest from it.');
   }
   return parsed.toString();
 }
@@ -58,7 +74,7 @@ export class IngestService {
 
   /** Runs a request after the ones before it; resolves with its summary. */
   run(request: IngestRequest): Promise<IngestSummary> {
-    if (request.kind === 'url' || request.kind === 'feed') checkUrl(request.url);
+    if (request.kind === 'url' || request.kind === 'feed') checkUrl(request.url, this.app.config.allowPrivateFetch);
     this.running++;
     const job = this.tail.then(() => this.execute(request));
     this.tail = job.catch(() => {});
@@ -72,9 +88,9 @@ export class IngestService {
       case 'corpus':
         return ingestArticles(store, embedder, readArticles([config.corpusDir]), { pruneUnder: [config.corpusDir], logger });
       case 'url':
-        return ingestArticles(store, embedder, [await fetchArticle(checkUrl(request.url), fetchOptions)], { logger });
+        return ingestArticles(store, embedder, [await fetchArticle(checkUrl(request.url, config.allowPrivateFetch), fetchOptions)], { logger });
       case 'feed':
-        return ingestArticles(store, embedder, readFeed(checkUrl(request.url), fetchOptions), { logger });
+        return ingestArticles(store, embedder, readFeed(checkUrl(request.url, config.allowPrivateFetch), fetchOptions), { logger });
       case 'feeds':
       case 'all': {
         let summary = request.kind === 'all' ? await ingestArticles(store, embedder, readArticles([config.corpusDir]), { pruneUnder: [config.corpusDir], logger }) : null;

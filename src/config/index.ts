@@ -34,6 +34,7 @@ const schema = z.object({
   ),
   FETCH_TIMEOUT_MS: int(15_000, 1_000, 300_000),
   FEED_POLL_MINUTES: int(30, 0, 10_080),
+  ALLOW_PRIVATE_FETCH: boolFlag(false),
 
   RETRIEVAL_MODE: z.preprocess(emptyToUndefined, z.enum(['hybrid', 'lexical', 'vector']).default('hybrid')),
   TOP_K: int(5, 1, 50),
@@ -74,6 +75,8 @@ export interface Config {
   fetchTimeoutMs: number;
   /** Minutes between feed polls in the bot and in `ingest --watch`; 0 turns polling off. */
   feedPollMinutes: number;
+  /** Let /ingest fetch from loopback and private-network addresses. */
+  allowPrivateFetch: boolean;
   embedding: {
     model: string;
     /** Local models root (transformers.js `localModelPath`), or undefined to use the cache/hub. */
@@ -133,6 +136,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     feeds: e.FEEDS,
     fetchTimeoutMs: e.FETCH_TIMEOUT_MS,
     feedPollMinutes: e.FEED_POLL_MINUTES,
+    allowPrivateFetch: e.ALLOW_PRIVATE_FETCH,
     embedding: {
       model: e.EMBEDDING_MODEL,
       modelDir: e.EMBEDDING_MODEL_DIR ? path.resolve(cwd, e.EMBEDDING_MODEL_DIR) : undefined,
