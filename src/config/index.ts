@@ -39,7 +39,7 @@ const schema = z.object({
   RETRIEVAL_MODE: z.preprocess(emptyToUndefined, z.enum(['hybrid', 'lexical', 'vector']).default('hybrid')),
   TOP_K: int(5, 1, 50),
   MAX_PASSAGES_PER_ARTICLE: int(2, 1, 20),
-  HNSW_EF_SEARCH: int(128, 16, 4096),
+  HNSW_EF_SEARCH: int(256, 16, 4096),
 
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),

@@ -49,6 +49,9 @@ export interface IngestOptions {
   logger?: Logger;
 }
 
+/** Passages written (or articles removed) after which the BM25 index is optimized. */
+const OPTIMIZE_AFTER_PASSAGES = 2_000;
+
 function originFile(origin: string): string {
   const hash = origin.indexOf('#');
   return hash < 0 ? origin : origin.slice(0, hash);
@@ -160,6 +163,8 @@ export async function ingestArticles(
       summary.embedded += vectors.length;
     }
   }
+  // Many new passages leave the BM25 index in many segments; merging them speeds up every search.
+  if (summary.passages + summary.removed >= OPTIMIZE_AFTER_PASSAGES) store.optimizeLexicalIndex();
   store.flush();
   summary.durationMs = Date.now() - started;
   store.recordIngestRun({

@@ -1,4 +1,4 @@
-import { contentTerms, splitSentences, tokenize } from '../core/text.js';
+import { contentTerms, splitSentences, stem, tokenize } from '../core/text.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { ArticleMeta, RetrievalMode, RetrievedPassage } from '../core/types.js';
 import { answerTypeOf, hasAnswerCandidate, type AnswerType } from './answer-type.js';
@@ -46,6 +46,10 @@ const WINDOW_BOOST = 0.5;
 const ANSWER_TYPE_WEIGHT = 0.5;
 /** Candidates examined per list. */
 const MIN_DEPTH = 100;
+/** Candidates per list (by raw score) that are checked for answer evidence. */
+const EVIDENCE_DEPTH = 50;
+/** Most query words matched on (see matchTerms). */
+const MAX_MATCH_TERMS = 8;
 /** Vector hits well below the best one are noise, not evidence: dropped from fusion. */
 const VECTOR_RELATIVE_FLOOR = 0.8;
 /** How many top hits of each list are compared to judge how far the vector list can be trusted. */
@@ -133,14 +137,17 @@ export class Retriever {
     const candidates = new Map<number, Candidate>();
     const lexical: { id: number; score: number }[] = [];
     const vector: { id: number; score: number }[] = [];
+    // Start embedding the query first: the model runs while the lexical search does.
+    const queryEmbedding = mode !== 'lexical' && this.embedder ? this.embedder.embed([query]) : null;
+    queryEmbedding?.catch(() => {}); // awaited below
     if (mode !== 'vector' && terms.length) {
-      for (const hit of this.store.lexicalSearch(ftsQuery(terms), depth)) {
+      for (const hit of this.store.lexicalSearch(ftsQuery(this.matchTerms(terms)), depth)) {
         lexical.push(hit);
         candidates.set(hit.id, { id: hit.id, lexicalScore: hit.score });
       }
     }
-    if (mode !== 'lexical' && this.embedder) {
-      const [queryVector] = await this.embedder.embed([query]);
+    if (queryEmbedding) {
+      const [queryVector] = await queryEmbedding;
       const hits = queryVector ? this.store.vectorSearch(queryVector, depth) : [];
       const floor = (hits[0]?.similarity ?? 0) * VECTOR_RELATIVE_FLOOR;
       for (const hit of hits) {
@@ -154,7 +161,9 @@ export class Retriever {
     if (candidates.size === 0) return { passages: [], mode, terms, window };
 
     const rows = new Map(this.store.getPassages([...candidates.keys()]).map((r) => [r.passage.id, r]));
-    const evidence = this.answerEvidence(query, rows);
+    // Answer evidence is worth computing only for candidates near the top of a list.
+    const contenders = new Set([...lexical.slice(0, EVIDENCE_DEPTH), ...vector.slice(0, EVIDENCE_DEPTH)].map((h) => h.id));
+    const evidence = this.answerEvidence(query, new Map([...rows].filter(([id]) => contenders.has(id))));
     const weight = (id: number) => {
       const row = rows.get(id);
       if (!row) return 0;
@@ -201,6 +210,25 @@ export class Retriever {
     }
     this.logger.debug('retrieval', { query, mode, terms: terms.join(' '), window: window?.phrase, found: passages.length });
     return { passages, mode, terms, window };
+  }
+
+  /**
+   * The query words to match on: at most MAX_MATCH_TERMS, the rarest first. Each extra common word
+   * makes the search score a large share of the store for little BM25 evidence; long questions
+   * keep their most telling words.
+   */
+  private matchTerms(terms: string[]): string[] {
+    if (terms.length <= MAX_MATCH_TERMS) return terms;
+    const stems = terms.map((t) => stem(t));
+    const share = this.store.termShare(stems);
+    const keep = new Set(
+      terms
+        .map((t, i) => ({ t, share: share.get(stems[i]!) ?? 0 }))
+        .sort((a, b) => a.share - b.share)
+        .slice(0, MAX_MATCH_TERMS)
+        .map((x) => x.t),
+    );
+    return terms.filter((t) => keep.has(t));
   }
 
   /**

@@ -385,15 +385,27 @@ export class NewsStore {
   termIdf(stems: string[]): Map<string, number> {
     const out = new Map<string, number>();
     if (stems.length === 0) return out;
-    if (this.passageCountCache === null || Date.now() - this.passageCountCache.at > 30_000) {
-      this.passageCountCache = { n: this.statements.passageCount.get()?.n ?? 0, at: Date.now() };
-    }
-    const n = this.passageCountCache.n;
+    const n = this.passageCount();
     for (const t of new Set(stems)) {
       const df = this.statements.termDocs.get(t)?.doc ?? 0;
       out.set(t, Math.log(1 + (n - df + 0.5) / (df + 0.5)));
     }
     return out;
+  }
+
+  /** Share of passages containing each (Porter-stemmed) term. */
+  termShare(stems: string[]): Map<string, number> {
+    const n = this.passageCount();
+    const out = new Map<string, number>();
+    for (const t of new Set(stems)) out.set(t, n ? (this.statements.termDocs.get(t)?.doc ?? 0) / n : 0);
+    return out;
+  }
+
+  private passageCount(): number {
+    if (this.passageCountCache === null || Date.now() - this.passageCountCache.at > 30_000) {
+      this.passageCountCache = { n: this.statements.passageCount.get()?.n ?? 0, at: Date.now() };
+    }
+    return this.passageCountCache.n;
   }
 
   /** Nearest passages to a query vector (empty when the store has no vectors). */
@@ -493,6 +505,11 @@ export class NewsStore {
       )
       .all(limit)
       .map(toMeta);
+  }
+
+  /** Merges the BM25 index's segments into one (worth it after a large ingest: faster searches). */
+  optimizeLexicalIndex(): void {
+    writing(this.dir, () => this.db.exec("INSERT INTO passages_fts (passages_fts) VALUES ('optimize')"));
   }
 
   /** Counts and the last ingest. */

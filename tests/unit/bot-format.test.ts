@@ -112,9 +112,11 @@ describe('standaloneQuery', () => {
   it('adds the previous question to a referring or short follow-up', () => {
     expect(standaloneQuery('Why does he want that?', history)).toBe('Why does he want that? What did Starmer ask Trump for?');
     expect(standaloneQuery('And France?', history)).toBe('And France? What did Starmer ask Trump for?');
+    expect(standaloneQuery('Macron?', history)).toBe('Macron? What did Starmer ask Trump for?');
   });
   it('leaves a self-contained question alone', () => {
     expect(standaloneQuery('Which football club won the Champions League final in Madrid?', history)).toBe('Which football club won the Champions League final in Madrid?');
+    expect(standaloneQuery('Who won the chess olympiad?', history)).toBe('Who won the chess olympiad?');
     expect(standaloneQuery('Why does he want that?', [])).toBe('Why does he want that?');
   });
 });
