@@ -85,6 +85,24 @@ export function timeFactor(date: string | null, asOf: Date, window: TimeWindow |
   return factor;
 }
 
+/**
+ * The query words to match on: at most MAX_MATCH_TERMS, the rarest (highest idf) first. Each extra
+ * common word makes the search score a large share of the store for little BM25 evidence; long
+ * questions keep their most telling words.
+ */
+function matchTerms(terms: string[], idfOf: () => Map<string, number>): string[] {
+  if (terms.length <= MAX_MATCH_TERMS) return terms;
+  const idf = idfOf();
+  const keep = new Set(
+    terms
+      .map((t) => ({ t, idf: idf.get(stem(t)) ?? 0 }))
+      .sort((a, b) => b.idf - a.idf)
+      .slice(0, MAX_MATCH_TERMS)
+      .map((x) => x.t),
+  );
+  return terms.filter((t) => keep.has(t));
+}
+
 /** A title key for spotting the same story syndicated by several outlets. */
 function storyKey(article: ArticleMeta): string {
   return article.title.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '').slice(0, 60);
@@ -132,6 +150,9 @@ export class Retriever {
     const asOf = options.asOf ?? new Date();
     const window = parseTimeWindow(query, asOf);
     const terms = queryTerms(query);
+    // Inverse document frequencies of the query's words, looked up once and only when needed.
+    let idfs: Map<string, number> | undefined;
+    const idf = () => (idfs ??= this.store.termIdf(contentTerms(query)));
     const depth = Math.max(MIN_DEPTH, k * 10);
 
     const candidates = new Map<number, Candidate>();
@@ -141,7 +162,7 @@ export class Retriever {
     const queryEmbedding = mode !== 'lexical' && this.embedder ? this.embedder.embed([query]) : null;
     queryEmbedding?.catch(() => {}); // awaited below
     if (mode !== 'vector' && terms.length) {
-      for (const hit of this.store.lexicalSearch(ftsQuery(this.matchTerms(terms)), depth)) {
+      for (const hit of this.store.lexicalSearch(ftsQuery(matchTerms(terms, idf)), depth)) {
         lexical.push(hit);
         candidates.set(hit.id, { id: hit.id, lexicalScore: hit.score });
       }
@@ -163,7 +184,7 @@ export class Retriever {
     const rows = new Map(this.store.getPassages([...candidates.keys()]).map((r) => [r.passage.id, r]));
     // Answer evidence is worth computing only for candidates near the top of a list.
     const contenders = new Set([...lexical.slice(0, EVIDENCE_DEPTH), ...vector.slice(0, EVIDENCE_DEPTH)].map((h) => h.id));
-    const evidence = this.answerEvidence(query, new Map([...rows].filter(([id]) => contenders.has(id))));
+    const evidence = this.answerEvidence(query, new Map([...rows].filter(([id]) => contenders.has(id))), idf);
     const weight = (id: number) => {
       const row = rows.get(id);
       if (!row) return 0;
@@ -213,34 +234,19 @@ export class Retriever {
   }
 
   /**
-   * The query words to match on: at most MAX_MATCH_TERMS, the rarest first. Each extra common word
-   * makes the search score a large share of the store for little BM25 evidence; long questions
-   * keep their most telling words.
-   */
-  private matchTerms(terms: string[]): string[] {
-    if (terms.length <= MAX_MATCH_TERMS) return terms;
-    const stems = terms.map((t) => stem(t));
-    const share = this.store.termShare(stems);
-    const keep = new Set(
-      terms
-        .map((t, i) => ({ t, share: share.get(stems[i]!) ?? 0 }))
-        .sort((a, b) => a.share - b.share)
-        .slice(0, MAX_MATCH_TERMS)
-        .map((x) => x.t),
-    );
-    return terms.filter((t) => keep.has(t));
-  }
-
-  /**
    * For each candidate passage: the largest share of the question's (idf-weighted) content words
    * found in one sentence that also holds a candidate answer of the asked type; 0 without one.
    */
-  private answerEvidence(query: string, rows: Map<number, { passage: { text: string }; article: ArticleMeta }>): Map<number, number> {
+  private answerEvidence(
+    query: string,
+    rows: Map<number, { passage: { text: string }; article: ArticleMeta }>,
+    idfOf: () => Map<string, number>,
+  ): Map<number, number> {
     const out = new Map<number, number>();
     const type: AnswerType | null = answerTypeOf(query);
     const qTerms = [...new Set(contentTerms(query))];
     if (!type || qTerms.length === 0) return out;
-    const idf = this.store.termIdf(qTerms);
+    const idf = idfOf();
     const total = qTerms.reduce((sum, t) => sum + (idf.get(t) ?? 0), 0) || 1;
     const qTokens = new Set(tokenize(query));
     for (const [id, row] of rows) {

@@ -393,14 +393,6 @@ export class NewsStore {
     return out;
   }
 
-  /** Share of passages containing each (Porter-stemmed) term. */
-  termShare(stems: string[]): Map<string, number> {
-    const n = this.passageCount();
-    const out = new Map<string, number>();
-    for (const t of new Set(stems)) out.set(t, n ? (this.statements.termDocs.get(t)?.doc ?? 0) / n : 0);
-    return out;
-  }
-
   private passageCount(): number {
     if (this.passageCountCache === null || Date.now() - this.passageCountCache.at > 30_000) {
       this.passageCountCache = { n: this.statements.passageCount.get()?.n ?? 0, at: Date.now() };
