@@ -21,9 +21,6 @@ export class ThrottledEditor {
     this.onError = onError;
   }
 
-  /** Number of edits sent so far. */
-  edits = 0;
-
   append(delta: string): void {
     this.text += delta;
     this.schedule();
@@ -52,7 +49,6 @@ export class ThrottledEditor {
     if (preview === this.lastSent) return;
     this.lastSent = preview;
     this.lastEditAt = Date.now();
-    this.edits++;
     this.inflight = this.inflight.then(() => this.edit(preview)).catch(this.onError);
   }
 

@@ -59,8 +59,8 @@ function originFile(origin: string): string {
 
 /**
  * Incremental ingest: new articles are chunked, embedded and stored; articles whose content hash
- * is unchanged are left alone; changed ones are replaced; exact duplicates (same content under
- * another id) and repeated ids are skipped with a reason. Each batch is one transaction, so a
+ * is unchanged are left alone; changed ones are replaced; exact duplicates (same content or same
+ * canonical URL under another id) and repeated ids are skipped with a reason. Each batch is one transaction, so a
  * crash loses at most the batch in flight and the next run picks up where this one stopped.
  */
 export async function ingestArticles(
@@ -81,6 +81,7 @@ export async function ingestArticles(
   const total = results.length;
   const seen = new Map<string, string>();
   const hashes = new Map<string, string>();
+  const urls = new Map<string, string>();
   const failedFiles = new Set<string>();
   let pending: { article: Article; passages: PassageInput[]; isUpdate: boolean }[] = [];
   let pendingPassages = 0;
@@ -134,7 +135,14 @@ export async function ingestArticles(
       done++;
       continue;
     }
+    const sameUrl = article.url ? (urls.get(article.url) ?? store.findByUrl(article.url)) : undefined;
+    if (sameUrl !== undefined && sameUrl !== article.id) {
+      summary.skipped.push({ origin: article.origin, reason: `same URL as article "${sameUrl}"` });
+      done++;
+      continue;
+    }
     hashes.set(article.contentHash, article.id);
+    if (article.url) urls.set(article.url, article.id);
     const passages = chunkText(article.text).map((c) => ({ position: c.position, start: c.start, end: c.end, text: c.text }));
     pending.push({ article, passages, isUpdate: stored !== undefined });
     pendingPassages += passages.length;

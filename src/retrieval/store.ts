@@ -489,7 +489,7 @@ export class NewsStore {
     return out;
   }
 
-  /** Most recent articles (by date, then ingest time), optionally matching a lexical query. */
+  /** Most recent articles, by date (undated last), then by ingest time. */
   latestArticles(limit: number): ArticleMeta[] {
     return this.db
       .prepare<[number], ArticleRow>(

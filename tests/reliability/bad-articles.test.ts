@@ -36,6 +36,8 @@ describe('bad articles are skipped with a reason and the rest ingests', () => {
         JSON.stringify({ id: 'same', title: 'First', text: 'First text about a museum.' }),
         JSON.stringify({ id: 'same', title: 'Second', text: 'Second text about a stadium.' }),
         JSON.stringify({ id: 'other', title: 'First', text: 'First text about a museum.' }),
+        JSON.stringify({ id: 'third', title: 'Third', text: 'Third text about a bridge.', url: 'https://www.x.example/a?utm_source=feed' }),
+        JSON.stringify({ id: 'fourth', title: 'Fourth', text: 'Same page, fetched again with other text.', url: 'https://x.example/a' }),
       ].join('\n'),
     );
     const store = NewsStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
@@ -56,9 +58,10 @@ describe('bad articles are skipped with a reason and the rest ingests', () => {
       'bad-yaml.md': expect.stringMatching(/^front matter is not valid YAML/),
       'dupes.jsonl#2': 'duplicate id "same" (also in ' + path.relative(process.cwd(), path.join(corpus, 'dupes.jsonl')) + '#1)',
       'dupes.jsonl#3': 'same content as article "same"',
+      'dupes.jsonl#5': 'same URL as article "third"',
     });
-    expect(summary.added).toBe(3);
-    expect(store.stats().articles).toBe(3);
+    expect(summary.added).toBe(4);
+    expect(store.stats().articles).toBe(4);
     expect(store.checkConsistency().ok).toBe(true);
     store.close();
   });
