@@ -32,6 +32,13 @@ function answerButtons(answerId: string, hasSources: boolean) {
   return [row];
 }
 
+/** The messages of an answer: its text split to Discord's limit, with the buttons under the last one. */
+function answerMessages(answer: Answer, answerId: string): { content: string; components: ReturnType<typeof answerButtons> }[] {
+  const parts = splitMessage(formatAnswerForDiscord(answer));
+  const buttons = answerButtons(answerId, answer.citations.length > 0);
+  return parts.map((content, i) => ({ content, components: i === parts.length - 1 ? buttons : [] }));
+}
+
 function threadName(question: string): string {
   const name = question.replace(/\s+/g, ' ').trim();
   return (name.length > 90 ? name.slice(0, 89) + '…' : name) || 'News question';
@@ -161,16 +168,10 @@ export class NewsBot {
     );
     const answer = await this.collectAnswer(question, {}, editor);
     const id = this.services.log.record(question, answer, { userId: interaction.user.id, guildId: interaction.guildId, channelId: interaction.channelId });
-    const parts = splitMessage(formatAnswerForDiscord(answer));
-    const buttons = answerButtons(id, answer.citations.length > 0);
-    await interaction.editReply({ content: parts[0] ?? '…', components: parts.length === 1 ? buttons : [], allowedMentions: NO_MENTIONS });
-    for (let i = 1; i < parts.length; i++) {
-      await interaction.followUp({
-        content: parts[i]!,
-        components: i === parts.length - 1 ? buttons : [],
-        allowedMentions: NO_MENTIONS,
-        ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}),
-      });
+    const [first, ...rest] = answerMessages(answer, id);
+    await interaction.editReply({ ...(first ?? { content: '…', components: [] }), allowedMentions: NO_MENTIONS });
+    for (const part of rest) {
+      await interaction.followUp({ ...part, allowedMentions: NO_MENTIONS, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
     }
   }
 
@@ -234,12 +235,11 @@ export class NewsBot {
           channelId: message.channelId,
           threadId: inThread ? channel.id : null,
         });
-        const parts = splitMessage(formatAnswerForDiscord(answer));
-        const buttons = answerButtons(id, answer.citations.length > 0);
-        const first = await message.reply({ content: parts[0]!, components: parts.length === 1 ? buttons : [], allowedMentions: NO_MENTIONS });
-        for (let i = 1; i < parts.length; i++) {
+        const [head, ...rest] = answerMessages(answer, id);
+        const first = await message.reply({ ...head!, allowedMentions: NO_MENTIONS });
+        for (const part of rest) {
           if (!('send' in channel)) break;
-          await channel.send({ content: parts[i]!, components: i === parts.length - 1 ? buttons : [], allowedMentions: NO_MENTIONS });
+          await channel.send({ ...part, allowedMentions: NO_MENTIONS });
         }
         // Open a thread on the answer so follow-ups keep their context.
         if (!inThread && channel.type === ChannelType.GuildText) {

@@ -4,10 +4,15 @@ import type { Answer, Citation } from '../core/types.js';
 /** Discord's limit on message content. */
 export const DISCORD_MESSAGE_LIMIT = 2000;
 
-/** A source line for Discord: `[n] Title (date, source) <url>` (angle brackets: no link preview). */
+/** An article line for Discord: `label Title (date, source) <url>` (angle brackets: no link preview). */
+export function discordArticleLine(label: string, a: { title: string; date: string | null; source: string; url: string | null }): string {
+  const details = [a.date, a.source].filter(Boolean).join(', ');
+  return defuseMentions(`**${label}** ${escapeMarkdown(a.title)}${details ? ` (${escapeMarkdown(details)})` : ''}${a.url ? ` <${a.url}>` : ''}`);
+}
+
+/** A source line for Discord: `[n] Title (date, source) <url>`. */
 export function discordSourceLine(c: Citation): string {
-  const details = [c.date, c.source].filter(Boolean).join(', ');
-  return defuseMentions(`**[${c.n}]** ${escapeMarkdown(c.title)}${details ? ` (${escapeMarkdown(details)})` : ''}${c.url ? ` <${c.url}>` : ''}`);
+  return discordArticleLine(`[${c.n}]`, c);
 }
 
 /** Escapes Discord markdown in untrusted short text (titles). */

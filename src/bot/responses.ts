@@ -1,11 +1,10 @@
 import type { ArticleMeta, RetrievedPassage } from '../core/types.js';
 import type { IngestSummary } from '../ingest/pipeline.js';
-import { defuseMentions, escapeMarkdown } from './format.js';
+import { defuseMentions, discordArticleLine, escapeMarkdown } from './format.js';
 import type { BotStatus } from './services.js';
 
 function articleLine(n: number, a: ArticleMeta): string {
-  const details = [a.date, a.source].filter(Boolean).join(', ');
-  return defuseMentions(`**${n}.** ${escapeMarkdown(a.title)}${details ? ` (${escapeMarkdown(details)})` : ''}${a.url ? ` <${a.url}>` : ''}`);
+  return discordArticleLine(`${n}.`, a);
 }
 
 function snippet(text: string, max = 220): string {

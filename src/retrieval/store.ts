@@ -110,6 +110,11 @@ function toMeta(row: ArticleRow): ArticleMeta {
   };
 }
 
+/** Escapes LIKE wildcards (with `ESCAPE '\\'`). */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => '\\' + c);
+}
+
 function vectorToBlob(vector: Float32Array): Buffer {
   return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
 }
@@ -352,7 +357,7 @@ export class NewsStore {
       "SELECT id, origin FROM articles WHERE origin = ? OR origin LIKE ? ESCAPE '\\'",
     );
     for (const file of files) {
-      const like = file.replace(/[\\%_]/g, (c) => '\\' + c) + '#%';
+      const like = escapeLike(file) + '#%';
       out.push(...stmt.all(file, like));
     }
     return out;
@@ -360,7 +365,7 @@ export class NewsStore {
 
   /** Ids and origins of every stored article whose origin starts with a folder prefix. */
   articlesUnder(prefix: string): { id: string; origin: string }[] {
-    const like = prefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
+    const like = escapeLike(prefix) + '%';
     return this.db
       .prepare<[string], { id: string; origin: string }>("SELECT id, origin FROM articles WHERE origin LIKE ? ESCAPE '\\'")
       .all(like);
