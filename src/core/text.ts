@@ -89,13 +89,24 @@ export const STOPWORDS = new Set(
 
 /** Lowercased word tokens (letters, digits, inner apostrophes/hyphens split), without diacritics. */
 export function tokenize(text: string): string[] {
-  const folded = text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase();
-  return folded.match(/[\p{L}\p{N}]+/gu) ?? [];
+  // eslint-disable-next-line no-control-regex -- ASCII text has no diacritics to fold
+  const folded = /[^\x00-\x7f]/.test(text) ? text.normalize('NFKD').replace(/\p{M}+/gu, '') : text;
+  return folded.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 }
+
+// Stems of recently seen tokens: retrieval stems the same few thousand words over and over.
+const stemCache = new Map<string, string>();
+const STEM_CACHE_SIZE = 50_000;
 
 /** Porter stem of a lowercased token. */
 export function stem(token: string): string {
-  return /^\d+$/.test(token) ? token : stemmer(token);
+  let out = stemCache.get(token);
+  if (out === undefined) {
+    out = /^\d+$/.test(token) ? token : stemmer(token);
+    if (stemCache.size >= STEM_CACHE_SIZE) stemCache.clear();
+    stemCache.set(token, out);
+  }
+  return out;
 }
 
 /** Content terms of a text: tokens minus stopwords and 1-letter words, stemmed, in order, with repeats. */

@@ -1,7 +1,10 @@
 import { splitSentences, type SentenceSpan } from '../core/text.js';
 
 /** Bump when chunk boundaries change: stores built by another version must re-ingest. */
-export const CHUNKER_VERSION = 1;
+export const CHUNKER_VERSION = 2;
+
+/** A passage may end early at a paragraph break once it is this full. */
+const PARAGRAPH_FILL = 0.9;
 
 /** A passage before it is stored: text plus offsets into the article text. */
 export interface Chunk {
@@ -40,7 +43,7 @@ function splitLong(span: SentenceSpan, maxChars: number): SentenceSpan[] {
 
 /**
  * Splits article text into passages of at most `maxChars` (default 1,000) along paragraph and
- * sentence boundaries. A passage prefers to end at a paragraph break once it is half full, and the
+ * sentence boundaries. A passage ends at a paragraph break when one falls in its last tenth, and the
  * next passage starts with the last sentence(s) of the previous one, up to `overlapChars`
  * (default 150), so a fact that straddles a boundary is whole in one passage.
  * Each chunk's text is exactly `text.slice(start, end)`.
@@ -68,10 +71,11 @@ export function chunkText(text: string, options: ChunkOptions = {}): Chunk[] {
       if (units[j]!.paragraphEnd) lastParagraphEnd = j;
       j++;
     }
-    // End on a paragraph break when one falls in the second half of the passage.
+    // End on a paragraph break when the passage is nearly full there anyway (fuller passages
+    // carry more of the facts around a match: measured better on the news eval than half full).
     if (j + 1 < units.length && !units[j]!.paragraphEnd && lastParagraphEnd >= i) {
       const len = units[lastParagraphEnd]!.span.end - first.span.start;
-      if (len >= maxChars / 2) j = lastParagraphEnd;
+      if (len >= maxChars * PARAGRAPH_FILL) j = lastParagraphEnd;
     }
     const start = first.span.start;
     const end = units[j]!.span.end;

@@ -1,6 +1,6 @@
 import { contentTerms, splitSentences, stem, tokenize } from '../core/text.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import type { ArticleMeta, RetrievalMode, RetrievedPassage } from '../core/types.js';
+import type { ArticleMeta, Passage, RetrievalMode, RetrievedPassage } from '../core/types.js';
 import { answerTypeOf, hasAnswerCandidate, type AnswerType } from './answer-type.js';
 import type { Embedder } from './embedder.js';
 import { ftsQuery, parseTimeWindow, queryTerms, type TimeWindow } from './query.js';
@@ -48,6 +48,19 @@ const ANSWER_TYPE_WEIGHT = 0.5;
 const MIN_DEPTH = 100;
 /** Candidates per list (by raw score) that are checked for answer evidence. */
 const EVIDENCE_DEPTH = 50;
+/** Top articles whose every passage is scored: the passage that answers is often not the one that matched best. */
+const RESCORE_ARTICLES = 10;
+/** Most passages read per re-scored article (long live blogs run to a hundred). */
+const RESCORE_PASSAGES = 40;
+/**
+ * Weights of what makes one passage of a top article better than another: answer evidence,
+ * share of the question's (idf-weighted) words, being the lede, and its own search score
+ * relative to the article's best.
+ */
+const PASSAGE_EVIDENCE_WEIGHT = 1;
+const PASSAGE_COVERAGE_WEIGHT = 1;
+const LEDE_WEIGHT = 0.6;
+const PASSAGE_MATCH_WEIGHT = 1;
 /** Most query words matched on (see matchTerms). */
 const MAX_MATCH_TERMS = 8;
 /** Vector hits well below the best one are noise, not evidence: dropped from fusion. */
@@ -116,6 +129,60 @@ interface Candidate {
   vectorScore?: number;
 }
 
+type PassageRow = { passage: Passage; article: ArticleMeta };
+
+/**
+ * Per-search, memoized: for a passage, `answer` is the largest share of the question's
+ * (idf-weighted) content words found in one sentence that also holds a candidate answer of the
+ * asked type (0 without one), and `coverage` the share found anywhere in the passage.
+ */
+class EvidenceScorer {
+  private readonly type: AnswerType | null;
+  private readonly qTerms: string[];
+  private readonly qTokens: Set<string>;
+  private readonly idfOf: () => Map<string, number>;
+  private readonly cache = new Map<number, { answer: number; coverage: number }>();
+
+  constructor(query: string, idfOf: () => Map<string, number>) {
+    this.type = answerTypeOf(query);
+    this.qTerms = [...new Set(contentTerms(query))];
+    this.qTokens = new Set(tokenize(query));
+    this.idfOf = idfOf;
+  }
+
+  of(id: number, row: PassageRow): { answer: number; coverage: number } {
+    let out = this.cache.get(id);
+    if (!out) {
+      out = this.score(row);
+      this.cache.set(id, out);
+    }
+    return out;
+  }
+
+  private score(row: PassageRow): { answer: number; coverage: number } {
+    if (this.qTerms.length === 0) return { answer: 0, coverage: 0 };
+    const idf = this.idfOf();
+    const total = this.qTerms.reduce((sum, t) => sum + (idf.get(t) ?? 0), 0) || 1;
+    const share = (has: (t: string) => boolean) => this.qTerms.reduce((sum, t) => sum + (has(t) ? (idf.get(t) ?? 0) : 0), 0) / total;
+    if (!this.type) {
+      const passageTerms = new Set(contentTerms(row.passage.text));
+      return { answer: 0, coverage: share((t) => passageTerms.has(t)) };
+    }
+    const type = this.type;
+    const passageTerms = new Set<string>();
+    const titleTerms = new Set(contentTerms(row.article.title));
+    let answer = 0;
+    for (const sentence of splitSentences(row.passage.text)) {
+      const sentenceTerms = new Set(contentTerms(sentence.text));
+      for (const t of sentenceTerms) passageTerms.add(t);
+      if (hasAnswerCandidate(sentence.text, type, this.qTokens)) {
+        answer = Math.max(answer, share((t) => sentenceTerms.has(t) || titleTerms.has(t)));
+      }
+    }
+    return { answer, coverage: share((t) => passageTerms.has(t)) };
+  }
+}
+
 /**
  * Hybrid retrieval: BM25 over passages (title as its own field) and HNSW nearest neighbours,
  * each list re-weighed by the article's date (a soft recency prior relative to `asOf`, plus the
@@ -182,13 +249,14 @@ export class Retriever {
     if (candidates.size === 0) return { passages: [], mode, terms, window };
 
     const rows = new Map(this.store.getPassages([...candidates.keys()]).map((r) => [r.passage.id, r]));
+    const evidence = new EvidenceScorer(query, idf);
     // Answer evidence is worth computing only for candidates near the top of a list.
     const contenders = new Set([...lexical.slice(0, EVIDENCE_DEPTH), ...vector.slice(0, EVIDENCE_DEPTH)].map((h) => h.id));
-    const evidence = this.answerEvidence(query, new Map([...rows].filter(([id]) => contenders.has(id))), idf);
     const weight = (id: number) => {
       const row = rows.get(id);
       if (!row) return 0;
-      return timeFactor(row.article.date, asOf, window) * (1 + ANSWER_TYPE_WEIGHT * (evidence.get(id) ?? 0));
+      const answerEvidence = contenders.has(id) ? evidence.of(id, row).answer : 0;
+      return timeFactor(row.article.date, asOf, window) * (1 + ANSWER_TYPE_WEIGHT * answerEvidence);
     };
     // Each list is re-weighed and re-ranked, then the lists are fused by weighted reciprocal rank.
     const reweigh = (list: { id: number; score: number }[]) =>
@@ -205,6 +273,7 @@ export class Retriever {
     };
     fuse(lexicalRanked, 'lexicalRank');
     fuse(vectorRanked, 'vectorRank');
+    for (const id of this.rescoreTopArticles(fused, rows, evidence)) if (!candidates.has(id)) candidates.set(id, { id });
 
     const ordered = [...fused.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     const perArticle = new Map<string, number>();
@@ -234,34 +303,34 @@ export class Retriever {
   }
 
   /**
-   * For each candidate passage: the largest share of the question's (idf-weighted) content words
-   * found in one sentence that also holds a candidate answer of the asked type; 0 without one.
+   * Scores every passage of the top articles: article score (its best passage) times how well
+   * the passage itself answers (evidence, coverage, lede, own match). Returns the ids of
+   * passages that were not candidates before.
    */
-  private answerEvidence(
-    query: string,
-    rows: Map<number, { passage: { text: string }; article: ArticleMeta }>,
-    idfOf: () => Map<string, number>,
-  ): Map<number, number> {
-    const out = new Map<number, number>();
-    const type: AnswerType | null = answerTypeOf(query);
-    const qTerms = [...new Set(contentTerms(query))];
-    if (!type || qTerms.length === 0) return out;
-    const idf = idfOf();
-    const total = qTerms.reduce((sum, t) => sum + (idf.get(t) ?? 0), 0) || 1;
-    const qTokens = new Set(tokenize(query));
-    for (const [id, row] of rows) {
-      const titleTerms = new Set(contentTerms(row.article.title));
-      let best = 0;
-      for (const sentence of splitSentences(row.passage.text)) {
-        if (!hasAnswerCandidate(sentence.text, type, qTokens)) continue;
-        const sentenceTerms = new Set(contentTerms(sentence.text));
-        let covered = 0;
-        for (const t of qTerms) if (sentenceTerms.has(t) || titleTerms.has(t)) covered += idf.get(t) ?? 0;
-        best = Math.max(best, covered / total);
-      }
-      if (best > 0) out.set(id, best);
+  private rescoreTopArticles(fused: Map<number, number>, rows: Map<number, PassageRow>, evidence: EvidenceScorer): number[] {
+    const articleScore = new Map<string, number>();
+    for (const [id, score] of [...fused].sort((a, b) => b[1] - a[1] || a[0] - b[0])) {
+      const row = rows.get(id);
+      if (!row || articleScore.has(row.article.id)) continue;
+      if (articleScore.size >= RESCORE_ARTICLES) break;
+      articleScore.set(row.article.id, score);
     }
-    return out;
+    if (articleScore.size === 0) return [];
+    const added = this.store.passageIdsOf([...articleScore.keys()], RESCORE_PASSAGES).filter((id) => !rows.has(id));
+    for (const row of this.store.getPassages(added)) rows.set(row.passage.id, row);
+    for (const [id, row] of rows) {
+      const best = articleScore.get(row.article.id);
+      if (best === undefined) continue;
+      const { answer, coverage } = evidence.of(id, row);
+      const fit =
+        1 +
+        PASSAGE_EVIDENCE_WEIGHT * answer +
+        PASSAGE_COVERAGE_WEIGHT * coverage +
+        LEDE_WEIGHT * (row.passage.position === 0 ? 1 : 0) +
+        PASSAGE_MATCH_WEIGHT * ((fused.get(id) ?? 0) / best);
+      fused.set(id, best * fit);
+    }
+    return added;
   }
 
   /** Most recent articles, or the most recent of those matching a topic. */

@@ -494,6 +494,16 @@ export class NewsStore {
     return out;
   }
 
+  /** Ids of the passages of the given articles, in article order then position; at most `perArticle` each. */
+  passageIdsOf(articleIds: string[], perArticle: number): number[] {
+    if (articleIds.length === 0) return [];
+    const placeholders = articleIds.map(() => '?').join(',');
+    return this.db
+      .prepare<unknown[], { id: number }>(`SELECT id FROM passages WHERE article_id IN (${placeholders}) AND position < ? ORDER BY article_id, position`)
+      .pluck()
+      .all(...articleIds, perArticle) as unknown as number[];
+  }
+
   /** Most recent articles, by date (undated last), then by ingest time. */
   latestArticles(limit: number): ArticleMeta[] {
     return this.db
