@@ -1,7 +1,7 @@
 import { tokenize } from '../core/text.js';
 
 /** What kind of answer a question asks for. */
-export type AnswerType = 'number' | 'country' | 'us_state' | 'person' | 'name';
+export type AnswerType = 'number' | 'country' | 'us_state' | 'person' | 'place' | 'date' | 'name';
 
 const COUNTRIES = (
   'afghanistan albania algeria andorra angola argentina armenia australia austria azerbaijan bahamas bahrain bangladesh barbados belarus belgium belize benin bhutan ' +
@@ -31,6 +31,9 @@ export function answerTypeOf(question: string): AnswerType | null {
   if (/\b(which|what)\b(\s+\w+){0,3}\s+(country|countries|nation|nations)\b/.test(q)) return 'country';
   if (/\b(which|what)\b(\s+\w+){0,2}\s+(us |u\.s\. )?state\b/.test(q)) return 'us_state';
   if (/^\s*who\b|\bwho (is|was|won|became|has|will|did)\b|\b(which|what)\b(\s+\w+){0,3}\s+(person|politician|player|actor|actress|singer|musician|ceo|president|candidate|leader|author|writer|director|athlete|star|celebrity|rapper|minister|senator|governor|judge|coach|billionaire|executive|lawmaker|artist|golfer|footballer|driver|boxer|champion|royal|king|queen|prince|princess|pope)\b/.test(q)) return 'person';
+  if (/\b(whom|whose)\b|\bwho\?\s*$/.test(q)) return 'person';
+  if (/^\s*where\b|\bwhere (is|was|are|were|did|does|do|will|has|have)\b/.test(q)) return 'place';
+  if (/^\s*when\b|\bwhen (is|was|are|were|did|does|do|will|has|have)\b|\bwhat (date|day|month)\b/.test(q)) return 'date';
   if (/\b(which|what)\b|\bname\b/.test(q)) return 'name';
   return null;
 }
@@ -47,12 +50,16 @@ export function hasAnswerCandidate(sentence: string, type: AnswerType, questionT
       return tokenize(sentence).some((t) => COUNTRY_SET.has(t) && !questionTokens.has(t));
     case 'us_state':
       return tokenize(sentence).some((t) => STATE_SET.has(t) && !questionTokens.has(t));
+    case 'date':
+      return /\d|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d|\b(january|february|march|april|june|july|august|september|october|november|december|spring|summer|autumn|fall|winter|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b/i.test(sentence);
+    case 'place':
     case 'person':
     case 'name': {
       // Capitalized words not at the sentence start and not in the question.
       const words = sentence.match(/(?<=[\s("“'‘])[A-Z][\p{L}'’-]+/gu) ?? [];
       const fresh = words.filter((w) => !questionTokens.has(w.toLowerCase().replace(/['’]s$/, '')));
-      return type === 'person' ? /(?<=[\s("“'‘])[A-Z][\p{L}'’-]+\s+[A-Z][\p{L}'’-]+/u.test(sentence) && fresh.length >= 2 : fresh.length >= 1 || /\d/.test(sentence);
+      if (type === 'person') return /(?<=[\s("“'‘])[A-Z][\p{L}'’-]+\s+[A-Z][\p{L}'’-]+/u.test(sentence) && fresh.length >= 2;
+      return fresh.length >= 1 || (type === 'name' && /\d/.test(sentence));
     }
   }
 }
