@@ -1,4 +1,4 @@
-import { contentTerms, splitSentences, stem, tokenize } from '../core/text.js';
+import { contentTerms, splitSentences, stem, STOPWORDS, tokenize } from '../core/text.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { ArticleMeta, Passage, RetrievalMode, RetrievedPassage } from '../core/types.js';
 import { answerTypeOf, hasAnswerCandidate, type AnswerType } from './answer-type.js';
@@ -51,7 +51,7 @@ const EVIDENCE_DEPTH = 50;
 /** Top articles whose every passage is scored: the passage that answers is often not the one that matched best. */
 const RESCORE_ARTICLES = 10;
 /** Most passages read per re-scored article (long live blogs run to a hundred). */
-const RESCORE_PASSAGES = 40;
+const RESCORE_PASSAGES = 20;
 /**
  * Weights of what makes one passage of a top article better than another: answer evidence,
  * share of the question's (idf-weighted) words, being the lede, and its own search score
@@ -61,6 +61,8 @@ const PASSAGE_EVIDENCE_WEIGHT = 1;
 const PASSAGE_COVERAGE_WEIGHT = 1;
 const LEDE_WEIGHT = 0.6;
 const PASSAGE_MATCH_WEIGHT = 1;
+/** Passages whose sentence split is kept between searches. */
+const SENTENCE_CACHE_SIZE = 20_000;
 /** Most query words matched on (see matchTerms). */
 const MAX_MATCH_TERMS = 8;
 /** Vector hits well below the best one are noise, not evidence: dropped from fusion. */
@@ -139,15 +141,22 @@ type PassageRow = { passage: Passage; article: ArticleMeta };
 class EvidenceScorer {
   private readonly type: AnswerType | null;
   private readonly qTerms: string[];
+  private readonly qTermSet: Set<string>;
+  /** First two letters of each query stem: Porter stemming keeps them, so other tokens need no stemming. */
+  private readonly qPrefixes: Set<string>;
   private readonly qTokens: Set<string>;
   private readonly idfOf: () => Map<string, number>;
+  private readonly sentencesOf: (passage: Passage) => string[];
   private readonly cache = new Map<number, { answer: number; coverage: number }>();
 
-  constructor(query: string, idfOf: () => Map<string, number>) {
+  constructor(query: string, idfOf: () => Map<string, number>, sentencesOf: (passage: Passage) => string[]) {
     this.type = answerTypeOf(query);
     this.qTerms = [...new Set(contentTerms(query))];
+    this.qTermSet = new Set(this.qTerms);
+    this.qPrefixes = new Set(this.qTerms.map((t) => t.slice(0, 2)));
     this.qTokens = new Set(tokenize(query));
     this.idfOf = idfOf;
+    this.sentencesOf = sentencesOf;
   }
 
   of(id: number, row: PassageRow): { answer: number; coverage: number } {
@@ -159,27 +168,36 @@ class EvidenceScorer {
     return out;
   }
 
+  /** The query's content terms that occur in `text`. */
+  private termsIn(text: string): Set<string> {
+    const out = new Set<string>();
+    for (const token of tokenize(text)) {
+      if (!this.qPrefixes.has(token.slice(0, 2)) || STOPWORDS.has(token)) continue;
+      const t = stem(token);
+      if (this.qTermSet.has(t)) out.add(t);
+    }
+    return out;
+  }
+
   private score(row: PassageRow): { answer: number; coverage: number } {
     if (this.qTerms.length === 0) return { answer: 0, coverage: 0 };
     const idf = this.idfOf();
     const total = this.qTerms.reduce((sum, t) => sum + (idf.get(t) ?? 0), 0) || 1;
-    const share = (has: (t: string) => boolean) => this.qTerms.reduce((sum, t) => sum + (has(t) ? (idf.get(t) ?? 0) : 0), 0) / total;
-    if (!this.type) {
-      const passageTerms = new Set(contentTerms(row.passage.text));
-      return { answer: 0, coverage: share((t) => passageTerms.has(t)) };
-    }
+    const share = (terms: Set<string>) => this.qTerms.reduce((sum, t) => sum + (terms.has(t) ? (idf.get(t) ?? 0) : 0), 0) / total;
+    if (!this.type) return { answer: 0, coverage: share(this.termsIn(row.passage.text)) };
     const type = this.type;
     const passageTerms = new Set<string>();
-    const titleTerms = new Set(contentTerms(row.article.title));
+    const titleTerms = this.termsIn(row.article.title);
     let answer = 0;
-    for (const sentence of splitSentences(row.passage.text)) {
-      const sentenceTerms = new Set(contentTerms(sentence.text));
+    for (const sentence of this.sentencesOf(row.passage)) {
+      const sentenceTerms = this.termsIn(sentence);
       for (const t of sentenceTerms) passageTerms.add(t);
-      if (hasAnswerCandidate(sentence.text, type, this.qTokens)) {
-        answer = Math.max(answer, share((t) => sentenceTerms.has(t) || titleTerms.has(t)));
+      if (sentenceTerms.size > 0 && hasAnswerCandidate(sentence, type, this.qTokens)) {
+        for (const t of titleTerms) sentenceTerms.add(t);
+        answer = Math.max(answer, share(sentenceTerms));
       }
     }
-    return { answer, coverage: share((t) => passageTerms.has(t)) };
+    return { answer, coverage: share(passageTerms) };
   }
 }
 
@@ -195,6 +213,8 @@ export class Retriever {
   private readonly embedder: Embedder | null;
   private readonly defaults: RetrieverOptions;
   private readonly logger: Logger;
+  /** Sentences of recently scored passages (passage ids are never reused within a store). */
+  private readonly sentenceCache = new Map<number, string[]>();
 
   constructor(store: NewsStore, embedder: Embedder | null, defaults: RetrieverOptions) {
     this.store = store;
@@ -249,7 +269,7 @@ export class Retriever {
     if (candidates.size === 0) return { passages: [], mode, terms, window };
 
     const rows = new Map(this.store.getPassages([...candidates.keys()]).map((r) => [r.passage.id, r]));
-    const evidence = new EvidenceScorer(query, idf);
+    const evidence = new EvidenceScorer(query, idf, (passage) => this.sentencesOf(passage));
     // Answer evidence is worth computing only for candidates near the top of a list.
     const contenders = new Set([...lexical.slice(0, EVIDENCE_DEPTH), ...vector.slice(0, EVIDENCE_DEPTH)].map((h) => h.id));
     const weight = (id: number) => {
@@ -331,6 +351,16 @@ export class Retriever {
       fused.set(id, best * fit);
     }
     return added;
+  }
+
+  private sentencesOf(passage: Passage): string[] {
+    let out = this.sentenceCache.get(passage.id);
+    if (!out) {
+      out = splitSentences(passage.text).map((sentence) => sentence.text);
+      if (this.sentenceCache.size >= SENTENCE_CACHE_SIZE) this.sentenceCache.delete(this.sentenceCache.keys().next().value!);
+      this.sentenceCache.set(passage.id, out);
+    }
+    return out;
   }
 
   /** Most recent articles, or the most recent of those matching a topic. */
