@@ -83,7 +83,7 @@ export const STOPWORDS = new Set(
     'which while who whom why will with would you your yours yourself yourselves also into onto upon via per ' +
     'whats what\'s who\'s where\'s how\'s tell say said says according news latest recent recently reported report ' +
     'reports happen happened happening week weeks today yesterday tomorrow month months year years day days ago ' +
-    'last next this past many much may might must shall us get got make made know let'
+    'last next this past many much may might must shall us get got make made know let following'
   ).split(/\s+/),
 );
 
