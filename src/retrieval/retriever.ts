@@ -65,6 +65,12 @@ const PASSAGE_MATCH_WEIGHT = 1;
 const SENTENCE_CACHE_SIZE = 20_000;
 /** Most query words matched on (see matchTerms). */
 const MAX_MATCH_TERMS = 8;
+/**
+ * Two passages of different articles are the same story told twice (a wire story run by several
+ * outlets under their own headlines) when more than this share of the shorter one's word triples
+ * also occur in the other: the later one is left out of the results.
+ */
+const NEAR_DUPLICATE_SHARE = 0.5;
 /** Vector hits well below the best one are noise, not evidence: dropped from fusion. */
 const VECTOR_RELATIVE_FLOOR = 0.8;
 /** How many top hits of each list are compared to judge how far the vector list can be trusted. */
@@ -121,6 +127,23 @@ function matchTerms(terms: string[], idfOf: () => Map<string, number>): string[]
 /** A title key for spotting the same story syndicated by several outlets. */
 function storyKey(article: ArticleMeta): string {
   return article.title.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '').slice(0, 60);
+}
+
+/** The word triples of a text, for near-duplicate checks. */
+export function shingles(text: string): Set<string> {
+  const words = tokenize(text);
+  const out = new Set<string>();
+  for (let i = 0; i + 2 < words.length; i++) out.add(`${words[i]} ${words[i + 1]} ${words[i + 2]}`);
+  return out;
+}
+
+/** Share of the smaller set's members that are also in the other (0 when either is empty). */
+export function containment(a: Set<string>, b: Set<string>): number {
+  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+  if (small.size === 0) return 0;
+  let shared = 0;
+  for (const x of small) if (large.has(x)) shared++;
+  return shared / small.size;
 }
 
 interface Candidate {
@@ -206,7 +229,7 @@ class EvidenceScorer {
  * each list re-weighed by the article's date (a soft recency prior relative to `asOf`, plus the
  * window the question names) and by answer evidence (a sentence that covers the question and holds
  * an answer of the asked type), fused by reciprocal rank; at most a few passages per article and
- * one copy of a syndicated story.
+ * one copy of a syndicated story (the same headline, or mostly the same text under another one).
  */
 export class Retriever {
   private readonly store: NewsStore;
@@ -298,6 +321,7 @@ export class Retriever {
     const ordered = [...fused.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     const perArticle = new Map<string, number>();
     const stories = new Map<string, string>();
+    const chosen: { articleId: string; shingles: Set<string> }[] = [];
     const passages: RetrievedPassage[] = [];
     for (const [id, score] of ordered) {
       const row = rows.get(id);
@@ -307,6 +331,9 @@ export class Retriever {
       const story = storyKey(row.article);
       const owner = stories.get(story);
       if (owner !== undefined && owner !== row.article.id) continue;
+      const own = shingles(row.passage.text);
+      if (chosen.some((c) => c.articleId !== row.article.id && containment(own, c.shingles) > NEAR_DUPLICATE_SHARE)) continue;
+      chosen.push({ articleId: row.article.id, shingles: own });
       stories.set(story, row.article.id);
       perArticle.set(row.article.id, n + 1);
       const c = candidates.get(id)!;

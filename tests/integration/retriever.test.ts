@@ -57,4 +57,18 @@ describe('Retriever ranking', () => {
     const { passages } = await retriever().search('What did the mayor unveil a plan for?', { asOf });
     expect(passages.map((p) => p.article.id)).toEqual(['match', 'noise']);
   });
+
+  it('shows a wire story run by several outlets under different headlines once', async () => {
+    const wire =
+      'The city council approved a new tram line on Tuesday after a long debate, with construction to start next spring and the first trams running by 2027, the mayor said in a statement.';
+    store.putArticles([
+      article('outlet-a', 'Council backs tram line', '2024-06-05', [wire]),
+      article('outlet-b', 'Trams are coming: council says yes', '2024-06-05', [`${wire} Local shops welcomed the news.`]),
+      article('other', 'Tram fares to rise', '2024-06-04', ['Tram fares in the city will rise by ten cents, the council said on Monday.']),
+    ]);
+    const { passages } = await retriever().search('When will the new tram line the council approved start running?', { asOf });
+    const ids = passages.map((p) => p.article.id);
+    expect(ids.filter((id) => id === 'outlet-a' || id === 'outlet-b')).toHaveLength(1);
+    expect(ids).toContain('other');
+  });
 });
