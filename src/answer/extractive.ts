@@ -26,7 +26,12 @@ const RELATED: Record<string, string[]> = {
   announc: ['unveil', 'said', 'launch'],
 };
 
-const ANSWER_BONUS = 0.2;
+const ANSWER_BONUS = 0.4;
+/** Weight of the passage's retrieval rank: sentences of the best passages are preferred. */
+const RANK_WEIGHT = 0.3;
+
+/** A sentence that opens by referring back to something named before it. */
+const REFERRING = /^["“]?(?:the|this|that|these|those|it|its|it's|it’s|he|she|they|his|her|their)\b/i;
 
 interface Candidate {
   text: string;
@@ -75,10 +80,13 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
   if (qTerms.length === 0 || passages.length === 0) return nothing;
 
   const candidates: Candidate[] = [];
+  const sentencesOf = new Map<RetrievedPassage, string[]>();
   passages.slice(0, maxPassages).forEach((item, rank) => {
-    splitSentences(item.passage.text).forEach((s, index) => {
-      if (s.text.length < 25 || !/[\p{L}]/u.test(s.text)) return;
-      candidates.push({ text: stripDateline(s.text), item, rank, index, terms: new Set(contentTerms(s.text)), score: 0 });
+    const sentences = splitSentences(item.passage.text).map((sentence) => stripDateline(sentence.text));
+    sentencesOf.set(item, sentences);
+    sentences.forEach((text, index) => {
+      if (text.length < 25 || !/[\p{L}]/u.test(text)) return;
+      candidates.push({ text, item, rank, index, terms: new Set(contentTerms(text)), score: 0 });
     });
   });
   if (candidates.length === 0) return nothing;
@@ -110,14 +118,31 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
     const lede = c.item.passage.position === 0 && c.index < 3 ? 0.1 : 0;
     // A sentence that holds an answer of the asked kind (a number, a country, a name) is preferred.
     const answerBonus = type && hasAnswerCandidate(c.text, type, qTokens) ? ANSWER_BONUS : 0;
-    c.score = covered / total + 0.1 / (1 + c.rank) + lede + answerBonus - lengthPenalty;
+    c.score = covered / total + RANK_WEIGHT / (1 + c.rank) + lede + answerBonus - lengthPenalty;
   }
   const ranked = candidates.filter((c) => c.score > 0).sort((a, b) => b.score - a.score || a.rank - b.rank || a.index - b.index);
   if (ranked.length === 0) return nothing;
 
   const chosen: Candidate[] = [];
   let used = 0;
+  // The best sentence often names what the question asks for only as "the company" or "she", or
+  // the next sentence goes on with "It is now ...": when the best sentence holds no answer of the
+  // asked kind and such a neighbour does, quote both.
+  const best = ranked[0]!;
+  if (type && best.text.length < maxChars && !hasAnswerCandidate(best.text, type, qTokens)) {
+    const sentences = sentencesOf.get(best.item) ?? [];
+    for (const index of [best.index - 1, best.index + 1]) {
+      const text = sentences[index];
+      const linked = REFERRING.test(index < best.index ? best.text : (text ?? ''));
+      if (!text || !linked || text.length < 25 || text.length + best.text.length + 1 > maxChars || !hasAnswerCandidate(text, type, qTokens)) continue;
+      const neighbour: Candidate = { text, item: best.item, rank: best.rank, index, terms: new Set(contentTerms(text)), score: best.score };
+      chosen.push(...(index < best.index ? [neighbour, best] : [best, neighbour]));
+      used = text.length + best.text.length + 1;
+      break;
+    }
+  }
   for (const c of ranked) {
+    if (chosen.includes(c)) continue;
     if (chosen.length >= maxSentences) break;
     const best = chosen[0];
     if (best && c.score < best.score * 0.5) break;

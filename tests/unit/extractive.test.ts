@@ -57,4 +57,17 @@ describe('extractiveAnswer', () => {
     expect(text).toContain('Note: lexical search only');
     expect(text).toContain('Sources:\n[1] Council approves budget (2024-05-02, wire) https://news.example/a');
   });
+
+  it('quotes the sentence before the best one when the best one only says "the automaker"', () => {
+    const p = hit(
+      'f',
+      'Recall',
+      'Officials in Springfield spoke on Monday. Zenith Motors recalled 40,000 cars over faulty airbags. The automaker said faulty airbag inflators could injure drivers and told owners of affected cars to stop driving them at once.',
+    );
+    const question = 'Which automaker told owners to stop driving cars with faulty airbag inflators?';
+    expect(extractiveAnswer(question, [p]).text).toMatch(/^Zenith Motors recalled 40,000 cars over faulty airbags\. \[1\] The automaker said/);
+    // Without the back-reference the neighbour is not pulled in ahead of the best sentence.
+    const q = hit('g', 'Recall', p.passage.text.replace('The automaker said', 'Regulators said'));
+    expect(extractiveAnswer(question.replace('Which automaker', 'Who'), [q]).text).toMatch(/^Regulators said/);
+  });
 });
