@@ -114,7 +114,9 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
       const { answer, search } = await answers.ask(q.question, { k: options.k, mode: options.mode, asOf: new Date(`${q.date}T23:59:59Z`) });
       const hitRank = firstHitRank(search.passages.map((p) => p.passage.text), q.answer);
       const answerHit = containsAnswer(answer.text.replace(/ \[\d+\]/g, ''), q.answer);
-      outcomes.push({ id: q.id, hitRank, answerHit });
+      const articleIds = [...new Set(search.passages.map((p) => p.article.id))];
+      const articleHitRank = firstHitRank(articleIds.map((id) => store!.articleText(id) ?? ''), q.answer);
+      outcomes.push({ id: q.id, hitRank, answerHit, articleHitRank });
       log?.write(
         JSON.stringify({
           id: q.id,
@@ -122,6 +124,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
           question: q.question,
           answer: q.answer,
           hitRank,
+          articleHitRank,
           answerHit,
           window: search.window,
           extractive: answer.text,

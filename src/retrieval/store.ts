@@ -251,6 +251,11 @@ export class NewsStore {
     return row ? toMeta(row) : undefined;
   }
 
+  /** The full text of a stored article, if any. */
+  articleText(id: string): string | undefined {
+    return this.db.prepare<[string], { text: string }>('SELECT text FROM articles WHERE id = ?').get(id)?.text;
+  }
+
   /** The id of an article with this content hash, if any (exact duplicate detection). */
   findByContentHash(hash: string): string | undefined {
     return this.statements.articleByHash.get(hash)?.id;

@@ -23,12 +23,21 @@ describe('eval metrics', () => {
 
   it('aggregates recall@k, MRR@10 and answer hits', () => {
     const m = aggregate([
-      { id: '1', hitRank: 1, answerHit: true },
-      { id: '2', hitRank: 3, answerHit: false },
-      { id: '3', hitRank: 7, answerHit: false },
-      { id: '4', hitRank: null, answerHit: true },
+      { id: '1', hitRank: 1, answerHit: true, articleHitRank: 1 },
+      { id: '2', hitRank: 3, answerHit: false, articleHitRank: 1 },
+      { id: '3', hitRank: 7, answerHit: false, articleHitRank: 5 },
+      { id: '4', hitRank: null, answerHit: true, articleHitRank: null },
     ]);
-    expect(m).toEqual({ questions: 4, 'recall@1': 0.25, 'recall@5': 0.5, 'recall@10': 0.75, 'mrr@10': Math.round(((1 + 1 / 3 + 1 / 7) / 4) * 1000) / 1000, answer_hit: 0.5 });
+    expect(m).toEqual({
+      questions: 4,
+      'recall@1': 0.25,
+      'recall@5': 0.5,
+      'recall@10': 0.75,
+      'mrr@10': Math.round(((1 + 1 / 3 + 1 / 7) / 4) * 1000) / 1000,
+      answer_hit: 0.5,
+      'article_recall@1': 0.5,
+      'article_recall@5': 0.75,
+    });
     expect(aggregate([])).toMatchObject({ questions: 0, 'recall@1': 0 });
   });
 });
@@ -56,7 +65,7 @@ describe('runEval on a small fixture set', () => {
       const options = { setDir: set, cacheDir: path.join(dir, 'cache'), mode: 'lexical' as const, k: 10, maxPerArticle: 2, embedder: null, logFile };
       const first = await runEval(options);
       expect(first.reusedStore).toBe(false);
-      expect(first.metrics).toMatchObject({ questions: 2, 'recall@1': 1, 'recall@5': 1, answer_hit: 1 });
+      expect(first.metrics).toMatchObject({ questions: 2, 'recall@1': 1, 'recall@5': 1, answer_hit: 1, 'article_recall@1': 1 });
       const log = fs.readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; hitRank: number; top: { title: string }[] });
       expect(log[0]).toMatchObject({ id: 'q1', hitRank: 1 });
       expect(log[0]!.top[0]!.title).toBe('Japan lands spacecraft on the moon');
