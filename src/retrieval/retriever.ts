@@ -130,7 +130,7 @@ function storyKey(article: ArticleMeta): string {
 }
 
 /** The word triples of a text, for near-duplicate checks. */
-export function shingles(text: string): Set<string> {
+function shingles(text: string): Set<string> {
   const words = tokenize(text);
   const out = new Set<string>();
   for (let i = 0; i + 2 < words.length; i++) out.add(`${words[i]} ${words[i + 1]} ${words[i + 2]}`);
@@ -138,7 +138,7 @@ export function shingles(text: string): Set<string> {
 }
 
 /** Share of the smaller set's members that are also in the other (0 when either is empty). */
-export function containment(a: Set<string>, b: Set<string>): number {
+function containment(a: Set<string>, b: Set<string>): number {
   const [small, large] = a.size <= b.size ? [a, b] : [b, a];
   if (small.size === 0) return 0;
   let shared = 0;
