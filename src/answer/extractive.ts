@@ -80,13 +80,10 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
   if (qTerms.length === 0 || passages.length === 0) return nothing;
 
   const candidates: Candidate[] = [];
-  const sentencesOf = new Map<RetrievedPassage, string[]>();
   passages.slice(0, maxPassages).forEach((item, rank) => {
-    const sentences = splitSentences(item.passage.text).map((sentence) => stripDateline(sentence.text));
-    sentencesOf.set(item, sentences);
-    sentences.forEach((text, index) => {
-      if (text.length < 25 || !/[\p{L}]/u.test(text)) return;
-      candidates.push({ text, item, rank, index, terms: new Set(contentTerms(text)), score: 0 });
+    splitSentences(item.passage.text).forEach((s, index) => {
+      if (s.text.length < 25 || !/[\p{L}]/u.test(s.text)) return;
+      candidates.push({ text: stripDateline(s.text), item, rank, index, terms: new Set(contentTerms(s.text)), score: 0 });
     });
   });
   if (candidates.length === 0) return nothing;
@@ -130,22 +127,19 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
   // asked kind and such a neighbour does, quote both.
   const best = ranked[0]!;
   if (type && best.text.length < maxChars && !hasAnswerCandidate(best.text, type, qTokens)) {
-    const sentences = sentencesOf.get(best.item) ?? [];
     for (const index of [best.index - 1, best.index + 1]) {
-      const text = sentences[index];
-      const linked = REFERRING.test(index < best.index ? best.text : (text ?? ''));
-      if (!text || !linked || text.length < 25 || text.length + best.text.length + 1 > maxChars || !hasAnswerCandidate(text, type, qTokens)) continue;
-      const neighbour: Candidate = { text, item: best.item, rank: best.rank, index, terms: new Set(contentTerms(text)), score: best.score };
+      const neighbour = candidates.find((c) => c.item === best.item && c.index === index);
+      if (!neighbour || !REFERRING.test(index < best.index ? best.text : neighbour.text)) continue;
+      if (neighbour.text.length + best.text.length + 1 > maxChars || !hasAnswerCandidate(neighbour.text, type, qTokens)) continue;
       chosen.push(...(index < best.index ? [neighbour, best] : [best, neighbour]));
-      used = text.length + best.text.length + 1;
+      used = neighbour.text.length + best.text.length + 1;
       break;
     }
   }
   for (const c of ranked) {
     if (chosen.includes(c)) continue;
     if (chosen.length >= maxSentences) break;
-    const best = chosen[0];
-    if (best && c.score < best.score * 0.5) break;
+    if (c.score < best.score * 0.5) break;
     if (chosen.some((d) => overlap(d.terms, c.terms) > 0.6)) continue;
     const room = maxChars - used - (chosen.length ? 1 : 0);
     if (chosen.length === 0) {

@@ -153,6 +153,7 @@ export class NewsStore {
     this.efSearch = efSearch;
     this.statements = {
       articleById: db.prepare<[string], ArticleRow>('SELECT id, title, date, source, url, author, origin, content_hash FROM articles WHERE id = ?'),
+      articleText: db.prepare<[string], { text: string }>('SELECT text FROM articles WHERE id = ?'),
       articleByHash: db.prepare<[string], { id: string }>('SELECT id FROM articles WHERE content_hash = ? LIMIT 1'),
       articleByUrl: db.prepare<[string], { id: string }>('SELECT id FROM articles WHERE url = ? LIMIT 1'),
       insertArticle: db.prepare(
@@ -253,7 +254,7 @@ export class NewsStore {
 
   /** The full text of a stored article, if any. */
   articleText(id: string): string | undefined {
-    return this.db.prepare<[string], { text: string }>('SELECT text FROM articles WHERE id = ?').get(id)?.text;
+    return this.statements.articleText.get(id)?.text;
   }
 
   /** The id of an article with this content hash, if any (exact duplicate detection). */
