@@ -39,6 +39,9 @@ function answerMessages(answer: Answer, answerId: string): { content: string; co
   return parts.map((content, i) => ({ content, components: i === parts.length - 1 ? buttons : [] }));
 }
 
+/** The reaction on a mention the bot saw but will not answer now (rate limit, busy): no message floods the channel. */
+const NOT_NOW_REACTION = '⏳';
+
 function threadName(question: string): string {
   const name = question.replace(/\s+/g, ' ').trim();
   return (name.length > 90 ? name.slice(0, 89) + '…' : name) || 'News question';
@@ -217,9 +220,8 @@ export class NewsBot {
         await message.reply({ content: `Ask me about the news, e.g. <@${me.id}> what happened in Ukraine this week?`, allowedMentions: NO_MENTIONS });
         return;
       }
-      const wait = this.limiter.take(message.author.id);
-      if (wait > 0) {
-        await message.reply({ content: `You're asking faster than I can read. Please try again in ${Math.ceil(wait / 1000)} s.`, allowedMentions: NO_MENTIONS });
+      if (this.limiter.take(message.author.id) > 0) {
+        await this.reactNotNow(message);
         return;
       }
       const channel = message.channel;
@@ -252,9 +254,17 @@ export class NewsBot {
         }
       });
     } catch (error) {
+      if (error instanceof QueueFullError) {
+        await this.reactNotNow(message);
+        return;
+      }
       this.services.logger.error('answering a mention failed', { error, user: message.author.id });
       await message.reply({ content: userMessageFor(error), allowedMentions: NO_MENTIONS }).catch(() => {});
     }
+  }
+
+  private async reactNotNow(message: Message): Promise<void> {
+    await message.react(NOT_NOW_REACTION).catch((error: unknown) => this.services.logger.warn('could not react to a mention', { error: String(error) }));
   }
 
   private async fail(interaction: Interaction, error: unknown): Promise<void> {

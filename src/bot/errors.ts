@@ -1,15 +1,22 @@
 import { ErrorCodes, NewsBotError } from '../core/errors.js';
 import { QueueFullError } from './limits.js';
 
+/** The longest error detail a user sees: the reason, never a wall of text beyond one message. */
+const MAX_DETAIL = 300;
+
+function brief(text: string): string {
+  return text.length <= MAX_DETAIL ? text : text.slice(0, MAX_DETAIL - 1) + '…';
+}
+
 /** The short message a Discord user sees for an error: never a stack trace or internal detail. */
 export function userMessageFor(error: unknown): string {
   if (error instanceof QueueFullError) return "I'm answering a lot of questions right now. Please try again in a minute.";
   if (error instanceof NewsBotError) {
     switch (error.code) {
       case ErrorCodes.InvalidQuestion:
-        return error.message;
+        return brief(error.message);
       case ErrorCodes.ArticleParse:
-        return `That could not be ingested: ${error.message}`;
+        return `That could not be ingested: ${brief(error.message)}`;
       case ErrorCodes.StoreModelMismatch:
       case ErrorCodes.StoreSchema:
       case ErrorCodes.StoreIo:

@@ -14,7 +14,8 @@ import { readArticles } from '../../src/ingest/read-articles.js';
 import { Retriever } from '../../src/retrieval/retriever.js';
 import { NewsStore } from '../../src/retrieval/store.js';
 import { REPO, tempDir } from './env.js';
-import { FakeDiscord } from './fake-discord.js';
+import { FakeDiscord, type FakeDiscordOptions } from './fake-discord.js';
+import { assertNoRuleBreaks } from './rule-breaks.js';
 
 /** A running bot on the real discord.js Client against a fake Discord. */
 export interface BotHarness {
@@ -29,8 +30,10 @@ export interface BotHarness {
 /**
  * Starts the bot over a store holding the bundled corpus (lexical search), with the LLM at
  * `llmBaseURL` when given. The identify throttler is a no-op so re-identifying takes no 5 s.
+ * The fake Discord holds the bot to Discord's rules: every test fails on a rule break recorded
+ * during it (tests/helpers/setup-rule-checks.ts), and `stop()` fails on one recorded while stopping.
  */
-export async function startBot(options: { llmBaseURL?: string; settings?: Partial<BotSettings> } = {}): Promise<BotHarness> {
+export async function startBot(options: { llmBaseURL?: string; settings?: Partial<BotSettings>; discord?: FakeDiscordOptions } = {}): Promise<BotHarness> {
   const { dir, cleanup } = tempDir('newsbot-bot-');
   const logs: string[] = [];
   const logger: Logger = createLogger('debug', (line) => logs.push(line));
@@ -67,7 +70,7 @@ export async function startBot(options: { llmBaseURL?: string; settings?: Partia
     log,
     logger,
   };
-  const fake = new FakeDiscord();
+  const fake = new FakeDiscord(options.discord);
   await fake.start();
   const client = createDiscordClient({
     apiUrl: fake.apiUrl,
@@ -90,11 +93,15 @@ export async function startBot(options: { llmBaseURL?: string; settings?: Partia
     store,
     logs,
     async stop() {
-      await bot.stop(2_000);
-      await fake.stop();
-      log.close();
-      store.close();
-      cleanup();
+      try {
+        await bot.stop(2_000);
+        await fake.stop();
+      } finally {
+        log.close();
+        store.close();
+        cleanup();
+      }
+      assertNoRuleBreaks(fake.takeRuleBreaks());
     },
   };
 }

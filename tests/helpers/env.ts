@@ -14,6 +14,8 @@ export const TINY_MODEL = 'test/bert-random-tiny';
 export const HAS_TINY_MODEL = fs.existsSync(path.join(MODELS_DIR, TINY_MODEL, 'onnx', 'model_quantized.onnx'));
 /** Why model tests are skipped, printed once so a skipped run says so. */
 export const NO_MODEL_REASON = `skipped: ${path.join(MODELS_DIR, TINY_MODEL)} not found (../shared is absent); model tests need the local test model`;
+// CI (.ci/run) sets NEWSBOT_REQUIRE_TEST_MODELS: there a missing model fails the run instead of skipping tests.
+if (!HAS_TINY_MODEL && process.env['NEWSBOT_REQUIRE_TEST_MODELS']) throw new Error(`${NO_MODEL_REASON}; NEWSBOT_REQUIRE_TEST_MODELS is set, so the run fails`);
 if (!HAS_TINY_MODEL) console.warn(NO_MODEL_REASON);
 
 /** The seed article in corpus/. */

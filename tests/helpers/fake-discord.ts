@@ -1,6 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { RESTJSONErrorCodes } from 'discord.js';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { flattenErrors, isEmptyMessage, messageErrors, threadErrors, type FormErrors } from './discord-limits.js';
+import { watchRuleBreaks, type RuleBreak, type RuleBreakSource } from './rule-breaks.js';
 
 /** A request the fake Discord REST API received. */
 export interface RestCall {
@@ -12,14 +15,64 @@ export interface RestCall {
   at: number;
 }
 
+/** Timings the fake enforces; tests shorten them to reach a limit quickly. */
+export interface FakeDiscordOptions {
+  /** heartbeat_interval sent in HELLO (Discord: 41,250 ms). */
+  heartbeatIntervalMs?: number;
+  /** How long an interaction's webhook token (edit, follow-up, delete) works after dispatch (Discord: 15 min). */
+  tokenTtlMs?: number;
+  /** How long after dispatch an interaction may be acknowledged (Discord: 3 s). */
+  ackDeadlineMs?: number;
+}
+
+/** A reaction the bot added. */
+export interface Reaction {
+  channelId: string;
+  messageId: string;
+  emoji: string;
+  at: number;
+}
+
 interface User {
   id: string;
   username: string;
   bot?: boolean;
 }
 
+/** What the fake knows of one interaction it dispatched. */
+interface InteractionState {
+  id: string;
+  token: string;
+  kind: 'command' | 'component';
+  channelId: string;
+  dispatchedAt: number;
+  callbacks: number;
+  acknowledged: { at: number; type: number; ephemeral: boolean } | null;
+  originalId: string | null;
+  originalDeleted: boolean;
+  followUps: Set<string>;
+  timer: NodeJS.Timeout | null;
+}
+
+type Body = Record<string, unknown>;
+/** What a route handler answers: a status and a JSON body (none for 204). */
+interface Answer {
+  status: number;
+  data?: unknown;
+  headers?: Record<string, string>;
+}
+
 const EVERYONE_PERMISSIONS = '1071698660929'; // view, send, read history, use commands...
 const MANAGE_GUILD = 1n << 5n;
+const EPHEMERAL = 64;
+const LOADING = 128;
+/** Callback types each interaction kind may answer with (pong and autocomplete never apply here). */
+const CALLBACK_TYPES = { command: new Set([4, 5, 9]), component: new Set([4, 5, 6, 7, 9]) } as const;
+/** A custom emoji `name:id`, or a short run of unicode emoji (pictographs, flags, keycaps). */
+function isEmoji(text: string): boolean {
+  if (/^[\w~-]+:\d+$/.test(text)) return true;
+  return text.length <= 16 && !/[\s:/]/.test(text) && /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20E3/u.test(text);
+}
 
 let snowflake = 900000000000000000n;
 /** A fresh Discord-style id. */
@@ -32,8 +85,18 @@ export function nextId(): string {
  * A fake Discord on 127.0.0.1: the REST v10 routes the bot uses plus a gateway WebSocket speaking
  * HELLO / IDENTIFY / READY / GUILD_CREATE / heartbeats / RESUME, driven by the real discord.js
  * Client. Tests inject interactions and messages and read what the bot sent.
+ *
+ * It enforces what Discord enforces, answering with Discord's status and JSON error
+ * (`{ message, code, errors? }`): an interaction is acknowledged once (40060) within 3 s of
+ * dispatch (else 10062); its webhook token works for 15 minutes (else 401, 50027); message, embed,
+ * component and thread-name limits (50035 with an `errors` tree); empty messages (50006); unknown
+ * channels, messages and emoji. Every such refusal is recorded as a rule break, and so is every
+ * break of the bot's own rules that Discord would accept: a message without `allowed_mentions`
+ * parsing nothing, a reply that pings its author, a non-ephemeral part of a private answer or
+ * notice. Every test file fails on a recorded break (tests/helpers/setup-rule-checks.ts); a test
+ * that breaks a rule on purpose takes its breaks with `takeRuleBreaks()`.
  */
-export class FakeDiscord {
+export class FakeDiscord implements RuleBreakSource {
   readonly appId = '111111111111111111';
   readonly bot: User = { id: '111111111111111111', username: 'newsbot', bot: true };
   readonly guildId = '222222222222222222';
@@ -41,8 +104,15 @@ export class FakeDiscord {
   readonly moderatorRoleId = '444444444444444444';
   readonly calls: RestCall[] = [];
   readonly gatewayOps: number[] = [];
+  /** Date.now() of every heartbeat (op 1) received. */
+  readonly heartbeatTimes: number[] = [];
+  /** Reactions the bot added (PUT .../reactions/{emoji}/@me). */
+  readonly reactions: Reaction[] = [];
   identifies = 0;
   resumes = 0;
+  readonly heartbeatIntervalMs: number;
+  readonly tokenTtlMs: number;
+  readonly ackDeadlineMs: number;
   private readonly server: http.Server;
   private readonly wss: WebSocketServer;
   private readonly sockets = new Set<WebSocket>();
@@ -52,9 +122,16 @@ export class FakeDiscord {
   private readonly rateLimits: { match: (c: RestCall) => boolean; retryAfterS: number; remaining: number }[] = [];
   private readonly failures: { match: (c: RestCall) => boolean; status: number; remaining: number }[] = [];
   private readonly threads = new Map<string, { id: string; parentId: string; name: string }>();
-  private readonly messages = new Map<string, Record<string, unknown>>();
+  private readonly messages = new Map<string, Body>();
+  private readonly interactions = new Map<string, InteractionState>();
+  private readonly byToken = new Map<string, InteractionState>();
+  private breaks: RuleBreak[] = [];
+  private stopped = false;
 
-  constructor() {
+  constructor(options: FakeDiscordOptions = {}) {
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 41_250;
+    this.tokenTtlMs = options.tokenTtlMs ?? 15 * 60_000;
+    this.ackDeadlineMs = options.ackDeadlineMs ?? 3_000;
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (s) => {
       this.httpSockets.add(s);
@@ -68,6 +145,7 @@ export class FakeDiscord {
 
   async start(): Promise<void> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    watchRuleBreaks(this);
   }
 
   get port(): number {
@@ -84,10 +162,29 @@ export class FakeDiscord {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    for (const i of this.interactions.values()) if (i.timer) clearTimeout(i.timer);
     for (const ws of this.sockets) ws.terminate();
     for (const s of this.httpSockets) s.destroy();
     this.wss.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Rule breaks recorded and not yet taken. */
+  get ruleBreaks(): readonly RuleBreak[] {
+    return this.breaks;
+  }
+
+  /** Returns the rule breaks recorded since the last call and forgets them. */
+  takeRuleBreaks(): RuleBreak[] {
+    const taken = this.breaks;
+    this.breaks = [];
+    return taken;
+  }
+
+  /** When the fake dispatched an interaction (Date.now()), or undefined for an unknown id. */
+  dispatchedAt(interactionId: string): number | undefined {
+    return this.interactions.get(interactionId)?.dispatchedAt;
   }
 
   /** The next `count` calls matching get HTTP 429 with Retry-After. */
@@ -121,13 +218,27 @@ export class FakeDiscord {
     }
   }
 
-  /** Sends a gateway dispatch to every connected client. */
-  dispatch(t: string, d: unknown): void {
-    for (const ws of this.sockets) this.send(ws, { op: 0, t, s: ++this.seq, d });
+  /** Waits until no REST call has arrived for `quietMs` (the bot has finished reacting), at most `timeoutMs`. */
+  async settle(quietMs = 400, timeoutMs = 10_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const last = this.calls[this.calls.length - 1]?.at ?? 0;
+      if (Date.now() - last >= quietMs || Date.now() > end) return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 
-  private send(ws: WebSocket, payload: unknown): void {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(payload));
+  /** Sends a gateway dispatch to every connected client; returns how many received it. */
+  dispatch(t: string, d: unknown): number {
+    let sent = 0;
+    for (const ws of this.sockets) if (this.send(ws, { op: 0, t, s: ++this.seq, d })) sent++;
+    return sent;
+  }
+
+  private send(ws: WebSocket, payload: unknown): boolean {
+    if (ws.readyState !== ws.OPEN) return false;
+    ws.send(JSON.stringify(payload));
+    return true;
   }
 
   private member(user: User, roles: string[], permissions: bigint) {
@@ -205,12 +316,13 @@ export class FakeDiscord {
   private onGateway(ws: WebSocket): void {
     this.sockets.add(ws);
     ws.on('close', () => this.sockets.delete(ws));
-    this.send(ws, { op: 10, s: null, t: null, d: { heartbeat_interval: 41_250 } });
+    this.send(ws, { op: 10, s: null, t: null, d: { heartbeat_interval: this.heartbeatIntervalMs } });
     ws.on('message', (raw) => {
       const payload = JSON.parse(raw.toString()) as { op: number; d: Record<string, unknown> };
       this.gatewayOps.push(payload.op);
       switch (payload.op) {
         case 1:
+          this.heartbeatTimes.push(Date.now());
           this.send(ws, { op: 11, s: null, t: null, d: null });
           break;
         case 2:
@@ -261,21 +373,60 @@ export class FakeDiscord {
     };
   }
 
-  /** Sends a slash command from a user; returns the interaction's id and token. */
+  /**
+   * Dispatches an interaction and remembers it: its dispatch time starts the acknowledgement
+   * deadline and the token's lifetime. An interaction a connected client received and never
+   * acknowledged is a rule break once the deadline passes (the user saw "This interaction failed").
+   */
+  private dispatchInteraction(kind: InteractionState['kind'], payload: Body & { id: string; token: string }): { id: string; token: string; at: number } {
+    const state: InteractionState = {
+      id: payload.id,
+      token: payload.token,
+      kind,
+      channelId: this.channelId,
+      dispatchedAt: Date.now(),
+      callbacks: 0,
+      acknowledged: null,
+      originalId: null,
+      originalDeleted: false,
+      followUps: new Set(),
+      timer: null,
+    };
+    this.interactions.set(state.id, state);
+    this.byToken.set(state.token, state);
+    const received = this.dispatch('INTERACTION_CREATE', payload);
+    if (received > 0) {
+      state.timer = setTimeout(() => {
+        state.timer = null;
+        if (this.stopped || state.callbacks > 0) return;
+        this.breaks.push({
+          kind: 'protocol',
+          rule: 'no-acknowledgement',
+          method: 'INTERACTION_CREATE',
+          path: `interaction ${state.id}`,
+          detail: `never acknowledged within ${this.ackDeadlineMs} ms: the user saw "This interaction failed"`,
+          at: Date.now(),
+        });
+      }, this.ackDeadlineMs + 100);
+      state.timer.unref();
+    }
+    return { id: state.id, token: state.token, at: state.dispatchedAt };
+  }
+
+  /** Sends a slash command from a user; returns the interaction's id, token and dispatch time. */
   interaction(
     name: string,
     options: Record<string, string | boolean>,
     as: { user?: User; roles?: string[]; permissions?: bigint } = {},
-  ): { id: string; token: string } {
+  ): { id: string; token: string; at: number } {
     const id = nextId();
-    const token = `tok-${id}`;
     const user = as.user ?? { id: '555555555555555555', username: 'reader' };
     const permissions = as.permissions ?? BigInt(EVERYONE_PERMISSIONS);
-    this.dispatch('INTERACTION_CREATE', {
+    return this.dispatchInteraction('command', {
       id,
       application_id: this.appId,
       type: 2,
-      token,
+      token: `tok-${id}`,
       version: 1,
       data: {
         id: `cmd-${name}`,
@@ -286,33 +437,30 @@ export class FakeDiscord {
       },
       ...this.interactionContext(this.member(user, as.roles ?? [], permissions)),
     });
-    return { id, token };
   }
 
   /** Clicks a button on a message the bot sent. */
-  button(customId: string, message: Record<string, unknown>, as: { user?: User } = {}): { id: string; token: string } {
+  button(customId: string, message: Record<string, unknown>, as: { user?: User } = {}): { id: string; token: string; at: number } {
     const id = nextId();
-    const token = `tok-${id}`;
     const user = as.user ?? { id: '555555555555555555', username: 'reader' };
-    this.dispatch('INTERACTION_CREATE', {
+    return this.dispatchInteraction('component', {
       id,
       application_id: this.appId,
       type: 3,
-      token,
+      token: `tok-${id}`,
       version: 1,
       data: { custom_id: customId, component_type: 2 },
       message: { ...message, channel_id: message['channel_id'] ?? this.channelId },
       ...this.interactionContext(this.member(user, [], BigInt(EVERYONE_PERMISSIONS))),
     });
-    return { id, token };
   }
 
-  /** A user posts a message (mentioning the bot when `mention` is true). */
+  /** A user posts a message (mentioning the bot when `mention` is true); returns its id. */
   message(content: string, options: { mention?: boolean; channelId?: string; user?: User } = {}): string {
     const id = nextId();
     const user = options.user ?? { id: '555555555555555555', username: 'reader' };
     const mention = options.mention ?? true;
-    this.dispatch('MESSAGE_CREATE', {
+    const message = {
       id,
       channel_id: options.channelId ?? this.channelId,
       guild_id: this.guildId,
@@ -331,12 +479,14 @@ export class FakeDiscord {
       type: 0,
       flags: 0,
       components: [],
-    });
+    };
+    this.messages.set(id, message);
+    this.dispatch('MESSAGE_CREATE', message);
     return id;
   }
 
-  private messagePayload(channelId: string, body: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-    const message = {
+  private messagePayload(channelId: string, body: Body, extra: Body = {}): Body {
+    const message: Body = {
       id: nextId(),
       channel_id: channelId,
       guild_id: this.guildId,
@@ -349,15 +499,230 @@ export class FakeDiscord {
       mentions: [],
       mention_roles: [],
       attachments: [],
-      embeds: [],
+      embeds: body['embeds'] ?? [],
       pinned: false,
       type: 0,
       flags: body['flags'] ?? 0,
       components: body['components'] ?? [],
       ...extra,
     };
-    this.messages.set(message.id, message);
+    this.messages.set(String(message['id']), message);
     return message;
+  }
+
+  /** Applies an edit to a stored message (content, embeds, components; flags never change). */
+  private editMessage(message: Body, body: Body): Body {
+    for (const key of ['content', 'embeds', 'components', 'attachments'] as const) if (body[key] !== undefined) message[key] = body[key];
+    message['edited_timestamp'] = new Date().toISOString();
+    return message;
+  }
+
+  private knownChannel(id: string): boolean {
+    return id === this.channelId || this.threads.has(id);
+  }
+
+  /** A refusal as Discord words it, recorded as a protocol rule break. */
+  private refuse(call: RestCall, rule: string, status: number, code: number, message: string, detail: string, errors?: FormErrors): Answer {
+    this.breaks.push({ kind: 'protocol', rule, method: call.method, path: call.path, status, code, detail, at: Date.now() });
+    return { status, data: errors ? { message, code, errors } : { message, code } };
+  }
+
+  /** 400 / 50035 Invalid Form Body with the errors tree. */
+  private invalidForm(call: RestCall, errors: FormErrors): Answer {
+    return this.refuse(call, 'invalid-form-body', 400, RESTJSONErrorCodes.InvalidFormBodyOrContentType, 'Invalid Form Body', flattenErrors(errors).join('; '), errors);
+  }
+
+  private emptyMessage(call: RestCall): Answer {
+    return this.refuse(call, 'empty-message', 400, RESTJSONErrorCodes.CannotSendAnEmptyMessage, 'Cannot send an empty message', 'no content, embeds, components or files');
+  }
+
+  private policy(call: RestCall, rule: string, detail: string): void {
+    this.breaks.push({ kind: 'policy', rule, method: call.method, path: call.path, detail, at: Date.now() });
+  }
+
+  /**
+   * The bot's own rules for anything it posts: no mention can ping (allowed_mentions present,
+   * parsing nothing, listing nobody) and a reply does not ping the replied-to author.
+   */
+  private checkMentions(call: RestCall, body: Body, isReply: boolean): void {
+    const am = body['allowed_mentions'] as Body | undefined | null;
+    if (!am) {
+      this.policy(call, 'allowed-mentions', 'no allowed_mentions: Discord would parse every mention in the text');
+      return;
+    }
+    const parse = am['parse'];
+    if (!Array.isArray(parse) || parse.length > 0) this.policy(call, 'allowed-mentions', `allowed_mentions.parse is ${JSON.stringify(parse)}, not []`);
+    for (const kind of ['users', 'roles'] as const) {
+      const ids = am[kind];
+      if (Array.isArray(ids) && ids.length > 0) this.policy(call, 'allowed-mentions', `allowed_mentions.${kind} lists ${ids.length} id(s)`);
+    }
+    if (isReply && am['replied_user'] !== false) this.policy(call, 'replied-user', 'a reply without allowed_mentions.replied_user: false pings its author');
+  }
+
+  /** POST /interactions/{id}/{token}/callback */
+  private onCallback(call: RestCall, id: string, token: string, body: Body, withResponse: boolean): Answer {
+    const i = this.interactions.get(id);
+    if (!i || i.token !== token) return this.refuse(call, 'unknown-interaction', 404, RESTJSONErrorCodes.UnknownInteraction, 'Unknown interaction', 'no interaction with this id and token');
+    i.callbacks++;
+    const age = call.at - i.dispatchedAt;
+    if (i.acknowledged) {
+      return this.refuse(call, 'already-acknowledged', 400, RESTJSONErrorCodes.InteractionHasAlreadyBeenAcknowledged, 'Interaction has already been acknowledged.', `acknowledged ${call.at - i.acknowledged.at} ms earlier (type ${i.acknowledged.type})`);
+    }
+    if (age > this.ackDeadlineMs) {
+      return this.refuse(call, 'ack-deadline', 404, RESTJSONErrorCodes.UnknownInteraction, 'Unknown interaction', `acknowledged ${age} ms after dispatch; Discord allows ${this.ackDeadlineMs} ms`);
+    }
+    const type = Number(body['type']);
+    if (!CALLBACK_TYPES[i.kind].has(type)) {
+      return this.invalidForm(call, { type: { _errors: [{ code: 'BASE_TYPE_CHOICES', message: `Value must be one of {${[...CALLBACK_TYPES[i.kind]].join(', ')}}.` }] } });
+    }
+    const data = (body['data'] ?? {}) as Body;
+    const flags = Number(data['flags'] ?? 0);
+    if (type === 4 || type === 7) {
+      const errors = messageErrors(data);
+      if (errors) return this.invalidForm(call, { data: errors });
+      if (type === 4 && isEmptyMessage(data)) return this.emptyMessage(call);
+      this.checkMentions(call, data, false);
+      if (type === 4 && !(flags & EPHEMERAL)) this.policy(call, 'private-notice', 'an immediate reply (type 4) is a notice for one user and must carry the ephemeral flag (64)');
+    }
+    const ephemeral = (type === 4 || type === 5) && (flags & EPHEMERAL) === EPHEMERAL;
+    i.acknowledged = { at: call.at, type, ephemeral };
+    let message: Body | null = null;
+    if (type === 4 || type === 5) {
+      message = this.messagePayload(i.channelId, type === 5 ? { flags: flags | LOADING } : data, { webhook_id: this.appId, application_id: this.appId, interaction_token: token });
+      i.originalId = String(message['id']);
+    }
+    if (!withResponse) return { status: 204 };
+    return {
+      status: 200,
+      data: {
+        interaction: { id, type: i.kind === 'command' ? 2 : 3, activity_instance_id: null, response_message_id: i.originalId, response_message_loading: type === 5, response_message_ephemeral: ephemeral },
+        resource: { type, ...(message ? { message } : {}) },
+      },
+    };
+  }
+
+  /** /webhooks/{app}/{token}[/messages/{@original|id}]: follow-ups and edits of an interaction's replies. */
+  private onWebhook(call: RestCall, appId: string, token: string, messageRef: string | undefined, body: Body): Answer | null {
+    if (appId !== this.appId) return this.refuse(call, 'unknown-webhook', 404, RESTJSONErrorCodes.UnknownWebhook, 'Unknown Webhook', `no application ${appId}`);
+    const i = this.byToken.get(token);
+    if (!i) return this.refuse(call, 'invalid-webhook-token', 401, RESTJSONErrorCodes.InvalidWebhookToken, 'Invalid Webhook Token', 'no interaction has this token');
+    const age = call.at - i.dispatchedAt;
+    if (age > this.tokenTtlMs) {
+      return this.refuse(call, 'token-expired', 401, RESTJSONErrorCodes.InvalidWebhookToken, 'Invalid Webhook Token', `used ${age} ms after the interaction; its token lasts ${this.tokenTtlMs} ms`);
+    }
+    if (!i.acknowledged) return this.refuse(call, 'not-acknowledged', 404, RESTJSONErrorCodes.UnknownWebhook, 'Unknown Webhook', 'the interaction has not been acknowledged yet');
+    const extra = { webhook_id: this.appId, application_id: this.appId };
+    if (messageRef === undefined) {
+      if (call.method !== 'POST') return null;
+      const errors = messageErrors(body);
+      if (errors) return this.invalidForm(call, errors);
+      if (isEmptyMessage(body)) return this.emptyMessage(call);
+      this.checkMentions(call, body, false);
+      const ephemeral = (Number(body['flags'] ?? 0) & EPHEMERAL) === EPHEMERAL;
+      if (i.acknowledged.ephemeral && !ephemeral) this.policy(call, 'private-follow-up', 'a follow-up of a private (ephemeral) reply must carry the ephemeral flag (64)');
+      else if (i.originalDeleted && !ephemeral) this.policy(call, 'private-notice', 'a follow-up that replaces a deleted public reply is a notice and must carry the ephemeral flag (64)');
+      const message = this.messagePayload(i.channelId, body, extra);
+      i.followUps.add(String(message['id']));
+      return { status: 200, data: message };
+    }
+    const targetId = messageRef === '@original' ? (i.originalDeleted ? null : i.originalId) : i.followUps.has(messageRef) ? messageRef : null;
+    const message = targetId ? this.messages.get(targetId) : undefined;
+    if (!message) return this.refuse(call, 'unknown-message', 404, RESTJSONErrorCodes.UnknownMessage, 'Unknown Message', `no message ${messageRef} for this interaction`);
+    if (call.method === 'GET') return { status: 200, data: message };
+    if (call.method === 'DELETE') {
+      this.messages.delete(targetId!);
+      if (messageRef === '@original') i.originalDeleted = true;
+      else i.followUps.delete(messageRef);
+      return { status: 204 };
+    }
+    if (call.method !== 'PATCH') return null;
+    const errors = messageErrors(body);
+    if (errors) return this.invalidForm(call, errors);
+    if (isEmptyMessage({ ...message, ...body })) return this.emptyMessage(call);
+    this.checkMentions(call, body, false);
+    const edited = this.editMessage(message, body);
+    if (messageRef === '@original' && Number(edited['flags']) & LOADING) edited['flags'] = Number(edited['flags']) & ~LOADING;
+    return { status: 200, data: edited };
+  }
+
+  /** /channels/{channel}/messages...: posts, replies, edits, threads and reactions in a channel. */
+  private onChannel(call: RestCall, channelId: string, rest: string, body: Body): Answer | null {
+    if (!this.knownChannel(channelId)) return this.refuse(call, 'unknown-channel', 404, RESTJSONErrorCodes.UnknownChannel, 'Unknown Channel', `no channel ${channelId}`);
+    let m: RegExpExecArray | null;
+    if (rest === '/typing' && call.method === 'POST') return { status: 204 };
+    if (rest === '/messages' && call.method === 'POST') {
+      const errors = messageErrors(body) ?? {};
+      const reference = body['message_reference'] as Body | undefined;
+      if (reference) {
+        const target = this.messages.get(String(reference['message_id']));
+        if ((!target || target['channel_id'] !== channelId) && reference['fail_if_not_exists'] !== false) {
+          errors['message_reference'] = { _errors: [{ code: 'MESSAGE_REFERENCE_UNKNOWN_MESSAGE', message: 'Unknown message' }] };
+        }
+      }
+      if (Object.keys(errors).length) return this.invalidForm(call, errors);
+      if (isEmptyMessage(body)) return this.emptyMessage(call);
+      this.checkMentions(call, body, Boolean(reference));
+      return { status: 200, data: this.messagePayload(channelId, body, reference ? { message_reference: reference, type: 19 } : {}) };
+    }
+    if (!(m = /^\/messages\/(\d+)(\/.*)?$/.exec(rest))) return null;
+    const messageId = m[1]!;
+    const sub = m[2] ?? '';
+    const message = this.messages.get(messageId);
+    if (!message || message['channel_id'] !== channelId) return this.refuse(call, 'unknown-message', 404, RESTJSONErrorCodes.UnknownMessage, 'Unknown Message', `no message ${messageId} in channel ${channelId}`);
+    const own = (message['author'] as Body)['id'] === this.bot.id;
+    if (sub === '' && call.method === 'PATCH') {
+      if (!own) return this.refuse(call, 'not-author', 403, RESTJSONErrorCodes.CannotEditMessageAuthoredByAnotherUser, 'Cannot edit a message authored by another user', 'the bot may edit only its own messages');
+      const errors = messageErrors(body);
+      if (errors) return this.invalidForm(call, errors);
+      if (isEmptyMessage({ ...message, ...body })) return this.emptyMessage(call);
+      this.checkMentions(call, body, message['message_reference'] !== undefined);
+      return { status: 200, data: this.editMessage(message, body) };
+    }
+    if (sub === '' && call.method === 'DELETE') {
+      this.messages.delete(messageId);
+      return { status: 204 };
+    }
+    if (sub === '/threads' && call.method === 'POST') {
+      if (this.threads.has(channelId)) return this.refuse(call, 'channel-type', 400, RESTJSONErrorCodes.CannotExecuteActionOnThisChannelType, 'Cannot execute action on this channel type', 'a thread cannot hold another thread');
+      const errors = threadErrors(body);
+      if (errors) return this.invalidForm(call, errors);
+      if (this.threads.has(messageId)) return this.refuse(call, 'thread-exists', 400, RESTJSONErrorCodes.ThreadAlreadyCreatedForMessage, 'A thread has already been created for this message', `message ${messageId}`);
+      const thread = { id: messageId, parentId: channelId, name: String(body['name']) };
+      this.threads.set(thread.id, thread);
+      const payload = this.threadPayload(thread);
+      setTimeout(() => this.dispatch('THREAD_CREATE', { ...payload, newly_created: true }), 5);
+      return { status: 201, data: payload };
+    }
+    if ((m = /^\/reactions\/([^/]+)\/@me$/.exec(sub)) && (call.method === 'PUT' || call.method === 'DELETE')) {
+      const emoji = m[1]!;
+      if (!isEmoji(emoji)) return this.refuse(call, 'unknown-emoji', 400, RESTJSONErrorCodes.UnknownEmoji, 'Unknown Emoji', `"${emoji}" is not an emoji`);
+      if (call.method === 'PUT') this.reactions.push({ channelId, messageId, emoji, at: call.at });
+      return { status: 204 };
+    }
+    return null;
+  }
+
+  private route(call: RestCall, query: URLSearchParams): Answer {
+    const { path, method } = call;
+    const body = (call.body ?? {}) as Body;
+    let m: RegExpExecArray | null;
+    let answer: Answer | null = null;
+    if (method === 'GET' && path === '/gateway/bot') {
+      answer = { status: 200, data: { url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 } } };
+    } else if (method === 'GET' && path === '/applications/@me') {
+      answer = { status: 200, data: { id: this.appId, name: 'newsbot', icon: null, description: '', bot_public: true, bot_require_code_grant: false, verify_key: 'x', flags: 0 } };
+    } else if (method === 'PUT' && /^\/applications\/\d+(\/guilds\/\d+)?\/commands$/.test(path)) {
+      const commands = (call.body ?? []) as Body[];
+      answer = { status: 200, data: commands.map((c) => ({ ...c, id: nextId(), application_id: this.appId, version: '1', type: 1, default_member_permissions: c['default_member_permissions'] ?? null })) };
+    } else if (method === 'POST' && (m = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path))) {
+      answer = this.onCallback(call, m[1]!, m[2]!, body, query.get('with_response') === 'true');
+    } else if ((m = /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(@original|\d+))?$/.exec(path))) {
+      answer = this.onWebhook(call, m[1]!, m[2]!, m[3], body);
+    } else if ((m = /^\/channels\/(\d+)(\/.*)$/.exec(path))) {
+      answer = this.onChannel(call, m[1]!, m[2]!, body);
+    }
+    if (answer) return answer;
+    return this.refuse(call, 'unknown-route', 404, RESTJSONErrorCodes.GeneralError, `fake discord: no route for ${method} ${path}`, 'the fake does not know this route: add it, or the bot calls something Discord does not have');
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -377,68 +742,41 @@ export class FakeDiscord {
     }
     const call: RestCall = { method: req.method ?? 'GET', path, body, authorization: req.headers.authorization, at: Date.now() };
     this.calls.push(call);
-    const json = (status: number, data: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': 'application/json', ...headers });
-      res.end(JSON.stringify(data));
-    };
-    const empty = () => {
+    const answer = this.injected(call) ?? this.route(call, url.searchParams);
+    if (answer.status === 204) {
       // A 204 must carry no JSON content type, or the client tries to parse an empty body.
-      res.writeHead(204);
+      res.writeHead(204, answer.headers);
       res.end();
-    };
+      return;
+    }
+    res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+    res.end(JSON.stringify(answer.data));
+  }
+
+  /** A 429 or an error status a test asked for (not a rule break: the test made the fault). */
+  private injected(call: RestCall): Answer | null {
     const limit = this.rateLimits.find((r) => r.remaining > 0 && r.match(call));
     if (limit) {
       limit.remaining--;
-      json(429, { message: 'You are being rate limited.', retry_after: limit.retryAfterS, global: false }, {
-        'retry-after': String(limit.retryAfterS),
-        'x-ratelimit-limit': '5',
-        'x-ratelimit-remaining': '0',
-        'x-ratelimit-reset-after': String(limit.retryAfterS),
-        'x-ratelimit-bucket': 'fake-bucket',
-        'x-ratelimit-scope': 'user',
-      });
-      return;
+      return {
+        status: 429,
+        data: { message: 'You are being rate limited.', retry_after: limit.retryAfterS, global: false },
+        headers: {
+          'retry-after': String(limit.retryAfterS),
+          'x-ratelimit-limit': '5',
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-reset-after': String(limit.retryAfterS),
+          'x-ratelimit-bucket': 'fake-bucket',
+          'x-ratelimit-scope': 'user',
+        },
+      };
     }
     const failure = this.failures.find((f) => f.remaining > 0 && f.match(call));
     if (failure) {
       failure.remaining--;
-      json(failure.status, { message: 'fake upstream error', code: 0 });
-      return;
+      return { status: failure.status, data: { message: 'fake upstream error', code: 0 } };
     }
-    const b = (body ?? {}) as Record<string, unknown>;
-    let m: RegExpExecArray | null;
-    if (call.method === 'GET' && path === '/gateway/bot') {
-      return json(200, { url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 } });
-    }
-    if (call.method === 'GET' && path === '/applications/@me') {
-      return json(200, { id: this.appId, name: 'newsbot', icon: null, description: '', bot_public: true, bot_require_code_grant: false, verify_key: 'x', flags: 0 });
-    }
-    if (call.method === 'PUT' && /^\/applications\/\d+(\/guilds\/\d+)?\/commands$/.test(path)) {
-      return json(200, (body as Record<string, unknown>[]).map((c) => ({ ...c, id: nextId(), application_id: this.appId, version: '1', type: 1, default_member_permissions: c['default_member_permissions'] ?? null })));
-    }
-    if (call.method === 'POST' && /^\/interactions\/\d+\/[^/]+\/callback$/.test(path)) {
-      return empty();
-    }
-    if ((m = /^\/webhooks\/\d+\/([^/]+)\/messages\/@original$/.exec(path))) {
-      if (call.method === 'DELETE') return empty();
-      return json(200, this.messagePayload(this.channelId, b, { webhook_id: this.appId, application_id: this.appId, interaction_token: m[1] }));
-    }
-    if (call.method === 'POST' && /^\/webhooks\/\d+\/[^/]+$/.test(path)) {
-      return json(200, this.messagePayload(this.channelId, b, { webhook_id: this.appId, application_id: this.appId }));
-    }
-    if (call.method === 'POST' && (m = /^\/channels\/(\d+)\/typing$/.exec(path))) return empty();
-    if (call.method === 'POST' && (m = /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/.exec(path))) {
-      const thread = { id: m[2]!, parentId: m[1]!, name: String(b['name'] ?? 'thread') };
-      this.threads.set(thread.id, thread);
-      const payload = this.threadPayload(thread);
-      json(201, payload);
-      setTimeout(() => this.dispatch('THREAD_CREATE', { ...payload, newly_created: true }), 5);
-      return;
-    }
-    if (call.method === 'POST' && (m = /^\/channels\/(\d+)\/messages$/.exec(path))) {
-      return json(200, this.messagePayload(m[1]!, b, b['message_reference'] ? { message_reference: b['message_reference'], type: 19 } : {}));
-    }
-    json(404, { message: `fake discord: no route for ${call.method} ${path}`, code: 0 });
+    return null;
   }
 
   /** Gateway permissions bit for Manage Server. */

@@ -1,7 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBot, type BotHarness } from '../helpers/bot-harness.js';
+import type { RestCall } from '../helpers/fake-discord.js';
 
 type Body = Record<string, unknown>;
+const QUESTION = 'What did Starmer ask Trump for?';
+const content = (c: RestCall) => String((c.body as Body | null)?.['content'] ?? '');
+const repliesTo = (c: RestCall) => String(((c.body as Body | null)?.['message_reference'] as Body | undefined)?.['message_id'] ?? '');
+
+/**
+ * What the bot did about a set of mentions since `since`: answers (cited), notice messages (any other
+ * message) and reactions on those mentions. Notices may be messages or reactions, as the design wants.
+ */
+function outcome(h: BotHarness, mentions: string[], since: number) {
+  const posts = h.fake.calls.slice(since).filter((c) => c.method === 'POST' && /^\/channels\/\d+\/messages$/.test(c.path));
+  const answers = posts.filter((c) => /\[1\]/.test(content(c)));
+  return {
+    answers,
+    notices: posts.filter((c) => !answers.includes(c)),
+    reactions: h.fake.reactions.filter((r) => mentions.includes(r.messageId)),
+  };
+}
 
 describe('load: 50 concurrent /ask interactions', () => {
   let h: BotHarness;
@@ -44,6 +62,34 @@ describe('load: 50 concurrent /ask interactions', () => {
   });
 });
 
+describe('load: a burst of mentions from one user', () => {
+  let h: BotHarness;
+  beforeAll(async () => {
+    h = await startBot({ settings: { rateLimitPerMinute: 2 } });
+  });
+  afterAll(() => h.stop());
+
+  it('answers at most the allowed questions, with at most one notice message for the burst', async () => {
+    const user = { id: '820000000000000001', username: 'burst' };
+    const since = h.fake.calls.length;
+    const burst = Array.from({ length: 6 }, () => h.fake.message(QUESTION, { user }));
+    await h.fake.waitFor('POST', /^\/channels\/\d+\/messages$/, { since, where: (c) => /\[1\]/.test(content(c)) });
+    await h.fake.settle(500);
+    const { answers, notices, reactions } = outcome(h, burst, since);
+    expect(answers.length).toBeGreaterThan(0);
+    expect(answers.length).toBeLessThanOrEqual(2);
+    expect(notices.length).toBeLessThanOrEqual(1);
+    // The user learns the rest were seen: a reaction on them or one short notice.
+    expect(notices.length + reactions.length).toBeGreaterThan(0);
+    for (const c of [...answers, ...notices]) expect(burst).toContain(repliesTo(c));
+    for (const n of notices) expect(content(n).length).toBeLessThanOrEqual(200);
+    // Another user is not held back by the first one's burst.
+    const other = h.fake.message(QUESTION, { user: { id: '820000000000000002', username: 'calm' } });
+    const reply = await h.fake.waitFor('POST', /^\/channels\/\d+\/messages$/, { since, where: (c) => repliesTo(c) === other });
+    expect(content(reply)).toMatch(/\[1\]/);
+  });
+});
+
 describe('load: a full queue', () => {
   let h: BotHarness;
   beforeAll(async () => {
@@ -60,5 +106,21 @@ describe('load: a full queue', () => {
     expect(busy.length).toBeGreaterThan(0);
     for (const b of busy) expect(b).toMatchObject({ data: { flags: 64, content: "I'm answering a lot of questions right now. Please try again in a minute." } });
     expect(bodies.filter((b) => b['type'] === 5).length).toBeGreaterThan(0);
+  });
+
+  it('turns away mentions beyond the queue without answering them or flooding the channel', async () => {
+    await h.fake.settle(500);
+    // The first mention holds the only slot: its typing indicator is rate limited for 0.8 s.
+    h.fake.rateLimit((c) => c.path.endsWith('/typing'), 0.8);
+    const since = h.fake.calls.length;
+    const mentions = Array.from({ length: 4 }, (_, i) => h.fake.message(QUESTION, { user: { id: String(830000000000000000n + BigInt(i)), username: `m${i}` } }));
+    await h.fake.waitFor('POST', /^\/channels\/\d+\/messages$/, { since, where: (c) => /\[1\]/.test(content(c)) });
+    await h.fake.settle(500);
+    const { answers, notices, reactions } = outcome(h, mentions, since);
+    expect(answers.map(repliesTo)).toEqual([mentions[0]]);
+    expect(notices.length).toBeLessThanOrEqual(1);
+    for (const n of notices) expect(mentions.slice(1)).toContain(repliesTo(n));
+    expect(notices.length + reactions.length).toBeGreaterThan(0);
+    expect(reactions.every((r) => mentions.slice(1).includes(r.messageId))).toBe(true);
   });
 });
