@@ -15,7 +15,9 @@ export const HAS_TINY_MODEL = fs.existsSync(path.join(MODELS_DIR, TINY_MODEL, 'o
 /** Why model tests are skipped, printed once so a skipped run says so. */
 export const NO_MODEL_REASON = `skipped: ${path.join(MODELS_DIR, TINY_MODEL)} not found (../shared is absent); model tests need the local test model`;
 // CI (.ci/run) sets NEWSBOT_REQUIRE_TEST_MODELS: there a missing model fails the run instead of skipping tests.
-if (!HAS_TINY_MODEL && process.env['NEWSBOT_REQUIRE_TEST_MODELS']) throw new Error(`${NO_MODEL_REASON}; NEWSBOT_REQUIRE_TEST_MODELS is set, so the run fails`);
+if (!HAS_TINY_MODEL && process.env['NEWSBOT_REQUIRE_TEST_MODELS']) {
+  throw new Error(`${path.join(MODELS_DIR, TINY_MODEL)} not found, and NEWSBOT_REQUIRE_TEST_MODELS (set by CI) forbids skipping the model tests`);
+}
 if (!HAS_TINY_MODEL) console.warn(NO_MODEL_REASON);
 
 /** The seed article in corpus/. */

@@ -45,6 +45,8 @@ interface InteractionState {
   token: string;
   kind: 'command' | 'component';
   channelId: string;
+  /** For a component interaction: the message holding the component (what types 6 and 7 edit). */
+  componentMessageId: string | null;
   dispatchedAt: number;
   callbacks: number;
   acknowledged: { at: number; type: number; ephemeral: boolean } | null;
@@ -379,11 +381,14 @@ export class FakeDiscord implements RuleBreakSource {
    * acknowledged is a rule break once the deadline passes (the user saw "This interaction failed").
    */
   private dispatchInteraction(kind: InteractionState['kind'], payload: Body & { id: string; token: string }): { id: string; token: string; at: number } {
+    const message = payload['message'] as Body | undefined;
+    if (message?.['id'] !== undefined && !this.messages.has(String(message['id']))) this.messages.set(String(message['id']), { ...message });
     const state: InteractionState = {
       id: payload.id,
       token: payload.token,
       kind,
       channelId: this.channelId,
+      componentMessageId: message?.['id'] !== undefined ? String(message['id']) : null,
       dispatchedAt: Date.now(),
       callbacks: 0,
       acknowledged: null,
@@ -590,6 +595,11 @@ export class FakeDiscord implements RuleBreakSource {
     if (type === 4 || type === 5) {
       message = this.messagePayload(i.channelId, type === 5 ? { flags: flags | LOADING } : data, { webhook_id: this.appId, application_id: this.appId, interaction_token: token });
       i.originalId = String(message['id']);
+    } else if ((type === 6 || type === 7) && i.componentMessageId) {
+      // A component update acts on the message holding the component: it becomes @original.
+      i.originalId = i.componentMessageId;
+      message = this.messages.get(i.originalId) ?? null;
+      if (message && type === 7) this.editMessage(message, data);
     }
     if (!withResponse) return { status: 204 };
     return {

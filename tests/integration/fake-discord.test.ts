@@ -98,6 +98,15 @@ describe('the fake Discord holds interactions to Discord timing', () => {
     expect(response).toMatchObject({ interaction: { id, type: 2, response_message_loading: true, response_message_ephemeral: true }, resource: { type: 5, message: { flags: 64 | 128 } } });
   });
 
+  it('a component update (type 7) edits the message holding the button, which becomes @original', async () => {
+    const rest = await startFake();
+    const components = [{ type: 1, components: [{ type: 2, style: 2, label: 'More', custom_id: 'more:1' }] }];
+    const posted = (await rest.post(`/channels/${fake.channelId}/messages`, { body: { content: 'answer', components, allowed_mentions: NO_MENTIONS } })) as Body;
+    const { id, token } = fake.button('more:1', posted);
+    await rest.post(`/interactions/${id}/${token}/callback`, { body: { type: 7, data: { content: 'updated', components: [], allowed_mentions: NO_MENTIONS } }, auth: false });
+    expect(await rest.get(`/webhooks/${fake.appId}/${token}/messages/@original`, { auth: false })).toMatchObject({ id: posted['id'], content: 'updated', components: [] });
+  });
+
   it('refuses the webhook before acknowledgement (404 / 10015) and after the token expires (401 / 50027)', async () => {
     const rest = await startFake({ tokenTtlMs: 400 });
     const { id, token } = fake.interaction('ask', { question: 'q' });
