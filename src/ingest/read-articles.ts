@@ -81,8 +81,9 @@ function isInside(real: string, root: string): boolean {
 /**
  * Recursively lists files under the given paths, sorted, skipping dotfiles. Symbolic links are
  * followed only when they point inside the scanned folder (a link to /etc/passwd is listed as
- * skipped with the reason); every real folder and file is visited once, so links that loop
- * (a -> ., b -> .) cost nothing.
+ * skipped with the reason), and only after the folder's real entries, so a file is listed under
+ * its own path rather than a link's. Every real folder and file is visited once, so links that
+ * loop (a -> ., b -> .) cost nothing.
  */
 export async function listSourceFiles(paths: string[]): Promise<SourceListing> {
   const listing: SourceListing = { files: [], missing: [], skipped: [] };
@@ -95,6 +96,7 @@ export async function listSourceFiles(paths: string[]): Promise<SourceListing> {
       continue;
     }
     const seen = new Set<string>();
+    const links: { path: string; at: string }[] = [];
     const visit = async (p: string, real: string, stat: Stats): Promise<void> => {
       if (seen.has(real)) return;
       seen.add(real);
@@ -112,34 +114,44 @@ export async function listSourceFiles(paths: string[]): Promise<SourceListing> {
       }
       for (const entry of entries.sort()) {
         if (entry.startsWith('.')) continue;
-        const child = path.join(p, entry);
-        let childReal = path.join(real, entry);
-        let childStat: Stats;
+        const at = path.join(real, entry);
+        let entryStat: Stats;
         try {
-          childStat = await fs.lstat(childReal);
-          if (childStat.isSymbolicLink()) {
-            try {
-              childReal = await fs.realpath(childReal);
-            } catch {
-              listing.skipped.push({ path: child, reason: 'broken symbolic link' });
-              continue;
-            }
-            if (!isInside(childReal, root)) {
-              listing.skipped.push({ path: child, reason: 'symbolic link to a path outside the scanned folder (not followed)' });
-              continue;
-            }
-            childStat = await fs.stat(childReal);
-          }
+          entryStat = await fs.lstat(at);
         } catch {
           continue; // Vanished during the scan.
         }
-        await visit(child, childReal, childStat);
+        if (entryStat.isSymbolicLink()) links.push({ path: path.join(p, entry), at });
+        else await visit(path.join(p, entry), at, entryStat);
+      }
+    };
+    const follow = async (link: { path: string; at: string }): Promise<void> => {
+      let real: string;
+      try {
+        real = await fs.realpath(link.at);
+      } catch {
+        listing.skipped.push({ path: link.path, reason: 'broken symbolic link' });
+        return;
+      }
+      if (!isInside(real, root)) {
+        listing.skipped.push({ path: link.path, reason: 'symbolic link to a path outside the scanned folder (not followed)' });
+        return;
+      }
+      try {
+        await visit(link.path, real, await fs.stat(real));
+      } catch {
+        // Vanished during the scan.
       }
     };
     try {
       await visit(input, root, await fs.stat(root));
     } catch {
       listing.missing.push(input);
+    }
+    // Links last (those found inside linked folders too), in path order.
+    while (links.length) {
+      links.sort((a, b) => (a.path < b.path ? 1 : a.path > b.path ? -1 : 0));
+      await follow(links.pop()!);
     }
   }
   return listing;
