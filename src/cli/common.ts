@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import { loadConfig, loadDotEnv, type Config } from '../config/index.js';
 import { NewsBotError, describeError } from '../core/errors.js';
 import { createLogger, registerSecret, type Logger } from '../core/logger.js';
-import type { IngestOptions, IngestSummary } from '../ingest/pipeline.js';
+import { notableSkips, type IngestOptions, type IngestSummary } from '../ingest/pipeline.js';
 
 /** Reads .env and the config, and makes the logger. Exits with a clear message on bad config. */
 export async function boot(): Promise<{ config: Config; logger: Logger }> {
@@ -78,7 +78,8 @@ export function formatSummary(summary: IngestSummary, maxSkips = 20): string {
       `${summary.removed} removed, ${summary.skippedCount} skipped; ${summary.passages} passages written, ` +
       `${summary.embedded} embedded${summary.vectors ? '' : ' (no embedding model: lexical search only)'} in ${(summary.durationMs / 1000).toFixed(1)} s`,
   ];
-  for (const skip of summary.skipped.slice(0, maxSkips)) lines.push(`  skipped ${skip.origin}: ${skip.reason}`);
-  if (summary.skippedCount > maxSkips) lines.push(`  ... and ${summary.skippedCount - Math.min(maxSkips, summary.skipped.length)} more skipped`);
+  const shown = notableSkips(summary, maxSkips);
+  for (const skip of shown) lines.push(`  skipped ${skip.origin}: ${skip.reason}`);
+  if (summary.skippedCount > shown.length) lines.push(`  ... and ${summary.skippedCount - shown.length} more skipped`);
   return lines.join('\n');
 }

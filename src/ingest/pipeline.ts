@@ -19,7 +19,10 @@ export interface IngestSummary {
   updated: number;
   unchanged: number;
   removed: number;
-  /** The first `MAX_KEPT_SKIPS` skipped items with their reasons (a run may skip far more). */
+  /**
+   * Skipped items with their reasons: the first `MAX_KEPT_SKIPS` records, and up to as many whole
+   * files (a file stopped part-way is never crowded out by its own bad records).
+   */
   skipped: Skip[];
   /** Every skipped item, counted. */
   skippedCount: number;
@@ -72,6 +75,18 @@ function withCommitted(error: unknown, summary: IngestSummary): unknown {
   return new NewsBotError(error.code, `${error.message} ${committed}`, { cause: error });
 }
 
+/** True for a skip of a whole file (or page, or feed), not of one record in it ("file#12"). */
+function isFileLevel(origin: string): boolean {
+  return !/#\d+$/.test(origin);
+}
+
+/** The skips worth showing first: whole files, then records, in order, at most `max`. */
+export function notableSkips(summary: IngestSummary, max: number): Skip[] {
+  const files = summary.skipped.filter((s) => isFileLevel(s.origin));
+  const records = summary.skipped.filter((s) => !isFileLevel(s.origin));
+  return [...files, ...records].slice(0, max);
+}
+
 function originFile(origin: string): string {
   const hash = origin.indexOf('#');
   return hash < 0 ? origin : origin.slice(0, hash);
@@ -96,9 +111,11 @@ export async function ingestArticles(
   const summary: IngestSummary = {
     added: 0, updated: 0, unchanged: 0, removed: 0, skipped: [], skippedCount: 0, passages: 0, embedded: 0, vectors: embedder !== null, durationMs: 0,
   };
+  let keptRecords = 0;
+  let keptFiles = 0;
   const skip = (origin: string, reason: string) => {
     summary.skippedCount++;
-    if (summary.skipped.length < MAX_KEPT_SKIPS) summary.skipped.push({ origin, reason });
+    if (isFileLevel(origin) ? keptFiles++ < MAX_KEPT_SKIPS : keptRecords++ < MAX_KEPT_SKIPS) summary.skipped.push({ origin, reason });
   };
 
   try {

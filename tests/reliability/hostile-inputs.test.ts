@@ -5,7 +5,7 @@ import zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHUNKER_VERSION, chunkText } from '../../src/ingest/chunker.js';
 import { extractHtml } from '../../src/ingest/formats/html.js';
-import { ingestArticles, MAX_KEPT_SKIPS, type IngestProgress } from '../../src/ingest/pipeline.js';
+import { ingestArticles, MAX_KEPT_SKIPS, notableSkips, type IngestProgress } from '../../src/ingest/pipeline.js';
 import { boundedLines, listSourceFiles, readArticles, type ReadResult } from '../../src/ingest/read-articles.js';
 import { buildArticle } from '../../src/ingest/article-fields.js';
 import { NewsStore } from '../../src/retrieval/store.js';
@@ -83,12 +83,18 @@ describe('hostile files: bounded work, a reason for each skip, the rest ingests'
     const store = NewsStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
     function* source(): Generator<ReadResult> {
       for (let i = 0; i < 5_000; i++) yield { kind: 'skipped', origin: `bad.jsonl#${i + 1}`, reason: 'invalid JSON', file: 'bad.jsonl' };
+      yield { kind: 'skipped', origin: 'bad.jsonl', reason: 'after line 5000: stopped reading', file: 'bad.jsonl' };
     }
     const summary = await ingestArticles(store, null, source());
-    expect(summary.skippedCount).toBe(5_000);
-    expect(summary.skipped).toHaveLength(MAX_KEPT_SKIPS);
+    expect(summary.skippedCount).toBe(5_001);
+    expect(summary.skipped).toHaveLength(MAX_KEPT_SKIPS + 1);
     expect(summary.skipped[0]).toEqual({ origin: 'bad.jsonl#1', reason: 'invalid JSON' });
-    expect(store.stats().lastIngest?.skipped).toBe(5_000);
+    // The file's own reason is kept and shown first, not crowded out by its records.
+    expect(notableSkips(summary, 2)).toEqual([
+      { origin: 'bad.jsonl', reason: 'after line 5000: stopped reading' },
+      { origin: 'bad.jsonl#1', reason: 'invalid JSON' },
+    ]);
+    expect(store.stats().lastIngest?.skipped).toBe(5_001);
     store.close();
   });
 
