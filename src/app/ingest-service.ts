@@ -1,5 +1,5 @@
 import { NewsBotError, ErrorCodes } from '../core/errors.js';
-import { ingestArticles, MAX_KEPT_SKIPS, type IngestSummary } from '../ingest/pipeline.js';
+import { ingestArticles, type IngestSummary } from '../ingest/pipeline.js';
 import { readArticles } from '../ingest/read-articles.js';
 import { checkLiteralUrl } from '../ingest/fetch-guard.js';
 import { fetchArticle, readFeed } from '../ingest/web.js';
@@ -43,7 +43,7 @@ function merge(a: IngestSummary, b: IngestSummary): IngestSummary {
     updated: a.updated + b.updated,
     unchanged: a.unchanged + b.unchanged,
     removed: a.removed + b.removed,
-    skipped: [...a.skipped, ...b.skipped].slice(0, MAX_KEPT_SKIPS),
+    skipped: [...a.skipped, ...b.skipped],
     skippedCount: a.skippedCount + b.skippedCount,
     passages: a.passages + b.passages,
     embedded: a.embedded + b.embedded,
