@@ -30,7 +30,16 @@ export const SYSTEM_RULES = [
 
 /** Neutralizes a passage's attempt to close its own delimiter block. */
 function escapeBlock(text: string): string {
-  return text.replace(/<\s*\/?\s*passage\b[^>]*>/gi, (m) => m.replace(/</g, '‹').replace(/>/g, '›'));
+  return text.replace(/<\s*\/?\s*passage\b[^>]{0,200}>/gi, (m) => m.replace(/</g, '‹').replace(/>/g, '›'));
+}
+
+/**
+ * An attribute value (title, source, date) as quoted data: on one line, with no quote to end the
+ * attribute and no angle bracket to close the block or open another, so a title cannot end its
+ * <passage> and start a fake SYSTEM block.
+ */
+function escapeAttribute(value: string): string {
+  return value.replace(/\s+/g, ' ').replace(/"/g, "'").replace(/</g, '‹').replace(/>/g, '›').trim();
 }
 
 /**
@@ -60,7 +69,7 @@ export function buildPrompt(question: string, passages: RetrievedPassage[], opti
     spent += cost;
   }
   const blocks = used.map((p, i) => {
-    const attrs = [`id="${i + 1}"`, `title="${p.article.title.replace(/"/g, "'")}"`, `date="${p.article.date ?? 'unknown'}"`, `source="${p.article.source.replace(/"/g, "'")}"`];
+    const attrs = [`id="${i + 1}"`, `title="${escapeAttribute(p.article.title)}"`, `date="${escapeAttribute(p.article.date ?? 'unknown')}"`, `source="${escapeAttribute(p.article.source)}"`];
     return `<passage ${attrs.join(' ')}>\n${escapeBlock(p.passage.text)}\n</passage>`;
   });
   const messages: ChatMessage[] = [{ role: 'system', content: SYSTEM_RULES }];

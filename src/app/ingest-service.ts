@@ -1,6 +1,7 @@
 import { NewsBotError, ErrorCodes } from '../core/errors.js';
 import { ingestArticles, type IngestSummary } from '../ingest/pipeline.js';
 import { readArticles } from '../ingest/read-articles.js';
+import { checkLiteralUrl } from '../ingest/fetch-guard.js';
 import { fetchArticle, readFeed } from '../ingest/web.js';
 import type { AppContext } from './context.js';
 
@@ -14,19 +15,10 @@ export type IngestRequest =
   /** The corpus (pruned) and every configured feed. */
   | { kind: 'all' };
 
-/** True for loopback, private, link-local and unspecified addresses given literally (or localhost). */
-export function isPrivateHost(hostname: string): boolean {
-  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  if (h === 'localhost' || h.endsWith('.localhost') || h === '0.0.0.0' || h === '::' || h === '::1') return true;
-  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(h);
-  if (v4) {
-    const [a, b] = [Number(v4[1]), Number(v4[2])];
-    return a === 127 || a === 10 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
-  }
-  return /^(fc|fd|fe80)/.test(h) || h.startsWith('::ffff:');
-}
-
-/** Validates a URL given by a user: http(s) only, and no private addresses unless allowed. */
+/**
+ * Validates a URL given by a user: http(s) only, and no literal private address unless allowed.
+ * Host names are checked by the fetch guard when fetched (every address, every redirect hop).
+ */
 function checkUrl(url: string, allowPrivate = false): string {
   let parsed: URL;
   try {
@@ -37,7 +29,9 @@ function checkUrl(url: string, allowPrivate = false): string {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new NewsBotError(ErrorCodes.InvalidQuestion, 'Only http and https URLs can be ingested.');
   }
-  if (!allowPrivate && isPrivateHost(parsed.hostname)) {
+  try {
+    checkLiteralUrl(parsed, { allowPrivate });
+  } catch {
     throw new NewsBotError(ErrorCodes.InvalidQuestion, 'That address is on a private network; set ALLOW_PRIVATE_FETCH=true to ingest from it.');
   }
   return parsed.toString();
@@ -50,6 +44,7 @@ function merge(a: IngestSummary, b: IngestSummary): IngestSummary {
     unchanged: a.unchanged + b.unchanged,
     removed: a.removed + b.removed,
     skipped: [...a.skipped, ...b.skipped],
+    skippedCount: a.skippedCount + b.skippedCount,
     passages: a.passages + b.passages,
     embedded: a.embedded + b.embedded,
     vectors: a.vectors && b.vectors,
@@ -83,7 +78,7 @@ export class IngestService {
 
   private async execute(request: IngestRequest): Promise<IngestSummary> {
     const { store, embedder, config, logger } = this.app;
-    const fetchOptions = { timeoutMs: config.fetchTimeoutMs };
+    const fetchOptions = { timeoutMs: config.fetchTimeoutMs, allowPrivate: config.allowPrivateFetch };
     switch (request.kind) {
       case 'corpus':
         return ingestArticles(store, embedder, readArticles([config.corpusDir]), { pruneUnder: [config.corpusDir], logger });
@@ -114,7 +109,7 @@ export class IngestService {
     const timer = setInterval(() => {
       if (this.busy) return;
       this.run({ kind: 'feeds' })
-        .then((s) => logger.info(`feed poll: ${s.added} added, ${s.updated} updated, ${s.unchanged} unchanged, ${s.skipped.length} skipped`))
+        .then((s) => logger.info(`feed poll: ${s.added} added, ${s.updated} updated, ${s.unchanged} unchanged, ${s.skippedCount} skipped`))
         .catch((error: unknown) => logger.error('feed poll failed', { error }));
     }, minutes * 60_000);
     timer.unref();

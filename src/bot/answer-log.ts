@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { redact, redactedJson } from '../core/logger.js';
 import type { Answer } from '../core/types.js';
 
 /** A logged answer, as the bot needs it back (sources button, thread history). */
@@ -60,7 +61,7 @@ export class AnswerLog {
     const id = randomBytes(6).toString('hex');
     this.db
       .prepare('INSERT INTO answers (id, question, answer_json, mode, user_id, guild_id, channel_id, thread_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(id, question, JSON.stringify(answer), answer.mode, place.userId, place.guildId, place.channelId, place.threadId ?? null, new Date().toISOString());
+      .run(id, redact(question), redactedJson(answer), answer.mode, place.userId, place.guildId, place.channelId, place.threadId ?? null, new Date().toISOString());
     return id;
   }
 

@@ -1,5 +1,5 @@
 import type { ArticleMeta, RetrievedPassage } from '../core/types.js';
-import type { IngestSummary } from '../ingest/pipeline.js';
+import { notableSkips, type IngestSummary } from '../ingest/pipeline.js';
 import { defuseMentions, discordArticleLine, escapeMarkdown } from './format.js';
 import type { BotStatus } from './services.js';
 
@@ -49,9 +49,10 @@ export function statusResponse(s: BotStatus): string {
 export function ingestResponse(what: string, summary: IngestSummary, maxSkips = 8): string {
   const lines = [
     `Ingest of ${what} finished in ${(summary.durationMs / 1000).toFixed(1)} s: ${summary.added} added, ${summary.updated} updated, ` +
-      `${summary.unchanged} unchanged, ${summary.removed} removed, ${summary.skipped.length} skipped.`,
+      `${summary.unchanged} unchanged, ${summary.removed} removed, ${summary.skippedCount} skipped.`,
   ];
-  for (const s of summary.skipped.slice(0, maxSkips)) lines.push(`- skipped ${escapeMarkdown(snippet(s.origin, 120))}: ${escapeMarkdown(s.reason)}`);
-  if (summary.skipped.length > maxSkips) lines.push(`- … and ${summary.skipped.length - maxSkips} more`);
+  const shown = notableSkips(summary, maxSkips);
+  for (const s of shown) lines.push(`- skipped ${escapeMarkdown(snippet(s.origin, 120))}: ${escapeMarkdown(s.reason)}`);
+  if (summary.skippedCount > shown.length) lines.push(`- … and ${summary.skippedCount - shown.length} more`);
   return defuseMentions(lines.join('\n'));
 }

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { createApp, ensureCorpus } from '../app/context.js';
 import { formatAnswerText } from '../answer/format.js';
+import { redactedJson } from '../core/logger.js';
 import type { RetrievalMode } from '../core/types.js';
 import { boot, formatSummary, runMain } from './common.js';
 
@@ -52,7 +53,7 @@ runMain(async () => {
     });
     if (values.json) {
       console.log(
-        JSON.stringify(
+        redactedJson(
           {
             answer: answer.text,
             mode: answer.mode,
@@ -64,7 +65,6 @@ runMain(async () => {
               n: c.n, articleId: c.articleId, title: c.title, date: c.date, url: c.url, source: c.source, passage: c.passage,
             })),
           },
-          null,
           2,
         ),
       );

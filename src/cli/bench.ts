@@ -95,7 +95,7 @@ runMain(async () => {
     onProgress: ({ done, total, passages }) => {
       if (Date.now() - lastReport > 30_000) {
         lastReport = Date.now();
-        process.stderr.write(`bench: ingest ${done}/${total} articles, ${passages} passages, ${(passages / ((performance.now() - t0) / 1000)).toFixed(1)} passages/s\n`);
+        process.stderr.write(`bench: ingest ${done}/${total ?? '?'} articles, ${passages} passages, ${(passages / ((performance.now() - t0) / 1000)).toFixed(1)} passages/s\n`);
       }
     },
   });
@@ -158,7 +158,7 @@ runMain(async () => {
     ef_search: q.efSearch,
     cores: os.cpus().length,
     node: process.version,
-    skipped: summary.skipped.length,
+    skipped: summary.skippedCount,
   };
   const rows = Object.entries(figures).map(([k, v]) => `${k.padEnd(32)} ${v}`);
   console.log(rows.join('\n'));

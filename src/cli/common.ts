@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import { loadConfig, loadDotEnv, type Config } from '../config/index.js';
 import { NewsBotError, describeError } from '../core/errors.js';
 import { createLogger, registerSecret, type Logger } from '../core/logger.js';
-import type { IngestOptions, IngestSummary } from '../ingest/pipeline.js';
+import { notableSkips, type IngestOptions, type IngestSummary } from '../ingest/pipeline.js';
 
 /** Reads .env and the config, and makes the logger. Exits with a clear message on bad config. */
 export async function boot(): Promise<{ config: Config; logger: Logger }> {
@@ -29,6 +29,7 @@ export function runMain(main: () => Promise<void>): void {
 
 /** Progress reporting for ingest: a bar on a terminal, nothing otherwise (logs stay clean). */
 export function progressReporter(label = 'ingest'): { options: IngestOptions; stop: () => void } {
+  const of = (total: number | null) => (total === null ? '' : `/${total}`);
   if (!process.stderr.isTTY) {
     // Not a terminal (logs, CI): a progress line every 10 seconds instead of a bar.
     let last = Date.now();
@@ -37,35 +38,36 @@ export function progressReporter(label = 'ingest'): { options: IngestOptions; st
         onProgress: ({ done, total, passages }) => {
           if (Date.now() - last < 10_000) return;
           last = Date.now();
-          process.stderr.write(`${label}: ${done}/${total} articles, ${passages} passages\n`);
+          process.stderr.write(`${label}: ${done}${of(total)} articles, ${passages} passages\n`);
         },
       },
       stop: () => {},
     };
   }
-  const bar = new cliProgress.SingleBar(
-    {
-      format: `${label} [{bar}] {percentage}% | {value}/{total} articles | {passages} passages | eta {eta_formatted}`,
-      stream: process.stderr,
-      hideCursor: true,
-      clearOnComplete: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
+  // Files and feeds are read as they are ingested, so the total is usually unknown: a counter then.
+  let bar: cliProgress.SingleBar | null = null;
   return {
     options: {
       onProgress: ({ done, total, passages }) => {
-        if (!started) {
-          bar.start(total, 0, { passages: 0 });
-          started = true;
+        if (!bar) {
+          const known = total !== null;
+          bar = new cliProgress.SingleBar(
+            {
+              format: known
+                ? `${label} [{bar}] {percentage}% | {value}/{total} articles | {passages} passages | eta {eta_formatted}`
+                : `${label} {value} articles | {passages} passages | {duration_formatted}`,
+              stream: process.stderr,
+              hideCursor: true,
+              clearOnComplete: true,
+            },
+            cliProgress.Presets.shades_classic,
+          );
+          bar.start(total ?? 0, 0, { passages: 0 });
         }
         bar.update(done, { passages });
       },
     },
-    stop: () => {
-      if (started) bar.stop();
-    },
+    stop: () => bar?.stop(),
   };
 }
 
@@ -73,10 +75,11 @@ export function progressReporter(label = 'ingest'): { options: IngestOptions; st
 export function formatSummary(summary: IngestSummary, maxSkips = 20): string {
   const lines = [
     `ingest: ${summary.added} added, ${summary.updated} updated, ${summary.unchanged} unchanged, ` +
-      `${summary.removed} removed, ${summary.skipped.length} skipped; ${summary.passages} passages written, ` +
+      `${summary.removed} removed, ${summary.skippedCount} skipped; ${summary.passages} passages written, ` +
       `${summary.embedded} embedded${summary.vectors ? '' : ' (no embedding model: lexical search only)'} in ${(summary.durationMs / 1000).toFixed(1)} s`,
   ];
-  for (const skip of summary.skipped.slice(0, maxSkips)) lines.push(`  skipped ${skip.origin}: ${skip.reason}`);
-  if (summary.skipped.length > maxSkips) lines.push(`  ... and ${summary.skipped.length - maxSkips} more skipped`);
+  const shown = notableSkips(summary, maxSkips);
+  for (const skip of shown) lines.push(`  skipped ${skip.origin}: ${skip.reason}`);
+  if (summary.skippedCount > shown.length) lines.push(`  ... and ${summary.skippedCount - shown.length} more skipped`);
   return lines.join('\n');
 }

@@ -4,29 +4,42 @@ import { createApp, type AppContext } from '../app/context.js';
 import type { Logger } from '../core/logger.js';
 import { ingestArticles, type IngestOptions, type IngestSummary } from '../ingest/pipeline.js';
 import { readArticles, type ReadResult } from '../ingest/read-articles.js';
-import { fetchArticle, readFeed } from '../ingest/web.js';
+import { fetchArticle, readFeed, type FetchOptions } from '../ingest/web.js';
 import { NewsStore } from '../retrieval/store.js';
 import { boot, formatSummary, progressReporter, runMain } from './common.js';
 
 const USAGE = `usage: npm run ingest -- [paths...] [--url URL]... [--feed URL]... [--rebuild] [--no-prune] [--watch [--interval S]] [--check] [--json]
   paths       files or folders (default: CORPUS_DIR, plus the FEEDS feeds). Formats: .txt, .md, .html, .json, .jsonl, and .gz of each.
-  --url       an article page to fetch and ingest (repeatable)
-  --feed      an RSS or Atom feed to ingest (repeatable)
+  --url       an article page to fetch and ingest (repeatable; its site may be private: you vouch for it)
+  --feed      an RSS or Atom feed to ingest (repeatable; as --url; item links to other sites are checked)
   --rebuild   delete the store first and ingest from scratch (after a model change)
   --no-prune  keep stored articles whose files are gone from the scanned folders
   --watch     keep running: ingest again when files change and every --interval seconds (default FEED_POLL_MINUTES)
   --check     check the store's consistency and exit (non-zero when it is inconsistent)
   --json      print the summary as JSON on stdout`;
 
-/** Everything one round reads: files (pruned), article URLs, feeds, in that order. */
-async function* sources(paths: string[], urls: string[], feeds: string[], timeoutMs: number): AsyncGenerator<ReadResult> {
-  if (paths.length) yield* readArticles(paths);
-  for (const url of urls) yield await fetchArticle(url, { timeoutMs });
-  for (const feed of feeds) yield* readFeed(feed, { timeoutMs });
+function originOf(url: string): string[] {
+  try {
+    return [new URL(url).origin];
+  } catch {
+    return [];
+  }
 }
 
-async function round(app: AppContext, paths: string[], urls: string[], feeds: string[], prune: boolean, extra: IngestOptions): Promise<IngestSummary> {
-  return ingestArticles(app.store, app.embedder, sources(paths, urls, feeds, app.config.fetchTimeoutMs), {
+/**
+ * Everything one round reads: files (pruned), article URLs, feeds, in that order. The operator's
+ * own --url and --feed origins are trusted (they may be on a private network); everything else
+ * (FEEDS, redirects and item links to other origins) goes through the fetch guard.
+ */
+async function* sources(paths: string[], urls: string[], feeds: string[], fetchOptions: FetchOptions): AsyncGenerator<ReadResult> {
+  if (paths.length) yield* readArticles(paths);
+  for (const url of urls) yield await fetchArticle(url, fetchOptions);
+  for (const feed of feeds) yield* readFeed(feed, fetchOptions);
+}
+
+async function round(app: AppContext, paths: string[], urls: string[], feeds: string[], prune: boolean, extra: IngestOptions, trusted: string[]): Promise<IngestSummary> {
+  const fetchOptions = { timeoutMs: app.config.fetchTimeoutMs, allowPrivate: app.config.allowPrivateFetch, trustedOrigins: trusted.flatMap(originOf) };
+  return ingestArticles(app.store, app.embedder, sources(paths, urls, feeds, fetchOptions), {
     logger: app.logger,
     ...extra,
     ...(prune && paths.length ? { pruneUnder: paths } : {}),
@@ -47,7 +60,7 @@ async function watch(logger: Logger, run: () => Promise<IngestSummary>, paths: s
       do {
         pending = false;
         const summary = await run();
-        if (summary.added || summary.updated || summary.removed || summary.skipped.length) logger.info(formatSummary(summary).split('\n')[0]!);
+        if (summary.added || summary.updated || summary.removed || summary.skippedCount) logger.info(formatSummary(summary).split('\n')[0]!);
       } while (pending && !stopped);
     } catch (error) {
       logger.error('ingest round failed', { error });
@@ -110,6 +123,7 @@ runMain(async () => {
   const explicit = positionals.length > 0 || values.url.length > 0 || values.feed.length > 0;
   const paths = explicit ? positionals : [config.corpusDir];
   const feeds = explicit ? values.feed : [...values.feed, ...config.feeds];
+  const trusted = [...values.url, ...values.feed];
   const app = await createApp(config, logger);
   try {
     if (values.check) {
@@ -122,11 +136,11 @@ runMain(async () => {
     if (values.watch) {
       const interval = values.interval ? Number(values.interval) : (config.feedPollMinutes || 15) * 60;
       if (!Number.isFinite(interval) || interval < 1) throw new Error('--interval must be a number of seconds >= 1');
-      await watch(logger, () => round(app, paths, values.url, feeds, prune, {}), paths, interval);
+      await watch(logger, () => round(app, paths, values.url, feeds, prune, {}, trusted), paths, interval);
       return;
     }
     const progress = progressReporter();
-    const summary = await round(app, paths, values.url, feeds, prune, progress.options);
+    const summary = await round(app, paths, values.url, feeds, prune, progress.options, trusted);
     progress.stop();
     const stats = app.store.stats();
     if (values.json) {

@@ -75,7 +75,7 @@ export interface Config {
   fetchTimeoutMs: number;
   /** Minutes between feed polls in the bot and in `ingest --watch`; 0 turns polling off. */
   feedPollMinutes: number;
-  /** Let /ingest fetch from loopback and private-network addresses. */
+  /** Let every fetch (/ingest, the FEEDS poll, item pages, redirects) reach loopback and private-network addresses. */
   allowPrivateFetch: boolean;
   embedding: {
     model: string;

@@ -26,6 +26,14 @@ export function redact(text: string): string {
   return out;
 }
 
+/**
+ * JSON of a value with registered secrets masked in every string inside it (keys and values),
+ * for anything printed or stored as JSON (`ask --json`, the answer log).
+ */
+export function redactedJson(value: unknown, space?: number): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? redact(v) : v), space);
+}
+
 function formatFields(fields: Record<string, unknown> | undefined): string {
   if (!fields) return '';
   const parts: string[] = [];

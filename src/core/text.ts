@@ -19,10 +19,79 @@ const ABBREVIATIONS = new Set(
 
 const segmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 
-function endsWithAbbreviation(sentence: string): boolean {
-  const match = /(?:^|[\s(“"'])([A-Za-z][A-Za-z.]*)\.\s*$/.exec(sentence);
-  if (!match?.[1]) return false;
-  const word = match[1].toLowerCase();
+/*
+ * Intl.Segmenter (V8) costs time proportional to the length of the string it segments for every
+ * sentence it returns, so one call over a long paragraph is quadratic (a 2 MB paragraph: 40 s).
+ * It is given short windows instead, a few sentences at a time.
+ */
+/** Characters given to Intl.Segmenter at once (doubled, up to the maximum, for a longer sentence). */
+const SEGMENT_WINDOW = 2_000;
+const MAX_SEGMENT_WINDOW = 1 << 20;
+/** Sentences taken from one window before the next window starts after them. */
+const SENTENCES_PER_WINDOW = 32;
+/**
+ * Breaks this close to the end of a window are decided again in the next window: the sentence
+ * rules look ahead (past spaces, digits and punctuation, to the next letter), and a window's end
+ * cuts that look-ahead short.
+ */
+const SEGMENT_MARGIN = 1_000;
+
+/**
+ * Intl.Segmenter's sentence spans of `text`, the same as one call over the whole text would give
+ * (windows start at a break and only breaks well inside a window are kept), in time linear in
+ * the text's length. A sentence longer than MAX_SEGMENT_WINDOW is cut after a space.
+ */
+function rawSentenceSpans(text: string): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  let pos = 0;
+  let size = SEGMENT_WINDOW;
+  while (pos < text.length) {
+    const end = Math.min(text.length, pos + size);
+    const limit = end === text.length ? end : end - SEGMENT_MARGIN;
+    let next = pos;
+    let taken = 0;
+    for (const seg of segmenter.segment(pos === 0 && end === text.length ? text : text.slice(pos, end))) {
+      const segEnd = pos + seg.index + seg.segment.length;
+      if (segEnd > limit) break;
+      out.push({ start: pos + seg.index, end: segEnd });
+      next = segEnd;
+      if (++taken === SENTENCES_PER_WINDOW) break;
+    }
+    if (next > pos) {
+      pos = next;
+      size = SEGMENT_WINDOW;
+    } else if (size < MAX_SEGMENT_WINDOW) {
+      size = Math.min(size * 2, MAX_SEGMENT_WINDOW);
+    } else {
+      const space = text.lastIndexOf(' ', limit - 1);
+      next = space > pos ? space + 1 : limit;
+      out.push({ start: pos, end: next });
+      pos = next;
+      size = SEGMENT_WINDOW;
+    }
+  }
+  return out;
+}
+
+const ABBREVIATION_BEFORE = /[\s(“"']/;
+
+/**
+ * True when `text.slice(start, end)` ends with an abbreviation or an initial and a period (then
+ * optional space), i.e. /(?:^|[\s(“"'])([A-Za-z][A-Za-z.]*)\.\s*$/ with the word in the list, and
+ * no line break in that trailing space. Looks only at the end: no copy of the span.
+ */
+function endsWithAbbreviation(text: string, start: number, end: number): boolean {
+  let e = end;
+  while (e > start && /\s/.test(text[e - 1]!)) {
+    if (text[e - 1] === '\n') return false;
+    e--;
+  }
+  if (e - start < 2 || text[e - 1] !== '.') return false;
+  let w = e - 1;
+  while (w > start && /[A-Za-z.]/.test(text[w - 1]!)) w--;
+  if (w > start && !ABBREVIATION_BEFORE.test(text[w - 1]!)) return false;
+  if (w >= e - 1 || !/[A-Za-z]/.test(text[w]!)) return false;
+  const word = text.slice(w, e - 1).toLowerCase();
   // Single capital letters ("J. Smith") are initials, not sentence ends.
   return ABBREVIATIONS.has(word) || /^[a-z]$/.test(word);
 }
@@ -30,27 +99,20 @@ function endsWithAbbreviation(sentence: string): boolean {
 /**
  * Splits text into sentences with offsets. Uses the platform's Unicode sentence rules, then
  * re-joins breaks that follow a known abbreviation or an initial. Offsets exclude surrounding space.
+ * Time is linear in the text's length (long text is segmented in windows).
  */
 export function splitSentences(text: string, offset = 0): SentenceSpan[] {
-  const raw: SentenceSpan[] = [];
-  for (const seg of segmenter.segment(text)) {
-    const start = seg.index;
-    raw.push({ text: seg.segment, start, end: start + seg.segment.length });
-  }
-  const merged: SentenceSpan[] = [];
-  for (const s of raw) {
+  const merged: { start: number; end: number }[] = [];
+  for (const s of rawSentenceSpans(text)) {
     const prev = merged[merged.length - 1];
-    if (prev && endsWithAbbreviation(prev.text) && !/\n\s*$/.test(prev.text)) {
-      prev.text += s.text;
-      prev.end = s.end;
-    } else {
-      merged.push({ ...s });
-    }
+    if (prev && endsWithAbbreviation(text, prev.start, prev.end)) prev.end = s.end;
+    else merged.push({ ...s });
   }
   const out: SentenceSpan[] = [];
   for (const s of merged) {
-    const lead = s.text.length - s.text.trimStart().length;
-    const trimmed = s.text.trim();
+    const raw = text.slice(s.start, s.end);
+    const lead = raw.length - raw.trimStart().length;
+    const trimmed = raw.trim();
     if (!trimmed) continue;
     const start = s.start + lead;
     out.push({ text: trimmed, start: offset + start, end: offset + start + trimmed.length });

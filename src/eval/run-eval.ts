@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AnswerService } from '../answer/answerer.js';
-import { silentLogger, type Logger } from '../core/logger.js';
+import { redactedJson, silentLogger, type Logger } from '../core/logger.js';
 import type { RetrievalMode } from '../core/types.js';
 import { CHUNKER_VERSION } from '../ingest/chunker.js';
 import { ingestArticles, type IngestProgress } from '../ingest/pipeline.js';
@@ -118,7 +118,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
       const articleHitRank = firstHitRank(articleIds.map((id) => store!.articleText(id) ?? ''), q.answer);
       outcomes.push({ id: q.id, hitRank, answerHit, articleHitRank });
       log?.write(
-        JSON.stringify({
+        redactedJson({
           id: q.id,
           date: q.date,
           question: q.question,

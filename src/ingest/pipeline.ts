@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { ErrorCodes, NewsBotError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { Article } from '../core/types.js';
 import type { Embedder } from '../retrieval/embedder.js';
@@ -18,7 +19,13 @@ export interface IngestSummary {
   updated: number;
   unchanged: number;
   removed: number;
+  /**
+   * Skipped items with their reasons: the first `MAX_KEPT_SKIPS` records, and up to as many whole
+   * files (a file stopped part-way is never crowded out by its own bad records).
+   */
   skipped: Skip[];
+  /** Every skipped item, counted. */
+  skippedCount: number;
   /** Passages written (new and changed articles). */
   passages: number;
   /** Vectors computed, backfill included. */
@@ -31,7 +38,8 @@ export interface IngestSummary {
 /** Progress after each written batch. */
 export interface IngestProgress {
   done: number;
-  total: number;
+  /** Items to do, when known up front (an array source); null for a stream, which is read as it goes. */
+  total: number | null;
   passages: number;
 }
 
@@ -51,6 +59,33 @@ export interface IngestOptions {
 
 /** Passages written (or articles removed) after which the BM25 index is optimized. */
 const OPTIMIZE_AFTER_PASSAGES = 2_000;
+/** Skipped items whose reasons a summary keeps (the rest are counted only). */
+export const MAX_KEPT_SKIPS = 1_000;
+
+/**
+ * A store failure (disk full, read-only, I/O error) in the middle of a run: the batches written
+ * before it are committed and stay. The error says how much, so nobody re-does or distrusts them.
+ */
+function withCommitted(error: unknown, summary: IngestSummary): unknown {
+  if (!(error instanceof NewsBotError) || error.code !== ErrorCodes.StoreIo) return error;
+  const kept = summary.added + summary.updated;
+  const committed = kept
+    ? `This run had already committed ${summary.added} new and ${summary.updated} changed articles (${summary.passages} passages); they are kept, and the next ingest continues from there.`
+    : 'Nothing from this run had been committed yet.';
+  return new NewsBotError(error.code, `${error.message} ${committed}`, { cause: error });
+}
+
+/** True for a skip of a whole file (or page, or feed), not of one record in it ("file#12"). */
+function isFileLevel(origin: string): boolean {
+  return !/#\d+$/.test(origin);
+}
+
+/** The skips worth showing first: whole files, then records, in order, at most `max`. */
+export function notableSkips(summary: IngestSummary, max: number): Skip[] {
+  const files = summary.skipped.filter((s) => isFileLevel(s.origin));
+  const records = summary.skipped.filter((s) => !isFileLevel(s.origin));
+  return [...files, ...records].slice(0, max);
+}
 
 function originFile(origin: string): string {
   const hash = origin.indexOf('#');
@@ -60,7 +95,8 @@ function originFile(origin: string): string {
 /**
  * Incremental ingest: new articles are chunked, embedded and stored; articles whose content hash
  * is unchanged are left alone; changed ones are replaced; exact duplicates (same content or same
- * canonical URL under another id) and repeated ids are skipped with a reason. Each batch is one transaction, so a
+ * canonical URL under another id) and repeated ids are skipped with a reason. The source is read
+ * as it is written: memory holds one batch, not the run. Each batch is one transaction, so a
  * crash loses at most the batch in flight and the next run picks up where this one stopped.
  */
 export async function ingestArticles(
@@ -73,115 +109,128 @@ export async function ingestArticles(
   const logger = options.logger ?? silentLogger;
   const batchPassages = options.batchPassages ?? 128;
   const summary: IngestSummary = {
-    added: 0, updated: 0, unchanged: 0, removed: 0, skipped: [], passages: 0, embedded: 0, vectors: embedder !== null, durationMs: 0,
+    added: 0, updated: 0, unchanged: 0, removed: 0, skipped: [], skippedCount: 0, passages: 0, embedded: 0, vectors: embedder !== null, durationMs: 0,
+  };
+  let keptRecords = 0;
+  let keptFiles = 0;
+  const skip = (origin: string, reason: string) => {
+    summary.skippedCount++;
+    if (isFileLevel(origin) ? keptFiles++ < MAX_KEPT_SKIPS : keptRecords++ < MAX_KEPT_SKIPS) summary.skipped.push({ origin, reason });
   };
 
-  const results: ReadResult[] = [];
-  for await (const r of source) results.push(r);
-  const total = results.length;
-  const seen = new Map<string, string>();
-  const hashes = new Map<string, string>();
-  const urls = new Map<string, string>();
-  const failedFiles = new Set<string>();
-  let pending: { article: Article; passages: PassageInput[]; isUpdate: boolean }[] = [];
-  let pendingPassages = 0;
-  let done = 0;
+  try {
+    const total = Array.isArray(source) ? source.length : null;
+    const seen = new Map<string, string>();
+    const hashes = new Map<string, string>();
+    const urls = new Map<string, string>();
+    const failedFiles = new Set<string>();
+    let pending: { article: Article; passages: PassageInput[]; isUpdate: boolean }[] = [];
+    let pendingPassages = 0;
+    let done = 0;
 
-  const flush = async () => {
-    if (pending.length === 0) return;
+    const flush = async () => {
+      if (pending.length === 0) return;
+      if (embedder) {
+        const texts = pending.flatMap((p) => p.passages.map((x) => embeddingText(p.article.title, x.text)));
+        const vectors = await embedder.embed(texts);
+        let i = 0;
+        for (const p of pending) for (const x of p.passages) x.vector = vectors[i++];
+        summary.embedded += vectors.length;
+      }
+      store.putArticles(pending);
+      for (const p of pending) {
+        if (p.isUpdate) summary.updated++;
+        else summary.added++;
+        summary.passages += p.passages.length;
+      }
+      done += pending.length;
+      pending = [];
+      pendingPassages = 0;
+      // Written articles are found in the store from now on: the maps only cover the batch.
+      hashes.clear();
+      urls.clear();
+      options.onProgress?.({ done, total, passages: summary.passages });
+    };
+
+    for await (const result of source) {
+      if (result.kind === 'skipped') {
+        skip(result.origin, result.reason);
+        failedFiles.add(path.relative(process.cwd(), result.file) || result.file);
+        done++;
+        continue;
+      }
+      const article = result.article;
+      const earlier = seen.get(article.id);
+      if (earlier !== undefined) {
+        skip(article.origin, `duplicate id "${article.id}" (also in ${earlier})`);
+        done++;
+        continue;
+      }
+      const stored = store.getArticle(article.id);
+      if (stored && stored.contentHash === article.contentHash) {
+        seen.set(article.id, article.origin);
+        summary.unchanged++;
+        done++;
+        continue;
+      }
+      const twin = hashes.get(article.contentHash) ?? store.findByContentHash(article.contentHash);
+      if (twin !== undefined && twin !== article.id) {
+        // Not remembered: a file of a million copies of one record costs no memory.
+        skip(article.origin, `same content as article "${twin}"`);
+        done++;
+        continue;
+      }
+      const sameUrl = article.url ? (urls.get(article.url) ?? store.findByUrl(article.url)) : undefined;
+      if (sameUrl !== undefined && sameUrl !== article.id) {
+        skip(article.origin, `same URL as article "${sameUrl}"`);
+        done++;
+        continue;
+      }
+      seen.set(article.id, article.origin);
+      hashes.set(article.contentHash, article.id);
+      if (article.url) urls.set(article.url, article.id);
+      const passages = chunkText(article.text).map((c) => ({ position: c.position, start: c.start, end: c.end, text: c.text }));
+      pending.push({ article, passages, isUpdate: stored !== undefined });
+      pendingPassages += passages.length;
+      if (pendingPassages >= batchPassages) await flush();
+    }
+    await flush();
+
+    if (options.pruneUnder?.length) {
+      const gone: string[] = [];
+      for (const root of options.pruneUnder) {
+        const prefix = path.relative(process.cwd(), root) || '.';
+        const candidates = prefix === '.' ? store.articlesUnder('') : [...store.articlesFromFiles([prefix]), ...store.articlesUnder(prefix + path.sep)];
+        for (const { id, origin } of candidates) {
+          if (seen.has(id) || failedFiles.has(originFile(origin))) continue;
+          gone.push(id);
+        }
+      }
+      if (gone.length) summary.removed = store.removeArticles([...new Set(gone)]);
+    }
+
     if (embedder) {
-      const texts = pending.flatMap((p) => p.passages.map((x) => embeddingText(p.article.title, x.text)));
-      const vectors = await embedder.embed(texts);
-      let i = 0;
-      for (const p of pending) for (const x of p.passages) x.vector = vectors[i++];
-      summary.embedded += vectors.length;
-    }
-    store.putArticles(pending);
-    for (const p of pending) {
-      if (p.isUpdate) summary.updated++;
-      else summary.added++;
-      summary.passages += p.passages.length;
-    }
-    done += pending.length;
-    pending = [];
-    pendingPassages = 0;
-    options.onProgress?.({ done, total, passages: summary.passages });
-  };
-
-  for (const result of results) {
-    if (result.kind === 'skipped') {
-      summary.skipped.push({ origin: result.origin, reason: result.reason });
-      failedFiles.add(path.relative(process.cwd(), result.file) || result.file);
-      done++;
-      continue;
-    }
-    const article = result.article;
-    const earlier = seen.get(article.id);
-    if (earlier !== undefined) {
-      summary.skipped.push({ origin: article.origin, reason: `duplicate id "${article.id}" (also in ${earlier})` });
-      done++;
-      continue;
-    }
-    seen.set(article.id, article.origin);
-    const stored = store.getArticle(article.id);
-    if (stored && stored.contentHash === article.contentHash) {
-      summary.unchanged++;
-      done++;
-      continue;
-    }
-    const twin = hashes.get(article.contentHash) ?? store.findByContentHash(article.contentHash);
-    if (twin !== undefined && twin !== article.id) {
-      summary.skipped.push({ origin: article.origin, reason: `same content as article "${twin}"` });
-      done++;
-      continue;
-    }
-    const sameUrl = article.url ? (urls.get(article.url) ?? store.findByUrl(article.url)) : undefined;
-    if (sameUrl !== undefined && sameUrl !== article.id) {
-      summary.skipped.push({ origin: article.origin, reason: `same URL as article "${sameUrl}"` });
-      done++;
-      continue;
-    }
-    hashes.set(article.contentHash, article.id);
-    if (article.url) urls.set(article.url, article.id);
-    const passages = chunkText(article.text).map((c) => ({ position: c.position, start: c.start, end: c.end, text: c.text }));
-    pending.push({ article, passages, isUpdate: stored !== undefined });
-    pendingPassages += passages.length;
-    if (pendingPassages >= batchPassages) await flush();
-  }
-  await flush();
-
-  if (options.pruneUnder?.length) {
-    const gone: string[] = [];
-    for (const root of options.pruneUnder) {
-      const prefix = path.relative(process.cwd(), root) || '.';
-      const candidates = prefix === '.' ? store.articlesUnder('') : [...store.articlesFromFiles([prefix]), ...store.articlesUnder(prefix + path.sep)];
-      for (const { id, origin } of candidates) {
-        if (seen.has(id) || failedFiles.has(originFile(origin))) continue;
-        gone.push(id);
+      // Passages stored while no model was available get their vectors now.
+      for (let batch = store.passagesWithoutVectors(batchPassages); batch.length; batch = store.passagesWithoutVectors(batchPassages)) {
+        const vectors = await embedder.embed(batch.map((p) => embeddingText(p.title, p.text)));
+        store.putVectors(batch.map((p, i) => ({ id: p.id, vector: vectors[i]! })));
+        summary.embedded += vectors.length;
       }
     }
-    if (gone.length) summary.removed = store.removeArticles([...new Set(gone)]);
+    // Many new passages leave the BM25 index in many segments; merging them speeds up every search.
+    if (summary.passages + summary.removed >= OPTIMIZE_AFTER_PASSAGES) store.optimizeLexicalIndex();
+    store.flush();
+    summary.durationMs = Date.now() - started;
+    store.recordIngestRun({
+      added: summary.added,
+      updated: summary.updated,
+      removed: summary.removed,
+      unchanged: summary.unchanged,
+      skipped: summary.skippedCount,
+    });
+  } catch (error) {
+    throw withCommitted(error, summary);
   }
-
-  if (embedder) {
-    // Passages stored while no model was available get their vectors now.
-    for (let batch = store.passagesWithoutVectors(batchPassages); batch.length; batch = store.passagesWithoutVectors(batchPassages)) {
-      const vectors = await embedder.embed(batch.map((p) => embeddingText(p.title, p.text)));
-      store.putVectors(batch.map((p, i) => ({ id: p.id, vector: vectors[i]! })));
-      summary.embedded += vectors.length;
-    }
-  }
-  // Many new passages leave the BM25 index in many segments; merging them speeds up every search.
-  if (summary.passages + summary.removed >= OPTIMIZE_AFTER_PASSAGES) store.optimizeLexicalIndex();
-  store.flush();
-  summary.durationMs = Date.now() - started;
-  store.recordIngestRun({
-    added: summary.added,
-    updated: summary.updated,
-    removed: summary.removed,
-    unchanged: summary.unchanged,
-    skipped: summary.skipped.length,
-  });
-  logger.debug('ingest finished', { ...summary, skipped: summary.skipped.length });
+  logger.debug('ingest finished', { ...summary, skipped: summary.skippedCount });
   return summary;
 }

@@ -1,73 +1,145 @@
+import http from 'node:http';
+import https from 'node:https';
+import { pipeline, type Readable } from 'node:stream';
+import zlib from 'node:zlib';
 import { XMLParser } from 'fast-xml-parser';
 import { ArticleParseError, describeError } from '../core/errors.js';
 import { buildArticle, canonicalUrl, type RawArticle } from './article-fields.js';
-import { parseHtmlArticle } from './formats/html.js';
+import { vetUrl, pinnedLookup, type FetchGuardOptions, type ResolvedAddress } from './fetch-guard.js';
+import { extractHtmlArticle } from './formats/html.js';
+import { htmlToPlainText } from './formats/html-text.js';
 import type { ReadResult } from './read-articles.js';
 
-/** Limits and identity for fetching from the web. */
-export interface FetchOptions {
+/** Limits, identity and address policy for fetching from the web. */
+export interface FetchOptions extends FetchGuardOptions {
   timeoutMs?: number;
+  /** Largest response body, after decompression (bytes). */
   maxBytes?: number;
   userAgent?: string;
-  /** Injected fetch (tests, proxies). */
-  fetch?: typeof fetch;
+  /** Most redirects followed (each hop is checked by the fetch guard). */
+  maxRedirects?: number;
 }
 
 const DEFAULT_UA = 'newsbot/0.1 (+https://github.com/; news question-answering bot)';
+/** Default limits of one fetch. */
+export const FETCH_LIMITS = { maxBytes: 5 * 1024 * 1024, maxRedirects: 5, timeoutMs: 15_000 } as const;
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 
-/** Fetches a URL as text with a timeout, a size limit and a clear user agent. */
-export async function fetchText(url: string, options: FetchOptions = {}): Promise<{ text: string; contentType: string; finalUrl: string }> {
-  const maxBytes = options.maxBytes ?? 5 * 1024 * 1024;
-  const doFetch = options.fetch ?? fetch;
-  let response: Response;
-  try {
-    response = await doFetch(url, {
-      headers: { 'user-agent': options.userAgent ?? DEFAULT_UA, accept: 'text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,application/xml;q=0.9,*/*;q=0.5' },
-      redirect: 'follow',
-      signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
-    });
-  } catch (error) {
-    const name = (error as Error).name;
-    throw new ArticleParseError(name === 'TimeoutError' ? `timed out fetching ${url}` : `cannot fetch ${url}: ${describeError(error)}`);
-  }
-  if (!response.ok) {
-    await response.body?.cancel().catch(() => {});
-    throw new ArticleParseError(`HTTP ${response.status} fetching ${url}`);
-  }
-  const declared = Number(response.headers.get('content-length') ?? 0);
-  if (declared > maxBytes) {
-    await response.body?.cancel().catch(() => {});
-    throw new ArticleParseError(`response too large (${declared} bytes) from ${url}`);
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (response.body) {
-    const reader = response.body.getReader();
-    for (;;) {
-      let part: Awaited<ReturnType<typeof reader.read>>;
-      try {
-        part = await reader.read();
-      } catch (error) {
-        throw new ArticleParseError(`connection broke reading ${url}: ${describeError(error)}`);
-      }
-      if (part.done) break;
-      size += part.value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel().catch(() => {});
-        throw new ArticleParseError(`response too large (over ${maxBytes} bytes) from ${url}`);
-      }
-      chunks.push(part.value);
-    }
-  }
-  const text = new TextDecoder('utf-8').decode(Buffer.concat(chunks));
-  return { text, contentType: response.headers.get('content-type') ?? '', finalUrl: response.url || url };
+function requestOnce(url: URL, addresses: ResolvedAddress[], headers: Record<string, string>, signal: AbortSignal): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const request = (url.protocol === 'https:' ? https : http).request(url, { method: 'GET', headers, lookup: pinnedLookup(addresses), agent: false, signal }, resolve);
+    request.on('error', reject);
+    request.end();
+  });
 }
 
-/** Fetches one article page and extracts it (Readability). */
+/** Rejects when the signal aborts first (a DNS lookup cannot itself be cancelled). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function decoded(response: http.IncomingMessage): Readable {
+  const encoding = String(response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  const fail = () => {};
+  switch (encoding) {
+    case 'identity':
+    case '':
+      return response;
+    case 'gzip':
+    case 'x-gzip':
+      return pipeline(response, zlib.createGunzip(), fail);
+    case 'deflate':
+      return pipeline(response, zlib.createInflate(), fail);
+    case 'br':
+      return pipeline(response, zlib.createBrotliDecompress(), fail);
+    default:
+      response.destroy();
+      throw new ArticleParseError(`unsupported content encoding "${encoding.slice(0, 40)}"`);
+  }
+}
+
+/**
+ * Fetches a URL as text with a timeout (for the whole fetch, redirects included), a size limit
+ * on the decoded body and a clear user agent. Every hop goes through the fetch guard: its host is
+ * resolved, every address checked, and the connection made to a checked address; redirects are
+ * followed by hand (at most `maxRedirects`), each one checked again.
+ */
+export async function fetchText(url: string, options: FetchOptions = {}): Promise<{ text: string; contentType: string; finalUrl: string }> {
+  const maxBytes = options.maxBytes ?? FETCH_LIMITS.maxBytes;
+  const maxRedirects = options.maxRedirects ?? FETCH_LIMITS.maxRedirects;
+  const signal = AbortSignal.timeout(options.timeoutMs ?? FETCH_LIMITS.timeoutMs);
+  const headers = {
+    'user-agent': options.userAgent ?? DEFAULT_UA,
+    accept: 'text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,application/xml;q=0.9,*/*;q=0.5',
+    'accept-encoding': 'gzip, deflate, br',
+  };
+  let current: URL;
+  try {
+    current = new URL(url);
+  } catch {
+    throw new ArticleParseError(`not a URL: ${url.slice(0, 200)}`);
+  }
+  const broken = (error: unknown, doing: string) =>
+    error instanceof ArticleParseError ? error : new ArticleParseError(signal.aborted ? `timed out fetching ${url}` : `${doing} ${current}: ${describeError(error)}`);
+  for (let hop = 0; ; hop++) {
+    let response: http.IncomingMessage;
+    try {
+      const addresses = await untilAborted(vetUrl(current, options), signal);
+      response = await requestOnce(current, addresses, headers, signal);
+    } catch (error) {
+      throw broken(error, 'cannot fetch');
+    }
+    const status = response.statusCode ?? 0;
+    const location = response.headers.location;
+    if (REDIRECT_STATUS.has(status) && location) {
+      response.destroy();
+      if (hop >= maxRedirects) throw new ArticleParseError(`too many redirects (over ${maxRedirects}) fetching ${url}`);
+      try {
+        current = new URL(location, current);
+      } catch {
+        throw new ArticleParseError(`bad redirect location from ${current}`);
+      }
+      continue;
+    }
+    if (status < 200 || status > 299) {
+      response.destroy();
+      throw new ArticleParseError(`HTTP ${status} fetching ${current}`);
+    }
+    const declared = Number(response.headers['content-length'] ?? 0);
+    if (!response.headers['content-encoding'] && declared > maxBytes) {
+      response.destroy();
+      throw new ArticleParseError(`response too large (${declared} bytes) from ${current}`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of decoded(response) as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > maxBytes) {
+          response.destroy();
+          throw new ArticleParseError(`response too large (over ${maxBytes} bytes) from ${current}`);
+        }
+        chunks.push(chunk);
+      }
+    } catch (error) {
+      response.destroy();
+      throw broken(error, 'connection broke reading');
+    }
+    const text = new TextDecoder('utf-8').decode(Buffer.concat(chunks));
+    return { text, contentType: String(response.headers['content-type'] ?? ''), finalUrl: current.toString() };
+  }
+}
+
+/** Fetches one article page and extracts it (Readability, within the HTML limits). */
 export async function fetchArticle(url: string, options: FetchOptions = {}): Promise<ReadResult> {
   try {
     const { text, finalUrl } = await fetchText(url, options);
-    const raw = parseHtmlArticle(text, finalUrl);
+    const raw = await extractHtmlArticle(text, finalUrl);
     const host = safeHost(finalUrl);
     return { kind: 'article', article: buildArticle(raw, { label: url, key: url, defaultSource: host }), file: url };
   } catch (error) {
@@ -157,11 +229,6 @@ function safeHost(url: string): string {
   }
 }
 
-function htmlToText(html: string): string {
-  if (!/[<&]/.test(html)) return html;
-  return parseHtmlArticle(`<html><body><article>${html}</article></body></html>`).text;
-}
-
 /**
  * Reads a feed: every item becomes an article. Items whose feed content is short (a summary) are
  * fetched and extracted from their page; items with full content use it. Items are deduplicated
@@ -184,13 +251,13 @@ export async function* readFeed(feedUrl: string, options: FetchOptions & { fullT
     const link = item.link ? new URL(item.link, feedUrl).toString() : undefined;
     const origin = link ?? `${feedUrl}#${index + 1}`;
     try {
-      const content = item.content ? htmlToText(item.content) : '';
+      const content = item.content ? htmlToPlainText(item.content) : '';
       let raw: RawArticle;
       if (content.length >= minChars || !link) {
         raw = { title: item.title, text: content, date: item.date, url: link, source, author: item.author, id: item.guid && !link ? item.guid : undefined };
       } else {
         const page = await fetchText(link, options);
-        const fromPage = parseHtmlArticle(page.text, page.finalUrl);
+        const fromPage = await extractHtmlArticle(page.text, page.finalUrl);
         raw = {
           ...fromPage,
           title: item.title ?? fromPage.title,

@@ -65,22 +65,34 @@ export interface OpenStoreOptions {
   readonly?: boolean;
   /** Extra SQLite pragmas for this connection (e.g. cache_size, max_page_count). */
   pragmas?: Record<string, string | number>;
+  /** How long a write waits for another process's write (an ingest beside the bot) to finish. */
+  busyTimeoutMs?: number;
 }
 
-/** Runs a write; SQLite's disk-full, read-only and I/O failures become one clear StoreIo error. */
+/** Default wait for the write lock: long enough for another ingest's batch or index merge. */
+export const STORE_BUSY_TIMEOUT_MS = 60_000;
+
+/**
+ * Runs a write; SQLite's disk-full, read-only, I/O and lock-timeout failures become one clear
+ * StoreIo error. The failed write is rolled back whole; earlier writes stay committed (callers
+ * that know how much that was, like the ingest pipeline, say so).
+ */
 function writing<T>(dir: string, fn: () => T): T {
   try {
     return fn();
   } catch (error) {
     const code = (error as { code?: string }).code ?? '';
     if (code.startsWith('SQLITE_FULL')) {
-      throw new NewsBotError(ErrorCodes.StoreIo, `the disk holding the store (${dir}) is full; nothing was written. Free space and run ingest again.`, { cause: error });
+      throw new NewsBotError(ErrorCodes.StoreIo, `the disk holding the store (${dir}) is full; the write in progress was rolled back. Free space and run ingest again.`, { cause: error });
     }
     if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM')) {
       throw new NewsBotError(ErrorCodes.StoreIo, `the store (${dir}) is read-only; nothing was written. Check the folder's permissions.`, { cause: error });
     }
     if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CORRUPT')) {
-      throw new NewsBotError(ErrorCodes.StoreIo, `the store (${dir}) could not be written (${code}); nothing was committed.`, { cause: error });
+      throw new NewsBotError(ErrorCodes.StoreIo, `the store (${dir}) could not be written (${code}); the write in progress was rolled back.`, { cause: error });
+    }
+    if (code.startsWith('SQLITE_BUSY')) {
+      throw new NewsBotError(ErrorCodes.StoreIo, `the store (${dir}) stayed locked by another writer past the busy timeout; the write in progress was rolled back. Run ingest again when the other one is done.`, { cause: error });
     }
     throw error;
   }
@@ -185,10 +197,11 @@ export class NewsStore {
     try {
       fs.mkdirSync(dir, { recursive: true });
       db = new Database(path.join(dir, DB_FILE), options.readonly ? { readonly: true, fileMustExist: true } : {});
+      // First: everything after it (even switching to WAL) may wait for another process's write.
+      db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? STORE_BUSY_TIMEOUT_MS}`);
       if (!options.readonly) db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
-      db.pragma('busy_timeout = 5000');
       for (const [key, value] of Object.entries(options.pragmas ?? {})) db.pragma(`${key} = ${value}`);
     } catch (error) {
       throw new NewsBotError(ErrorCodes.StoreIo, `cannot open the store in ${dir}: ${describeError(error)}`, { cause: error });
@@ -241,7 +254,7 @@ export class NewsStore {
     writing(this.dir, () => this.db.transaction(() => {
       this.statements.setMeta.run('embedding_model', modelId);
       this.statements.setMeta.run('embedding_dimension', String(dimension));
-    })());
+    }).immediate());
     this.manifest.embeddingModel = modelId;
     this.manifest.dimension = dimension;
   }
@@ -269,7 +282,10 @@ export class NewsStore {
 
   /**
    * Writes articles with their passages (and vectors) in one transaction, replacing any stored
-   * version of the same article ids. The vector index follows in memory; call `flush` to persist it.
+   * version of the same article ids. Like every write here, the transaction takes the write lock
+   * up front (BEGIN IMMEDIATE) and waits for another writer with the busy timeout: a transaction
+   * that read first and upgraded later would fail at once with SQLITE_BUSY when another process
+   * wrote in between. The vector index follows in memory; call `flush` to persist it.
    */
   putArticles(items: { article: Article; passages: PassageInput[] }[]): void {
     const now = new Date().toISOString();
@@ -289,7 +305,7 @@ export class NewsStore {
           }
         }
       }
-    })());
+    }).immediate());
     this.applyToIndex(removed, added);
   }
 
@@ -303,7 +319,7 @@ export class NewsStore {
         removed.push(...this.deleteArticleRows(id));
         count++;
       }
-    })());
+    }).immediate());
     this.applyToIndex(removed, []);
     return count;
   }
@@ -352,7 +368,7 @@ export class NewsStore {
         this.checkDimension(vector);
         this.statements.insertVector.run(id, vectorToBlob(vector));
       }
-    })());
+    }).immediate());
     this.applyToIndex([], items);
   }
 
@@ -600,8 +616,9 @@ export class NewsStore {
       try {
         index.save(path.join(this.dir, INDEX_FILE));
       } catch (error) {
-        // The index is derived data: the stored vectors rebuild it on the next open.
-        throw new NewsBotError(ErrorCodes.StoreIo, `could not write the vector index in ${this.dir} (${describeError(error)}); it will be rebuilt from the stored vectors on the next start.`, { cause: error });
+        // The index is derived data: the previous file is kept (a failed write never replaces it)
+        // and reconciled with the stored vectors on the next open.
+        throw new NewsBotError(ErrorCodes.StoreIo, `could not write the vector index in ${this.dir} (${describeError(error)}); the previous index file is kept and brought up to date from the stored vectors on the next start.`, { cause: error });
       }
     }
     this.indexDirty = false;

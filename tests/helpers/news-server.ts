@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 /** A local web server with scripted pages (feeds, articles, broken responses). */
 export class NewsServer {
   readonly hits: string[] = [];
-  private readonly routes = new Map<string, { status?: number; type?: string; body: string; delayMs?: number }>();
+  private readonly routes = new Map<string, { status?: number; type?: string; body: string | Buffer; delayMs?: number; headers?: Record<string, string> }>();
   private readonly server = http.createServer((req, res) => void this.handle(req, res));
 
   async start(): Promise<string> {
@@ -12,11 +12,16 @@ export class NewsServer {
     return this.url;
   }
 
+  /** The port it listens on. */
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  set(path: string, body: string, options: { status?: number; type?: string; delayMs?: number } = {}): void {
+  set(path: string, body: string | Buffer, options: { status?: number; type?: string; delayMs?: number; headers?: Record<string, string> } = {}): void {
     this.routes.set(path, { body, ...options });
   }
 
@@ -35,7 +40,7 @@ export class NewsServer {
     }
     if (route.delayMs) await new Promise((r) => setTimeout(r, route.delayMs));
     if (res.destroyed) return;
-    res.writeHead(route.status ?? 200, { 'content-type': route.type ?? 'text/html; charset=utf-8' });
+    res.writeHead(route.status ?? 200, { 'content-type': route.type ?? 'text/html; charset=utf-8', ...route.headers });
     res.end(route.body);
   }
 }

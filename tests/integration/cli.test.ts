@@ -105,6 +105,13 @@ describe('command-line entry points', () => {
       expect(server.requests[0]!.body.model).toBe('local-test');
       expect(server.requests[0]!.body.messages[1]!.content).toContain('US backstop');
 
+      // A model tricked into echoing the API key: --json output is redacted like every other form.
+      server.reply({ kind: 'stream', deltas: ['Starmer asked for a backstop [1]. The key is sk-secret-key-123.'] });
+      const leaked = await runCli('ask', ['--json', QUESTION], env);
+      expect(leaked.code).toBe(0);
+      expect(leaked.stdout).not.toContain('sk-secret-key-123');
+      expect((JSON.parse(leaked.stdout) as { answer: string }).answer).toContain('The key is [redacted].');
+
       server.reply({ kind: 'error', status: 503 });
       const failed = await runCli('ask', ['--json', QUESTION], env);
       expect(failed.code).toBe(0);

@@ -9,6 +9,8 @@ import { NewsStore } from '../../src/retrieval/store.js';
 import { tempDir } from '../helpers/env.js';
 import { NewsServer, articlePage } from '../helpers/news-server.js';
 
+// The test server is on loopback, which the fetch guard refuses unless private fetches are allowed.
+const LOCAL = { allowPrivate: true } as const;
 const LONG = 'The council voted on Tuesday to expand the tram network to the airport, a project expected to cost 1.2 billion euros and to open in 2031. '.repeat(6);
 
 describe('feeds and article URLs from a local web server', () => {
@@ -52,7 +54,7 @@ describe('feeds and article URLs from a local web server', () => {
   });
 
   it('fetches an article page with a clear user agent and extracts the main text', async () => {
-    const result = await fetchArticle(`${base}/tram.html`);
+    const result = await fetchArticle(`${base}/tram.html`, LOCAL);
     expect(result.kind).toBe('article');
     if (result.kind !== 'article') return;
     expect(result.article).toMatchObject({ title: 'Tram line to reach the airport', date: '2025-03-04', source: 'Local News', url: `${base}/tram.html` });
@@ -64,7 +66,7 @@ describe('feeds and article URLs from a local web server', () => {
   it('skips broken, slow, huge and empty pages with a reason', async () => {
     const reasons = await Promise.all(
       ['/error.html', '/slow.html', '/huge.html', '/scripts.html', '/missing.html'].map(async (p) => {
-        const r = await fetchArticle(`${base}${p}`, { timeoutMs: 500, maxBytes: 100_000 });
+        const r = await fetchArticle(`${base}${p}`, { ...LOCAL, timeoutMs: 500, maxBytes: 100_000 });
         return r.kind === 'skipped' ? r.reason : 'ingested';
       }),
     );
@@ -79,7 +81,7 @@ describe('feeds and article URLs from a local web server', () => {
     const { dir, cleanup } = tempDir();
     try {
       const store = NewsStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
-      const first = await ingestArticles(store, null, readFeed(`${base}/rss.xml`, { timeoutMs: 2_000 }));
+      const first = await ingestArticles(store, null, readFeed(`${base}/rss.xml`, { ...LOCAL, timeoutMs: 2_000 }));
       expect(first.added).toBe(2);
       expect(first.skipped).toEqual([{ origin: `${base}/error.html`, reason: expect.stringMatching(/HTTP 500/) }]);
       const titles = store.latestArticles(10).map((a) => [a.title, a.date, a.source, a.author]);
@@ -88,14 +90,14 @@ describe('feeds and article URLs from a local web server', () => {
         ['Budget passes & taxes fall', '2025-03-03', 'City Desk', 'R. Writer'],
       ]);
       // Atom feed, then the same feeds again: nothing new.
-      const atom = await ingestArticles(store, null, readFeed(`${base}/atom.xml`));
+      const atom = await ingestArticles(store, null, readFeed(`${base}/atom.xml`, LOCAL));
       expect(atom.added).toBe(1);
-      const again = await ingestArticles(store, null, readFeed(`${base}/rss.xml`));
+      const again = await ingestArticles(store, null, readFeed(`${base}/rss.xml`, LOCAL));
       expect(again).toMatchObject({ added: 0, unchanged: 2 });
       const answers = new AnswerService(new Retriever(store, null, { k: 5, mode: 'lexical', maxPerArticle: 2 }));
       const { answer } = await answers.ask('When will the old bridge close?');
       expect(answer.citations[0]?.title).toBe('Old bridge to close for repairs');
-      const bad = await ingestArticles(store, null, readFeed(`${base}/notafeed.xml`));
+      const bad = await ingestArticles(store, null, readFeed(`${base}/notafeed.xml`, LOCAL));
       expect(bad.skipped[0]!.reason).toMatch(/not an RSS or Atom feed/);
       store.close();
     } finally {

@@ -76,16 +76,23 @@ describe('store faults: a clear error, nothing corrupted', () => {
     }
     // SQLite's own "database or disk is full" path: the database may not grow past its current size.
     const pages = Number(new (await import('better-sqlite3')).default(path.join(data, 'news.db')).pragma('page_count', { simple: true }));
-    store = NewsStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION, pragmas: { max_page_count: pages + 2 } });
+    // Room for a few batches of this run, not all of them.
+    store = NewsStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION, pragmas: { max_page_count: pages + 40 } });
     const failure = await ingestArticles(store, null, readArticles([corpus]), { batchPassages: 8 }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(NewsBotError);
     expect((failure as NewsBotError).code).toBe('STORE_IO');
-    expect((failure as Error).message).toMatch(/disk holding the store .* is full; nothing was written/);
+    // The error says what this run had committed before the disk filled (not "nothing was written").
+    const message = (failure as Error).message;
+    expect(message).toMatch(/disk holding the store .* is full; the write in progress was rolled back/);
+    const committed = /already committed (\d+) new and 0 changed articles/.exec(message);
+    expect(committed, message).not.toBeNull();
+    expect(Number(committed![1])).toBeGreaterThan(0);
     store.close();
     store = NewsStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION });
     const report = store.checkConsistency();
     expect(report.problems).toEqual([]);
     expect(store.getArticle('doc:seed.txt')).toBeDefined();
+    expect(store.stats().articles).toBe(1 + Number(committed![1]));
     // With room again, the next run finishes the job.
     const summary = await ingestArticles(store, null, readArticles([corpus]));
     expect(store.stats().articles).toBe(41);

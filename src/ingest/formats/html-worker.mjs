@@ -1,0 +1,17 @@
+// Worker thread of extractHtml (html.ts): runs Readability off the main thread so that a page
+// that takes too long can be stopped. Plain JavaScript because worker threads do not inherit
+// tsx's loader in every runner (vitest); it registers tsx itself, then loads html.ts.
+import { parentPort } from 'node:worker_threads';
+
+const { register } = await import('tsx/esm/api');
+register();
+const { parseHtmlArticle } = await import('./html.ts');
+
+parentPort.on('message', ({ html, pageUrl }) => {
+  try {
+    parentPort.postMessage({ raw: parseHtmlArticle(html, pageUrl) });
+  } catch (error) {
+    parentPort.postMessage({ error: error instanceof Error ? error.message : String(error) });
+  }
+});
+parentPort.postMessage({ ready: true });

@@ -1,0 +1,121 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
+import { NewsStore } from '../../src/retrieval/store.js';
+import { REPO, tempDir, unitVector } from '../helpers/env.js';
+import { runCli } from '../helpers/run-cli.js';
+
+const DIMENSION = 64;
+
+function hasPrlimit(): boolean {
+  try {
+    execFileSync('prlimit', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sha(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+describe('store writers', () => {
+  let dir: string;
+  let cleanup: () => void;
+  beforeEach(() => ({ dir, cleanup } = tempDir()));
+  afterEach(() => cleanup());
+
+  it('two ingest processes on one DATA_DIR queue for the write lock instead of failing with SQLITE_BUSY', async () => {
+    const records = (name: string, n: number) =>
+      Array.from({ length: n }, (_, i) => JSON.stringify({ id: `${name}-${i}`, title: `${name} story ${i}`, text: `Report ${i} from ${name}: the council met about road ${i} and school ${i * 3}. It agreed to act before winter.` })).join('\n');
+    fs.writeFileSync(path.join(dir, 'a.jsonl'), records('alpha', 6_000));
+    fs.writeFileSync(path.join(dir, 'b.jsonl'), records('beta', 6_000));
+    const env = {
+      DATA_DIR: path.join(dir, 'data'),
+      CORPUS_DIR: path.join(dir, 'none'),
+      EMBEDDING_MODEL: 'Xenova/not-downloadable',
+      EMBEDDING_MODEL_DIR: path.join(dir, 'no-models'),
+      EMBEDDING_ALLOW_REMOTE: 'false',
+    };
+    const [a, b] = await Promise.all([
+      runCli('ingest', [path.join(dir, 'a.jsonl'), '--json'], env, { timeoutMs: 120_000 }),
+      runCli('ingest', [path.join(dir, 'b.jsonl'), '--json'], env, { timeoutMs: 120_000 }),
+    ]);
+    expect(a.stderr).not.toMatch(/SQLITE_BUSY|locked/);
+    expect(b.stderr).not.toMatch(/SQLITE_BUSY|locked/);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect((JSON.parse(a.stdout) as { added: number }).added).toBe(6_000);
+    expect((JSON.parse(b.stdout) as { added: number }).added).toBe(6_000);
+    const store = NewsStore.open(env.DATA_DIR, { embedding: null, chunkerVersion: CHUNKER_VERSION });
+    expect(store.stats().articles).toBe(12_000);
+    expect(store.checkConsistency().problems).toEqual([]);
+    store.close();
+  }, 180_000);
+
+  it.skipIf(!hasPrlimit())('a vector index write that fails part-way (file size limit: a disk filling up) never replaces the good index', async () => {
+    const data = path.join(dir, 'data');
+    const embedding = { modelId: 'test/model', dimension: DIMENSION };
+    const article = (i: number) => ({
+      article: { id: `a${i}`, title: `Story ${i}`, text: `Text of story ${i}.`, date: null, source: 'test', url: null, author: null, origin: `s#${i}`, contentHash: `h${i}` },
+      passages: [{ position: 0, start: 0, end: 14, text: `Text of story ${i}.`, vector: unitVector(DIMENSION, i + 1) }],
+    });
+    let store = NewsStore.open(data, { embedding, chunkerVersion: CHUNKER_VERSION });
+    store.putArticles(Array.from({ length: 300 }, (_, i) => article(i)));
+    store.close();
+    const indexFile = path.join(data, 'vectors.hnsw');
+    const goodSize = fs.statSync(indexFile).size;
+    const goodHash = sha(indexFile);
+
+    // A second process adds vectors, then may not write files past a little more than the old
+    // index (RLIMIT_FSIZE), and flushes the index: the write comes out short.
+    const child = path.join(dir, 'child.ts');
+    fs.writeFileSync(
+      child,
+      `import { execFileSync } from 'node:child_process';
+import { NewsStore } from ${JSON.stringify(pathToFileURL(path.join(REPO, 'src/retrieval/store.ts')).href)};
+import { unitVector } from ${JSON.stringify(pathToFileURL(path.join(REPO, 'tests/helpers/env.ts')).href)};
+const store = NewsStore.open(${JSON.stringify(data)}, { embedding: ${JSON.stringify(embedding)}, chunkerVersion: ${CHUNKER_VERSION} });
+const items = Array.from({ length: 2000 }, (_, k) => { const i = 300 + k; return {
+  article: { id: 'a' + i, title: 'Story ' + i, text: 'Text of story ' + i + '.', date: null, source: 'test', url: null, author: null, origin: 's#' + i, contentHash: 'h' + i },
+  passages: [{ position: 0, start: 0, end: 14, text: 'Text of story ' + i + '.', vector: unitVector(${DIMENSION}, i + 1) }],
+}; });
+store.putArticles(items);
+execFileSync('prlimit', ['--pid', String(process.pid), '--fsize=${goodSize + 4096}']);
+try {
+  store.flush({ force: true });
+  console.log(JSON.stringify({ ok: true }));
+} catch (error) {
+  console.log(JSON.stringify({ ok: false, code: error.code, message: error.message }));
+}
+process.exit(0);
+`,
+    );
+    const output = await new Promise<string>((resolve, reject) => {
+      const proc = spawn(process.execPath, ['--import', 'tsx', child], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      proc.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`child exited ${code}: ${err}`))));
+    });
+    const result = JSON.parse(output.trim().split('\n').at(-1)!) as { ok: boolean; code?: string; message?: string };
+    expect(result.ok).toBe(false);
+    expect(result.code).toBe('STORE_IO');
+    expect(result.message).toMatch(/could not write the vector index .*index file is .*short|could not write the vector index .*bytes/);
+    expect(result.message).toMatch(/the previous index file is kept/);
+    // The good index is untouched, no temp file is left, and the store opens with every vector.
+    expect(sha(indexFile)).toBe(goodHash);
+    expect(fs.readdirSync(data).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    store = NewsStore.open(data, { embedding, chunkerVersion: CHUNKER_VERSION });
+    const report = store.checkConsistency();
+    expect(report.problems).toEqual([]);
+    expect(report.indexed).toBe(2_300);
+    expect(store.vectorSearch(unitVector(DIMENSION, 2_000), 1)[0]?.id).toBeDefined();
+    store.close();
+  }, 120_000);
+});
