@@ -118,7 +118,7 @@ describe('Discord bot (extractive answers) through the real discord.js Client', 
   it('/ingest keeps a long summary within one message', async () => {
     const long = (i: number, n: number) => `https://news.example/${i}/${'p'.repeat(n)}`;
     const summary: IngestSummary = {
-      added: 0, updated: 0, unchanged: 1, removed: 0, passages: 0, embedded: 0, vectors: false, durationMs: 1_200,
+      added: 0, updated: 0, unchanged: 1, removed: 0, passages: 0, embedded: 0, vectors: false, durationMs: 1_200, skippedCount: 8,
       skipped: Array.from({ length: 8 }, (_, i) => ({ origin: long(i, 150), reason: `HTTP 404 fetching ${long(i, 300)}` })),
     };
     const ingest = h.services.ingest;
