@@ -1,4 +1,5 @@
 import { InvalidQuestionError } from '../core/errors.js';
+import { contentTerms } from '../core/text.js';
 import type { Answer, RetrievalMode } from '../core/types.js';
 import type { Retriever, SearchResult } from '../retrieval/retriever.js';
 import { extractiveAnswer } from './extractive.js';
@@ -40,12 +41,18 @@ export class AnswerService {
   private readonly retriever: Retriever;
   private readonly llm: LlmAnswerer | null;
   private readonly llmPassages: number | undefined;
+  private readonly termIdf: ((stems: string[]) => ReadonlyMap<string, number>) | undefined;
 
-  /** `llmPassages`: how many passages to retrieve for the language model (default: the retriever's k). */
-  constructor(retriever: Retriever, options: { llm?: LlmAnswerer | null; llmPassages?: number } = {}) {
+  /**
+   * `llmPassages`: how many passages to retrieve for the language model (default: the retriever's
+   * k). `termIdf`: the store's inverse document frequencies (NewsStore.termIdf), which tell
+   * extractive answers which question words are rare.
+   */
+  constructor(retriever: Retriever, options: { llm?: LlmAnswerer | null; llmPassages?: number; termIdf?: (stems: string[]) => ReadonlyMap<string, number> } = {}) {
     this.retriever = retriever;
     this.llm = options.llm ?? null;
     this.llmPassages = options.llmPassages;
+    this.termIdf = options.termIdf;
   }
 
   /** "llm" when a language model writes answers, else "extractive". */
@@ -72,7 +79,9 @@ export class AnswerService {
     const k = options.k ?? (this.llm ? this.llmPassages : undefined);
     const search = await this.retriever.search(options.retrievalQuery ?? q, { ...options, ...(k ? { k } : {}) });
     if (!this.llm) {
-      yield { type: 'final', answer: extractiveAnswer(options.retrievalQuery ?? q, search.passages), search };
+      const question = options.retrievalQuery ?? q;
+      const idf = this.termIdf?.(contentTerms(question));
+      yield { type: 'final', answer: extractiveAnswer(question, search.passages, idf ? { idf } : {}), search };
       return;
     }
     const today = (options.asOf ?? new Date()).toISOString().slice(0, 10);

@@ -74,7 +74,7 @@ export async function createApp(config: Config, logger: Logger, options: { embed
         logger,
       })
     : null;
-  const answers = new AnswerService(retriever, { llm, ...(config.llm ? { llmPassages: config.llm.maxPassages } : {}) });
+  const answers = new AnswerService(retriever, { llm, termIdf: (stems) => store.termIdf(stems), ...(config.llm ? { llmPassages: config.llm.maxPassages } : {}) });
   return {
     config,
     logger,

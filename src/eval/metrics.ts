@@ -1,4 +1,4 @@
-import { contentTerms } from '../core/text.js';
+import { holdsKeyTerm } from '../answer/topic.js';
 
 /** One evaluated question. */
 export interface QuestionOutcome {
@@ -62,23 +62,6 @@ function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-/**
- * The question's key terms, the words an article must have to be about the question: of the
- * question's distinct content terms that occur in some retrieved article (`terms`), the rarest
- * half by idf (⌊n/2⌋, at least one; ties keep question order). "What did Starmer ask Trump for?"
- * has one, "starmer": an article about Trump alone is not about it.
- */
-export function keyTerms(terms: string[], idf: ReadonlyMap<string, number>): string[] {
-  const distinct = [...new Set(terms)];
-  if (distinct.length === 0) return [];
-  const count = Math.max(1, Math.floor(distinct.length / 2));
-  return distinct
-    .map((t, i) => ({ t, i, idf: idf.get(t) ?? 0 }))
-    .sort((a, b) => b.idf - a.idf || a.i - b.i)
-    .slice(0, count)
-    .map((x) => x.t);
-}
-
 /** How much of an article's text counts as its lede for the off-topic check. */
 export const LEDE_CHARS = 1000;
 
@@ -86,12 +69,10 @@ export const LEDE_CHARS = 1000;
  * True when an article is not itself about the question: its title and lede (the first
  * LEDE_CHARS characters of its text) hold none of the key terms. A long article that mentions
  * the subject once, deep down (a 50-states roundup), is not about it. An empty key list makes
- * nothing off-topic.
+ * nothing off-topic. Key terms: `keyTerms` in src/answer/topic.ts.
  */
 export function isOffTopicArticle(article: { title: string; text: string }, keys: string[]): boolean {
-  if (keys.length === 0) return false;
-  const terms = new Set(contentTerms(`${article.title}\n${article.text.slice(0, LEDE_CHARS)}`));
-  return !keys.some((k) => terms.has(k));
+  return !holdsKeyTerm(`${article.title}\n${article.text.slice(0, LEDE_CHARS)}`, keys);
 }
 
 /** Recall@1/5/10 (hit within the top k), MRR@10, the answer hit rate, article recall@1/5 and the off-topic share, rounded to 3 places. */

@@ -10,7 +10,8 @@ import type { Embedder } from '../retrieval/embedder.js';
 import { Retriever } from '../retrieval/retriever.js';
 import { NewsStore } from '../retrieval/store.js';
 import { contentTerms } from '../core/text.js';
-import { aggregate, containsAnswer, firstHitRank, isOffTopicArticle, keyTerms, type EvalMetrics, type QuestionOutcome } from './metrics.js';
+import { keyTerms } from '../answer/topic.js';
+import { aggregate, containsAnswer, firstHitRank, isOffTopicArticle, type EvalMetrics, type QuestionOutcome } from './metrics.js';
 
 /** A RealTime QA question as stored in questions.jsonl. */
 export interface EvalQuestion {
@@ -105,7 +106,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const ingestSeconds = (Date.now() - ingestStart) / 1000;
 
   const retriever = new Retriever(store, options.embedder, { k: options.k, mode: options.mode, maxPerArticle: options.maxPerArticle });
-  const answers = new AnswerService(retriever);
+  const answers = new AnswerService(retriever, { termIdf: (stems) => store!.termIdf(stems) });
   const questions = readQuestions(options.setDir).slice(0, options.limit ?? undefined);
   const log = options.logFile ? fs.createWriteStream(options.logFile) : null;
   const outcomes: QuestionOutcome[] = [];

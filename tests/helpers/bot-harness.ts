@@ -50,7 +50,7 @@ export async function startBot(options: { llmBaseURL?: string; settings?: Partia
         logger,
       })
     : null;
-  const answers = new AnswerService(retriever, { llm });
+  const answers = new AnswerService(retriever, { llm, termIdf: (stems) => store.termIdf(stems) });
   const log = new AnswerLog(path.join(dir, 'data'));
   const services: BotServices = {
     answers,
