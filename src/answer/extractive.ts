@@ -128,7 +128,7 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
   const terms = [...termWeight.keys()];
 
   const top = passages.slice(0, maxPassages);
-  const onTopic = aboutQuestion(qTerms, top, options.idf);
+  const onTopic = aboutQuestion(qTerms, terms.filter((t) => !qTerms.includes(t)), top, options.idf);
   const candidates: Candidate[] = [];
   top.forEach((item, rank) => {
     splitSentences(item.passage.text).forEach((s, index) => {
@@ -228,20 +228,18 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
 /**
  * Ids of the articles (among the passages) that are about the question: their title or passage
  * text holds one of its key terms (`keyTerms` of the question's terms found in some passage,
- * ranked by `idf`, else by how few of the articles hold them).
+ * ranked by `idf`, else by how few of the articles hold them) and, in a conversation, one of the
+ * key terms of the earlier questions too.
  */
-function aboutQuestion(qTerms: string[], passages: RetrievedPassage[], idf: ReadonlyMap<string, number> | undefined): Set<string> {
+function aboutQuestion(qTerms: string[], contextTerms: string[], passages: RetrievedPassage[], idf: ReadonlyMap<string, number> | undefined): Set<string> {
   const texts = new Map<string, string>();
   for (const p of passages) texts.set(p.article.id, `${texts.get(p.article.id) ?? p.article.title}\n${p.passage.text}`);
-  const termsOf = new Map([...texts].map(([id, text]) => [id, new Set(contentTerms(text))]));
-  const present = qTerms.filter((t) => [...termsOf.values()].some((terms) => terms.has(t)));
-  let rarity = idf;
-  if (!rarity) {
-    const n = termsOf.size;
-    rarity = new Map(present.map((t) => [t, Math.log((n + 1) / ([...termsOf.values()].filter((terms) => terms.has(t)).length + 0.5))]));
-  }
-  const keys = keyTerms(present, rarity);
-  return new Set([...termsOf].filter(([, terms]) => keys.length === 0 || keys.some((k) => terms.has(k))).map(([id]) => id));
+  const termsOf = [...texts].map(([id, text]) => ({ id, terms: new Set(contentTerms(text)) }));
+  const holders = (t: string) => termsOf.filter((a) => a.terms.has(t)).length;
+  const rarity = idf ?? new Map([...qTerms, ...contextTerms].map((t) => [t, Math.log((termsOf.length + 1) / (holders(t) + 0.5))]));
+  const keysOf = (terms: string[]) => keyTerms(terms.filter((t) => holders(t) > 0), rarity);
+  const keySets = [keysOf(qTerms), keysOf(contextTerms)].filter((keys) => keys.length > 0);
+  return new Set(termsOf.filter((a) => keySets.every((keys) => keys.some((k) => a.terms.has(k)))).map((a) => a.id));
 }
 
 function overlap(a: Set<string>, b: Set<string>): number {

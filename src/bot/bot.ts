@@ -12,7 +12,7 @@ import {
   type Interaction,
   type Message,
 } from 'discord.js';
-import { standaloneQuery } from '../answer/conversation.js';
+import type { ConversationTurn } from '../answer/conversation.js';
 import type { Answer } from '../core/types.js';
 import { commands, commandDefinitions } from './commands/index.js';
 import { NO_MENTIONS, type CommandContext } from './commands/command.js';
@@ -176,7 +176,7 @@ export class NewsBot {
   }
 
   /** Runs the answer stream into a throttled editor; returns the final answer. */
-  private async collectAnswer(question: string, options: { history?: { question: string; answer: string }[]; retrievalQuery?: string }, editor: ThrottledEditor | null): Promise<Answer> {
+  private async collectAnswer(question: string, options: { history?: ConversationTurn[] }, editor: ThrottledEditor | null): Promise<Answer> {
     let answer: Answer | undefined;
     try {
       for await (const event of this.services.answers.askStream(question, options)) {
@@ -227,8 +227,7 @@ export class NewsBot {
       await this.queue.run(async () => {
         if ('sendTyping' in channel) await channel.sendTyping().catch(() => {});
         const history = inThread ? this.services.log.threadHistory(channel.id) : [];
-        const retrievalQuery = standaloneQuery(question, history);
-        const answer = await this.collectAnswer(question, { history, retrievalQuery }, null);
+        const answer = await this.collectAnswer(question, { history }, null);
         const id = this.services.log.record(question, answer, {
           userId: message.author.id,
           guildId: message.guildId,

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AnswerService } from '../../src/answer/answerer.js';
+import { FollowUpRewriter } from '../../src/answer/conversation.js';
 import { LlmAnswerer } from '../../src/answer/llm-answerer.js';
 import { OpenAIChatModel } from '../../src/answer/openai-chat-model.js';
 import { AnswerLog } from '../../src/bot/answer-log.js';
@@ -30,7 +31,7 @@ export interface BotHarness {
  * Starts the bot over a store holding the bundled corpus (lexical search), with the LLM at
  * `llmBaseURL` when given. The identify throttler is a no-op so re-identifying takes no 5 s.
  */
-export async function startBot(options: { llmBaseURL?: string; settings?: Partial<BotSettings> } = {}): Promise<BotHarness> {
+export async function startBot(options: { llmBaseURL?: string; settings?: Partial<BotSettings>; articles?: (corpusDir: string) => void } = {}): Promise<BotHarness> {
   const { dir, cleanup } = tempDir('newsbot-bot-');
   const logs: string[] = [];
   const logger: Logger = createLogger('debug', (line) => logs.push(line));
@@ -38,11 +39,14 @@ export async function startBot(options: { llmBaseURL?: string; settings?: Partia
   const corpus = path.join(dir, 'corpus');
   fs.mkdirSync(corpus);
   fs.copyFileSync(path.join(REPO, 'corpus', 'starmer-trump-ukraine-2025-02-27.txt'), path.join(corpus, 'seed.txt'));
+  // More articles beside the seed (files written into the corpus folder by the caller).
+  options.articles?.(corpus);
   await ingestArticles(store, null, readArticles([corpus]), { pruneUnder: [corpus] });
   const retriever = new Retriever(store, null, { k: 5, mode: 'hybrid', maxPerArticle: 2 });
-  const llm = options.llmBaseURL
+  const model = options.llmBaseURL ? new OpenAIChatModel({ baseURL: options.llmBaseURL, model: 'fake-model', timeoutMs: 3_000 }) : null;
+  const llm = model
     ? new LlmAnswerer({
-        model: new OpenAIChatModel({ baseURL: options.llmBaseURL, model: 'fake-model', timeoutMs: 3_000 }),
+        model,
         maxAttempts: 2,
         baseDelayMs: 10,
         maxDelayMs: 20,
@@ -50,7 +54,8 @@ export async function startBot(options: { llmBaseURL?: string; settings?: Partia
         logger,
       })
     : null;
-  const answers = new AnswerService(retriever, { llm, termIdf: (stems) => store.termIdf(stems) });
+  const rewriter = model ? new FollowUpRewriter({ model, timeoutMs: 1_000, logger }) : null;
+  const answers = new AnswerService(retriever, { llm, rewriter, termIdf: (stems) => store.termIdf(stems) });
   const log = new AnswerLog(path.join(dir, 'data'));
   const services: BotServices = {
     answers,

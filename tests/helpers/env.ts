@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 
 /** Repository root. */
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -15,6 +16,21 @@ export const HAS_TINY_MODEL = fs.existsSync(path.join(MODELS_DIR, TINY_MODEL, 'o
 /** Why model tests are skipped, printed once so a skipped run says so. */
 export const NO_MODEL_REASON = `skipped: ${path.join(MODELS_DIR, TINY_MODEL)} not found (../shared is absent); model tests need the local test model`;
 if (!HAS_TINY_MODEL) console.warn(NO_MODEL_REASON);
+
+/** RealTime QA articles of May 2024 (third-party text: read at test time, never copied into the repo). */
+export const RTQA_05_ARTICLES = path.join(SHARED, 'eval', 'rtqa-2024-05', 'articles.jsonl.gz');
+export const HAS_RTQA_05 = fs.existsSync(RTQA_05_ARTICLES);
+/** Why tests over real news are skipped. */
+export const NO_RTQA_REASON = `skipped: ${RTQA_05_ARTICLES} not found (../shared is absent); tests over real news need it`;
+if (!HAS_RTQA_05) console.warn(NO_RTQA_REASON);
+
+/** Writes the first `count` articles of rtqa-2024-05 to `<dir>/rtqa-sample.jsonl` (a temporary folder); returns the file. */
+export function writeRtqaSample(dir: string, count: number): string {
+  const lines = zlib.gunzipSync(fs.readFileSync(RTQA_05_ARTICLES)).toString('utf8').split('\n').filter((line) => line.trim());
+  const file = path.join(dir, 'rtqa-sample.jsonl');
+  fs.writeFileSync(file, lines.slice(0, count).join('\n') + '\n');
+  return file;
+}
 
 /** The seed article in corpus/. */
 export const SEED_FILE = path.join(REPO, 'corpus', 'starmer-trump-ukraine-2025-02-27.txt');

@@ -226,7 +226,11 @@ describe('Discord bot with a streaming language model', () => {
   });
 
   it('understands a follow-up in the answer thread with the earlier question and answer', async () => {
-    llm.reply({ kind: 'stream', deltas: ['Starmer asked for a US backstop [1].'] }, { kind: 'stream', deltas: ['Because it would deter Putin [1].'] });
+    llm.reply(
+      { kind: 'stream', deltas: ['Starmer asked for a US backstop [1].'] },
+      { kind: 'json', content: 'Why does Keir Starmer want a US backstop?' },
+      { kind: 'stream', deltas: ['Because it would deter Putin [1].'] },
+    );
     const since = h.fake.calls.length;
     h.fake.message(QUESTION);
     const thread = await h.fake.waitFor('POST', /^\/channels\/\d+\/messages\/\d+\/threads$/, { since });
@@ -235,7 +239,10 @@ describe('Discord bot with a streaming language model', () => {
     h.fake.message('Why does he want that?', { channelId: threadId });
     const reply = await h.fake.waitFor('POST', new RegExp(`^/channels/${threadId}/messages$`), { since });
     expect(content(reply.body)).toContain('Because it would deter Putin [1].');
-    const request = llm.requests[1]!;
+    // One short call rewrites the follow-up into a standalone question for the search...
+    expect(llm.requests[1]!.body.messages[1]!.content).toContain('Last question: Why does he want that?');
+    // ...and the answer is written for the question as asked, with the thread's earlier turn.
+    const request = llm.requests[2]!;
     const roles = request.body.messages.map((m) => m.role);
     expect(roles).toEqual(['system', 'user', 'assistant', 'user']);
     expect(request.body.messages[1]!.content).toBe(QUESTION);

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { standaloneQuery } from '../../src/answer/conversation.js';
 import { isPrivateHost } from '../../src/app/ingest-service.js';
 import { defuseMentions, formatAnswerForDiscord, splitMessage } from '../../src/bot/format.js';
 import { QueueFullError, RateLimiter, WorkQueue } from '../../src/bot/limits.js';
@@ -104,20 +103,6 @@ describe('limits', () => {
     await Promise.all(jobs);
     expect(peak).toBe(2);
     expect(queue.running).toBe(0);
-  });
-});
-
-describe('standaloneQuery', () => {
-  const history = [{ question: 'What did Starmer ask Trump for?', answer: 'A backstop [1].' }];
-  it('adds the previous question to a referring or short follow-up', () => {
-    expect(standaloneQuery('Why does he want that?', history)).toBe('Why does he want that? What did Starmer ask Trump for?');
-    expect(standaloneQuery('And France?', history)).toBe('And France? What did Starmer ask Trump for?');
-    expect(standaloneQuery('Macron?', history)).toBe('Macron? What did Starmer ask Trump for?');
-  });
-  it('leaves a self-contained question alone', () => {
-    expect(standaloneQuery('Which football club won the Champions League final in Madrid?', history)).toBe('Which football club won the Champions League final in Madrid?');
-    expect(standaloneQuery('Who won the chess olympiad?', history)).toBe('Who won the chess olympiad?');
-    expect(standaloneQuery('Why does he want that?', [])).toBe('Why does he want that?');
   });
 });
 
