@@ -17,7 +17,8 @@ import type { Answer } from '../core/types.js';
 import { commands, commandDefinitions } from './commands/index.js';
 import { NO_MENTIONS, type CommandContext } from './commands/command.js';
 import { userMessageFor } from './errors.js';
-import { defuseMentions, formatAnswerForDiscord, splitMessage, discordSourceLine } from './format.js';
+import { formatAnswerForDiscord, splitMessage } from './format.js';
+import { sourcesResponse } from './responses.js';
 import { QueueFullError, RateLimiter, WorkQueue } from './limits.js';
 import type { BotServices, BotSettings } from './services.js';
 import { ThrottledEditor } from './streaming.js';
@@ -198,9 +199,10 @@ export class NewsBot {
       return;
     }
     if (kind === 'sources') {
-      const lines = logged.answer.citations.map((c) => `${discordSourceLine(c)}\n> ${defuseMentions(c.passage.replace(/\s+/g, ' ').slice(0, 300))}…`);
-      const [first] = splitMessage(lines.join('\n') || 'This answer cites no sources.');
+      // Every cited source: one private reply, then private follow-ups when they do not fit in one.
+      const [first, ...rest] = sourcesResponse(logged.answer.citations);
       await interaction.reply({ content: first!, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+      for (const content of rest) await interaction.followUp({ content, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
     } else if (kind === 'feedback') {
       this.services.log.feedback(logged.id, interaction.user.id, vote === 'up');
       await interaction.reply({ content: 'Thanks for the feedback!', flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });

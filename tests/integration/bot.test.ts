@@ -1,4 +1,7 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Answer } from '../../src/core/types.js';
 import { startBot, type BotHarness } from '../helpers/bot-harness.js';
 import { FakeDiscord } from '../helpers/fake-discord.js';
 import { FakeOpenAI } from '../helpers/fake-openai.js';
@@ -41,7 +44,7 @@ describe('Discord bot (extractive answers) through the real discord.js Client', 
     const text = content(edit.body);
     expect(text).toMatch(/plead for a US backstop[^\n]*\[1\]/);
     expect(text).toContain('**Sources**');
-    expect(text).toContain(`**[1]** ${SEED_TITLE} (2025\\-02\\-27, corpus)`);
+    expect(text).toContain(`**[1]** ${SEED_TITLE} (2025-02-27, corpus)`);
     const buttons = ((edit.body as Body)['components'] as { components: { custom_id: string }[] }[])[0]!.components.map((c) => c.custom_id);
     expect(buttons).toEqual([expect.stringMatching(/^sources:/), expect.stringMatching(/^feedback:.*:up$/), expect.stringMatching(/^feedback:.*:down$/)]);
   });
@@ -195,7 +198,7 @@ describe('Discord bot with a streaming language model', () => {
     const { token } = h.fake.interaction('ask', { question: QUESTION });
     const edits = await editsUntilFinal(token, since);
     const final = edits[edits.length - 1]!;
-    expect(content(final.body)).toBe(`Starmer asked Trump for a US backstop [1] to deter Putin [1].\n\n**Sources**\n**[1]** ${SEED_TITLE} (2025\\-02\\-27, corpus)`);
+    expect(content(final.body)).toBe(`Starmer asked Trump for a US backstop [1] to deter Putin [1].\n\n**Sources**\n**[1]** ${SEED_TITLE} (2025-02-27, corpus)`);
     const previews = edits.slice(0, -1);
     expect(previews.length).toBeGreaterThanOrEqual(1);
     expect(content(previews[0]!.body)).toMatch(/ ▌$/);
@@ -262,6 +265,16 @@ describe('Discord bot with a streaming language model', () => {
     expect(last).toMatch(/-# The language model was unavailable/);
   });
 
+  it('closes a code fence the model left open, so the sources still show', async () => {
+    llm.reply({ kind: 'stream', deltas: ['Starmer asked for a backstop [1]. Code:\n```js\n', 'alert(1)'] });
+    const edits = await editsUntilFinal(h.fake.interaction('ask', { question: QUESTION }).token, h.fake.calls.length);
+    const final = content(edits[edits.length - 1]!.body);
+    const beforeSources = final.slice(0, final.indexOf('**Sources**'));
+    expect(beforeSources).toMatch(/alert\(1\)\n```\n\n$/);
+    expect((beforeSources.match(/```/g) ?? []).length).toBe(2);
+    expect(final).toContain(`**[1]** ${SEED_TITLE} (2025-02-27, corpus)`);
+  });
+
   it('keeps a model answer from pinging anyone', async () => {
     llm.reply({ kind: 'stream', deltas: ['@everyone look: <@555555555555555555> and <@&444444444444444444> asked for a backstop [1].'] });
     const edits = await editsUntilFinal(h.fake.interaction('ask', { question: QUESTION }).token, h.fake.calls.length);
@@ -270,5 +283,106 @@ describe('Discord bot with a streaming language model', () => {
       expect(content(e.body)).not.toMatch(/@everyone|<@\d|<@&\d/);
       expect((e.body as Body)['allowed_mentions']).toMatchObject({ parse: [] });
     }
+  });
+});
+
+describe('Discord rendering of article text (Markdown, long lists, many sources)', () => {
+  let h: BotHarness;
+  const MARKDOWN_TITLE = '**Golden** taps: ||council|| scandal';
+  /** Words for texts that differ from article to article (the same text twice is one story). */
+  const WORDS = 'library parking school bridge harbour tram museum market pool park road tower clinic station garden festival square stadium ferry canal theatre airport hospital bakery orchard'.split(' ');
+  beforeAll(async () => {
+    h = await startBot({
+      articles: (corpus) => {
+        fs.writeFileSync(
+          path.join(corpus, 'markdown.txt'),
+          `date 2025-03-02 ${MARKDOWN_TITLE}\n\n# BREAKING\n\nThe council spent [four million pounds](http://evil.example/phish) on **golden** taps for the town hall, ||a secret|| the mayor kept.\n\n> Critics called the golden taps a ~~scandal~~ waste.\n`,
+        );
+        const records = Array.from({ length: 12 }, (_, i) => ({
+          id: `long-${i}`,
+          title: `Headline ${i + 1}: ${'the council budget debate goes on and on '.repeat(5).trim()}`,
+          url: `https://news.example/${'politics/local/'.repeat(8)}story-${i + 1}`,
+          published: `2025-03-${String(10 + i).padStart(2, '0')}`,
+          text: `Story ${i + 1}. The council budget debate went on. ${WORDS.map((_, j) => WORDS[(j * (i + 2) + i) % WORDS.length]).join(' ')}.`,
+        }));
+        fs.writeFileSync(path.join(corpus, 'long.jsonl'), records.map((r) => JSON.stringify(r)).join('\n'));
+      },
+    });
+  });
+  afterAll(() => h.stop());
+
+  const reply = async (name: string, options: Record<string, string>) => {
+    const since = h.fake.calls.length;
+    const { token } = h.fake.interaction(name, options);
+    const edit = await h.fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${token}/messages/@original$`), { since });
+    await new Promise((r) => setTimeout(r, 200)); // follow-ups, if any
+    const followUps = h.fake.find('POST', new RegExp(`^/webhooks/\\d+/${token}$`));
+    return [content(edit.body), ...followUps.map((f) => content(f.body))];
+  };
+  /** Markdown that Discord would render: an unescaped marker. */
+  const RENDERED = [/(?<!\\)\*\*golden/i, /(?<!\\)\|\|/, /(?<!\\)\[four million pounds(?<!\\)\]\(/, /^# /m, /(?<!\\)~~/];
+
+  it('quotes an article full of Markdown as written in an answer', async () => {
+    const [text] = await reply('ask', { question: 'How much did the council spend on golden taps?' });
+    expect(text).toContain('The council spent \\[four million pounds\\]\\(<http://evil.example/phish>\\) on \\*\\*golden\\*\\* taps');
+    expect(text).toContain(`**[1]** \\*\\*Golden\\*\\* taps: \\|\\|council\\|\\| scandal (2025-03-02, corpus)`);
+    expect(text).toMatch(/\n\n\*\*Sources\*\*\n/);
+    for (const pattern of RENDERED) expect(text).not.toMatch(pattern);
+  });
+
+  it('/search and /latest escape titles and snippets too', async () => {
+    const search = (await reply('search', { query: 'golden taps **council**' })).join('\n');
+    expect(search).toContain('Top passages for “golden taps \\*\\*council\\*\\*”:');
+    expect(search).toMatch(/\n> .*\\\*\\\*golden\\\*\\\* taps/);
+    for (const pattern of RENDERED) expect(search).not.toMatch(pattern);
+    const latest = (await reply('latest', { topic: 'golden taps' })).join('\n');
+    expect(latest).toContain('\\*\\*Golden\\*\\* taps: \\|\\|council\\|\\| scandal');
+  });
+
+  it('/latest splits between headlines, never inside a link', async () => {
+    const parts = await reply('latest', {});
+    expect(parts.length).toBeGreaterThan(1);
+    const lines = parts.flatMap((p) => p.split('\n'));
+    expect(lines[0]).toBe('Latest headlines:');
+    expect(lines).toHaveLength(11);
+    for (const p of parts) expect(p.length).toBeLessThanOrEqual(2000);
+    for (const line of lines.slice(1)) expect(line).toMatch(/^\*\*\d+\.\*\* Headline \d+: .* <https:\/\/news\.example\/[^>\s]+\/story-\d+>$/);
+  });
+
+  it('/search splits between items, never between an item and its quote', async () => {
+    const parts = await reply('search', { query: 'council budget debate' });
+    expect(parts.length).toBeGreaterThan(1);
+    for (const p of parts) {
+      expect(p.length).toBeLessThanOrEqual(2000);
+      const lines = p.split('\n').filter((l) => !l.startsWith('Top passages'));
+      expect(lines.length % 2).toBe(0);
+      for (let i = 0; i < lines.length; i += 2) {
+        expect(lines[i]).toMatch(/^\*\*\d\.\*\* /);
+        expect(lines[i + 1]).toMatch(/^> /);
+      }
+    }
+  });
+
+  it('the Sources button lists every cited source of an 8-source answer, in private follow-ups when needed', async () => {
+    const citations = Array.from({ length: 8 }, (_, i) => ({
+      n: i + 1, articleId: `long-${i}`, title: `Headline ${i + 1}: ${'the council budget debate goes on '.repeat(4)}`, date: '2025-03-10', source: 'wire',
+      url: `https://news.example/${'politics/local/'.repeat(8)}story-${i + 1}`, passage: `Source ${i + 1}: Vladimir Putin ${'met the delegation in Moscow again and again '.repeat(10)}`,
+    }));
+    const answer: Answer = { text: citations.map((c) => `Claim ${c.n} [${c.n}].`).join(' '), mode: 'llm', citations, notes: [] };
+    const id = h.services.log.record('Eight sources?', answer, { userId: '555555555555555555', guildId: h.fake.guildId, channelId: h.fake.channelId });
+    const message = { id: '777000000000000002', content: 'x', author: { id: h.fake.bot.id, username: 'newsbot', discriminator: '0' }, timestamp: new Date().toISOString(), type: 0, attachments: [], embeds: [], mentions: [], mention_roles: [], pinned: false, tts: false, mention_everyone: false, flags: 0, components: [] };
+    const click = h.fake.button(`sources:${id}`, message);
+    const first = await h.fake.waitFor('POST', new RegExp(`^/interactions/${click.id}/${click.token}/callback$`));
+    expect(first.body).toMatchObject({ type: 4, data: { flags: 64 } });
+    await h.fake.waitFor('POST', new RegExp(`^/webhooks/\\d+/${click.token}$`));
+    await new Promise((r) => setTimeout(r, 200));
+    const followUps = h.fake.find('POST', new RegExp(`^/webhooks/\\d+/${click.token}$`));
+    for (const f of followUps) expect((f.body as Body)['flags']).toBe(64);
+    const parts = [content((first.body as Body)['data']), ...followUps.map((f) => content(f.body))];
+    for (const p of parts) expect(p.length).toBeLessThanOrEqual(2000);
+    const all = parts.join('\n');
+    for (let n = 1; n <= 8; n++) expect(all).toMatch(new RegExp(`\\*\\*\\[${n}\\]\\*\\* Headline ${n}:[^\\n]+\\n> Source ${n}: Vladimir Putin met`));
+    // Snippets end on a whole word.
+    for (const quote of all.split('\n').filter((l) => l.startsWith('> '))) expect(quote).toMatch(/ (met|the|delegation|in|Moscow|again|and)…$/);
   });
 });
