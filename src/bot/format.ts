@@ -101,6 +101,36 @@ export function formatAnswerForDiscord(answer: Answer, options: { sources?: bool
   return parts.join('\n\n');
 }
 
+/**
+ * A mention's text as plain words: without user, role and channel mentions, @everyone/@here,
+ * slash-command mentions, timestamps and custom emoji; whitespace collapsed.
+ */
+export function plainQuestion(content: string): string {
+  return content
+    .replace(/<(?:@[!&]?|#)\d+>|<\/[^:>\s]+:\d+>|<a?:\w+:\d+>|<t:-?\d+(?::\w)?>/g, ' ')
+    .replace(/@\u200B?(everyone|here)\b/gi, ' ')
+    .replace(/[\u200B-\u200D\u2060\uFEFF]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** Most characters in a Discord thread name. */
+export const THREAD_NAME_LIMIT = 100;
+
+/** A thread name for a question: its plain text, cut at a word boundary to Discord's 100 characters. */
+export function threadName(question: string): string {
+  return snippet(plainQuestion(question), THREAD_NAME_LIMIT) || 'News question';
+}
+
+/** Text flattened to one line and cut to at most `max` characters at a word boundary (with "…" when cut). */
+export function snippet(text: string, max = 220): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length <= max) return flat;
+  const cut = flat.slice(0, max - 1);
+  // Cut at the last space; a single word longer than the snippet is cut where it must be.
+  return (/\s/.test(cut) ? cut.replace(/\s+\S*$/, '') : cut) + '…';
+}
+
 /** A protected span that a split must not cut: [n] markers, <links>, markdown links, URLs, an escaped character. */
 const ATOMIC = /\[\d+\](?:\[\d+\])*|<https?:\/\/[^\s>]+>|\[[^\]\n]*\]\([^)\s]+\)|https?:\/\/\S+|\\\S/g;
 

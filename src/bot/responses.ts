@@ -1,20 +1,11 @@
 import type { ArticleMeta, RetrievedPassage } from '../core/types.js';
 import type { IngestSummary } from '../ingest/pipeline.js';
 import type { Citation } from '../core/types.js';
-import { defuseMentions, discordArticleLine, discordSourceLine, escapeMarkdown, packBlocks, quoteText } from './format.js';
+import { defuseMentions, discordArticleLine, discordSourceLine, escapeMarkdown, packBlocks, quoteText, snippet } from './format.js';
 import type { BotStatus } from './services.js';
 
 function articleLine(n: number, a: ArticleMeta): string {
   return discordArticleLine(`${n}.`, a);
-}
-
-/** Text flattened to one line and cut to at most `max` characters at a word boundary (with "…" when cut). */
-export function snippet(text: string, max = 220): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  if (flat.length <= max) return flat;
-  const cut = flat.slice(0, max - 1);
-  // Cut at the last space; a single word longer than the snippet is cut where it must be.
-  return (/\s/.test(cut) ? cut.replace(/\s+\S*$/, '') : cut) + '…';
 }
 
 /** A user's words echoed back: a short snippet, Markdown escaped, mentions defused. */

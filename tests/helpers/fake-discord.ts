@@ -427,6 +427,7 @@ export class FakeDiscord {
       return json(200, this.messagePayload(this.channelId, b, { webhook_id: this.appId, application_id: this.appId }));
     }
     if (call.method === 'POST' && (m = /^\/channels\/(\d+)\/typing$/.exec(path))) return empty();
+    if (call.method === 'PUT' && /^\/channels\/\d+\/messages\/\d+\/reactions\/[^/]+\/@me$/.test(path)) return empty();
     if (call.method === 'POST' && (m = /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/.exec(path))) {
       const thread = { id: m[2]!, parentId: m[1]!, name: String(b['name'] ?? 'thread') };
       this.threads.set(thread.id, thread);

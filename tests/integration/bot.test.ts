@@ -29,6 +29,11 @@ describe('Discord bot (extractive answers) through the real discord.js Client', 
     expect(names).toEqual(['ask', 'search', 'latest', 'status', 'ingest', 'reingest']);
     const ingest = (put.body as Body[]).find((c) => c['name'] === 'ingest')!;
     expect(ingest['default_member_permissions']).toBe('32');
+    // Moderator commands are offered in servers only, never in DMs.
+    for (const name of ['ingest', 'reingest']) {
+      expect((put.body as Body[]).find((c) => c['name'] === name), name).toMatchObject({ contexts: [0], dm_permission: false });
+    }
+    expect((put.body as Body[]).find((c) => c['name'] === 'ask')!['contexts']).toBeUndefined();
     expect(h.fake.find('GET', /^\/gateway\/bot$/)).toHaveLength(1);
     expect(h.fake.identifies).toBe(1);
   });
@@ -384,5 +389,85 @@ describe('Discord rendering of article text (Markdown, long lists, many sources)
     for (let n = 1; n <= 8; n++) expect(all).toMatch(new RegExp(`\\*\\*\\[${n}\\]\\*\\* Headline ${n}:[^\\n]+\\n> Source ${n}: Vladimir Putin met`));
     // Snippets end on a whole word.
     for (const quote of all.split('\n').filter((l) => l.startsWith('> '))) expect(quote).toMatch(/ (met|the|delegation|in|Moscow|again|and)…$/);
+  });
+});
+
+describe('mentions: one notice per burst, a notice during shutdown, plain thread names', () => {
+  const llm = new FakeOpenAI();
+  let h: BotHarness;
+  beforeAll(async () => {
+    h = await startBot({ llmBaseURL: await llm.start(), settings: { rateLimitPerMinute: 3, maxConcurrent: 1, maxQueued: 0 } });
+  });
+  afterAll(async () => {
+    await h.stop();
+    await llm.stop();
+  });
+  const channelMessages = (since: number) => h.fake.find('POST', /^\/channels\/\d+\/messages$/).filter((c) => h.fake.calls.indexOf(c) >= since);
+  const reactions = (since: number) => h.fake.find('PUT', /\/reactions\/[^/]+\/@me$/).filter((c) => h.fake.calls.indexOf(c) >= since);
+  const settle = async (since: number, count: number) => {
+    const end = Date.now() + 10_000;
+    while (channelMessages(since).length + reactions(since).length < count && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300));
+  };
+
+  it('names the thread with the question\'s plain text, without mention syntax, within 100 characters', async () => {
+    llm.reply({ kind: 'stream', deltas: ['Starmer asked for a backstop [1].'] });
+    const since = h.fake.calls.length;
+    h.fake.message('@everyone what did <@123456789012345678> and <@&444444444444444444> say in <#333333333333333333> about Starmer <:party:123456789012345678> @here?');
+    const thread = await h.fake.waitFor('POST', /^\/channels\/\d+\/messages\/\d+\/threads$/, { since });
+    expect((thread.body as Body)['name']).toBe('what did and say in about Starmer ?');
+    const since2 = h.fake.calls.length;
+    h.fake.message(`What did Starmer ask Trump for ${'and why does it matter to Ukraine and Europe '.repeat(5)}?`, { user: { id: '565656565656565656', username: 'other' } });
+    const long = await h.fake.waitFor('POST', /^\/channels\/\d+\/messages\/\d+\/threads$/, { since: since2 });
+    const name = String((long.body as Body)['name']);
+    expect(name.length).toBeLessThanOrEqual(100);
+    expect(name).toMatch(/^What did Starmer ask Trump for and why does it matter to Ukraine .*\w…$/);
+  });
+
+  it('when the queue is full, one busy reply per channel and reactions after it', async () => {
+    llm.reply({ kind: 'stream', deltas: ['Starmer asked ', 'for a backstop [1].'], chunkDelayMs: 1_500 });
+    const since = h.fake.calls.length;
+    for (let i = 0; i < 4; i++) h.fake.message(QUESTION, { user: { id: `58585858585858585${i}`, username: `u${i}` } });
+    await settle(since, 4);
+    const busy = channelMessages(since).filter((c) => /answering a lot of questions/.test(content(c.body)));
+    expect(busy).toHaveLength(1);
+    expect(reactions(since).length).toBeGreaterThanOrEqual(2);
+    expect(h.logs.some((l) => l.startsWith('warn  answer queue full; mention refused'))).toBe(true);
+    expect(h.logs.filter((l) => l.startsWith('error')).join('\n')).not.toMatch(/queue full/);
+  });
+
+  it('answers a burst of 20 mentions with at most one rate-limit reply and quiet reactions', async () => {
+    // (The busy notice of this channel was given by the test before: queue-full refusals react too.)
+    llm.reply({ kind: 'stream', deltas: ['Starmer asked for a backstop [1].'] });
+    const user = { id: '575757575757575757', username: 'eager' };
+    const since = h.fake.calls.length;
+    for (let i = 0; i < 20; i++) {
+      h.fake.message(`${QUESTION} (${i})`, { user });
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    await settle(since, 20);
+    const replies = channelMessages(since).map((c) => content(c.body));
+    const notices = replies.filter((r) => /asking faster than I can read/.test(r));
+    expect(notices).toHaveLength(1);
+    // The rest of the refused mentions get a reaction, not a message (3 per minute are answered or queued).
+    expect(reactions(since).length).toBeGreaterThanOrEqual(15);
+    expect(reactions(since).every((c) => c.path.includes('/reactions/⏳/@me'))).toBe(true);
+    expect(h.logs.some((l) => /^info {2}rate limited .*user="575757575757575757"/.test(l))).toBe(true);
+  });
+
+  it('a mention during shutdown gets the same "restarting" notice as /ask', async () => {
+    llm.reply({ kind: 'stream', deltas: ['Starmer asked ', 'for a backstop [1].'], chunkDelayMs: 800 });
+    await new Promise((r) => setTimeout(r, 3_000)); // answers of the tests before are done
+    h.fake.interaction('ask', { question: QUESTION }, { user: { id: '595959595959595959', username: 'asker' } });
+    await h.fake.waitFor('POST', /\/callback$/, { since: h.fake.calls.length - 1 });
+    const since = h.fake.calls.length;
+    const stopping = h.bot.stop(5_000);
+    h.fake.message(QUESTION, { user: { id: '606060606060606060', username: 'late' } });
+    const slash = h.fake.interaction('ask', { question: QUESTION }, { user: { id: '616161616161616161', username: 'late2' } });
+    const notice = await h.fake.waitFor('POST', /^\/channels\/\d+\/messages$/, { since });
+    const refused = await h.fake.waitFor('POST', new RegExp(`^/interactions/${slash.id}/${slash.token}/callback$`), { since });
+    expect(content(notice.body)).toBe('I am restarting; please ask again in a moment.');
+    expect(content((refused.body as Body)['data'])).toBe(content(notice.body));
+    await stopping;
   });
 });

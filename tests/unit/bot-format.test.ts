@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { isPrivateHost } from '../../src/app/ingest-service.js';
-import { defuseMentions, escapeMarkdown, formatAnswerForDiscord, formatModelText, packBlocks, splitMessage } from '../../src/bot/format.js';
-import { QueueFullError, RateLimiter, WorkQueue } from '../../src/bot/limits.js';
-import { ingestResponse, latestResponse, searchResponse, snippet, sourcesResponse, statusResponse } from '../../src/bot/responses.js';
+import { defuseMentions, escapeMarkdown, formatAnswerForDiscord, formatModelText, packBlocks, plainQuestion, snippet, splitMessage, threadName } from '../../src/bot/format.js';
+import { isUserMistake } from '../../src/bot/errors.js';
+import { NoticeThrottle, QueueFullError, RateLimiter, WorkQueue } from '../../src/bot/limits.js';
+import { ErrorCodes, InvalidQuestionError, NewsBotError } from '../../src/core/errors.js';
+import { ingestResponse, latestResponse, searchResponse, sourcesResponse, statusResponse } from '../../src/bot/responses.js';
 import type { ArticleMeta, Citation, RetrievedPassage } from '../../src/core/types.js';
 
 describe('splitMessage', () => {
@@ -186,6 +188,37 @@ describe('messages split by item', () => {
     expect(snippet('Russia’s Vladimir Putin from invading again', 20)).toBe('Russia’s Vladimir…');
     expect(snippet('short', 20)).toBe('short');
     expect(snippet('x'.repeat(30), 10)).toBe('x'.repeat(9) + '…');
+  });
+});
+
+describe('mentions', () => {
+  it('reads a mention as plain words, and names its thread with them', () => {
+    const raw = '<@111111111111111111> @everyone what did <@!123456789012345678> and <@&444444444444444444> say in <#333333333333333333> </ask:999999999999999999> about Starmer <:party:123456789012345678> <a:dance:123456789012345678> <t:1700000000:R> @here?';
+    expect(plainQuestion(raw)).toBe('what did and say in about Starmer ?');
+    expect(threadName(raw)).toBe('what did and say in about Starmer ?');
+    const long = threadName(`What did Starmer ask Trump for ${'and why '.repeat(30)}?`);
+    expect(long.length).toBeLessThanOrEqual(100);
+    expect(long).toMatch(/^What did Starmer ask Trump for and why .*(and|why)…$/);
+    expect(threadName('<@111111111111111111> @everyone')).toBe('News question');
+  });
+
+  it('lets one notice per key through per window', () => {
+    let now = 0;
+    const notices = new NoticeThrottle(() => now);
+    expect(notices.take('rate:u1', 10_000)).toBe(true);
+    expect(notices.take('rate:u1', 10_000)).toBe(false);
+    expect(notices.take('rate:u2', 10_000)).toBe(true);
+    now = 9_999;
+    expect(notices.take('rate:u1', 10_000)).toBe(false);
+    now = 10_000;
+    expect(notices.take('rate:u1', 10_000)).toBe(true);
+  });
+
+  it('tells user mistakes from real faults', () => {
+    expect(isUserMistake(new InvalidQuestionError('The question is empty.'))).toBe(true);
+    expect(isUserMistake(new QueueFullError())).toBe(true);
+    expect(isUserMistake(new NewsBotError(ErrorCodes.StoreIo, 'disk full'))).toBe(false);
+    expect(isUserMistake(new Error('boom'))).toBe(false);
   });
 });
 
