@@ -41,6 +41,8 @@ const RELATED: Record<string, string[]> = {
 const ANSWER_BONUS = 0.4;
 /** Weight of the passage's retrieval rank: sentences of the best passages are preferred. */
 const RANK_WEIGHT = 0.3;
+/** How much an earlier question's word counts in a follow-up's sentence choice, relative to its conversation weight. */
+const CONTEXT_SHARE = 0.5;
 /** Fewest words in a quotable sentence. */
 const MIN_WORDS = 5;
 /** A sentence ends with . ! ? (or an ellipsis), then maybe closing quotes or brackets. */
@@ -112,8 +114,7 @@ function clip(text: string, max: number): string {
  * content words (rarer words count more, related question verbs count half), each followed by
  * its citation [n]. Only real sentences are quoted (no titles, headlines or fragments), and a
  * sentence from another article than the best one's only when that article is itself about the
- * question (its title or passages hold one of the question's key terms, `keyTerms`); fewer
- * sentences rather than padding. When no sentence shares a content word with the question, says so.
+ * question (see `aboutQuestion`); fewer sentences rather than padding. When no sentence shares a content word with the question, says so.
  */
 export function extractiveAnswer(question: string, passages: RetrievedPassage[], options: ExtractiveOptions = {}): Answer {
   const maxChars = options.maxChars ?? 400;
@@ -122,9 +123,10 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
   const qTerms = [...new Set(contentTerms(question))];
   const nothing: Answer = { text: NOTHING_FOUND, mode: 'none', citations: [], notes: [] };
   if (qTerms.length === 0 || passages.length === 0) return nothing;
-  // The question's own words count fully, earlier questions' words by their weight.
+  // The question's own words count fully, earlier questions' words by their weight, halved: they
+  // keep the answer on the topic, the question's own words choose the sentence.
   const termWeight = new Map<string, number>(qTerms.map((t) => [t, 1]));
-  for (const [t, w] of options.context ?? []) if (!termWeight.has(t) && w > 0) termWeight.set(t, Math.min(1, w));
+  for (const [t, w] of options.context ?? []) if (!termWeight.has(t) && w > 0) termWeight.set(t, Math.min(1, w) * CONTEXT_SHARE);
   const terms = [...termWeight.keys()];
 
   const top = passages.slice(0, maxPassages);
@@ -226,20 +228,27 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
 }
 
 /**
- * Ids of the articles (among the passages) that are about the question: their title or passage
- * text holds one of its key terms (`keyTerms` of the question's terms found in some passage,
- * ranked by `idf`, else by how few of the articles hold them) and, in a conversation, one of the
- * key terms of the earlier questions too.
+ * Ids of the articles (among the passages) that are about the question: their title or lede (a
+ * first passage among those given) holds one of its key terms, or their passages hold all of them
+ * (`keyTerms` of the question's terms found in some passage, ranked by `idf`, else by how few of
+ * the articles hold them); in a conversation, the same for the earlier questions' key terms too.
+ * A roundup that mentions a key word once, or a story sharing only a common word ("Trump"), is not.
  */
 function aboutQuestion(qTerms: string[], contextTerms: string[], passages: RetrievedPassage[], idf: ReadonlyMap<string, number> | undefined): Set<string> {
   const texts = new Map<string, string>();
-  for (const p of passages) texts.set(p.article.id, `${texts.get(p.article.id) ?? p.article.title}\n${p.passage.text}`);
-  const termsOf = [...texts].map(([id, text]) => ({ id, terms: new Set(contentTerms(text)) }));
+  const ledes = new Map<string, string>();
+  for (const p of passages) {
+    texts.set(p.article.id, `${texts.get(p.article.id) ?? p.article.title}\n${p.passage.text}`);
+    ledes.set(p.article.id, `${ledes.get(p.article.id) ?? p.article.title}\n${p.passage.position === 0 ? p.passage.text : ''}`);
+  }
+  const termsOf = [...texts].map(([id, text]) => ({ id, terms: new Set(contentTerms(text)), lede: new Set(contentTerms(ledes.get(id)!)) }));
   const holders = (t: string) => termsOf.filter((a) => a.terms.has(t)).length;
   const rarity = idf ?? new Map([...qTerms, ...contextTerms].map((t) => [t, Math.log((termsOf.length + 1) / (holders(t) + 0.5))]));
   const keysOf = (terms: string[]) => keyTerms(terms.filter((t) => holders(t) > 0), rarity);
   const keySets = [keysOf(qTerms), keysOf(contextTerms)].filter((keys) => keys.length > 0);
-  return new Set(termsOf.filter((a) => keySets.every((keys) => keys.some((k) => a.terms.has(k)))).map((a) => a.id));
+  // Its title or lede names the subject, or its passages cover all of the question's rarest words.
+  const about = (a: (typeof termsOf)[number], keys: string[]) => keys.some((k) => a.lede.has(k)) || keys.every((k) => a.terms.has(k));
+  return new Set(termsOf.filter((a) => keySets.every((keys) => about(a, keys))).map((a) => a.id));
 }
 
 function overlap(a: Set<string>, b: Set<string>): number {

@@ -102,6 +102,19 @@ describe('extractiveAnswer', () => {
       expect(answer.text).toContain('air cover and intelligence');
     });
 
+    it('tells a roundup that mentions the subject in passing from a live blog that covers it', () => {
+      const question = 'How much did the council spend on golden taps?';
+      const idf = new Map([['council', 2], ['spend', 1.5], ['golden', 5], ['tap', 6]]);
+      const taps = hit('taps', 'Golden taps scandal', 'The council spent £4 million on golden taps for the town hall, the mayor admitted on Monday.', 0);
+      // A roundup's later passage: the council and spending, and "Golden" only as a town's name.
+      const roundup = hit('roundup', 'Prairie power, beer pig: News from around our 50 states', 'Golden: The city council is spending $2 million to have the old ships removed from the harbour.', 4);
+      // A live blog whose lede is about something else, but whose passage covers the question's rarest words.
+      const blog = hit('blog', 'Town hall live updates', 'Auditors said the golden taps cost the council more than any other fitting this year.', 6);
+      const answer = extractiveAnswer(question, [taps, roundup, blog], { idf });
+      expect(answer.citations.map((c) => c.articleId)).toEqual(['taps', 'blog']);
+      expect(answer.text).not.toContain('ships');
+    });
+
     it('never quotes a title, a headline line or a fragment as a sentence', () => {
       const p = hit(
         'h',
