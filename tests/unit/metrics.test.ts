@@ -88,9 +88,11 @@ describe('runEval on a small fixture set', () => {
       const options = { setDir: set, cacheDir: path.join(dir, 'cache'), mode: 'lexical' as const, k: 10, maxPerArticle: 2, embedder: null, logFile };
       const first = await runEval(options);
       expect(first.reusedStore).toBe(false);
-      expect(first.metrics).toMatchObject({ questions: 2, 'recall@1': 1, 'recall@5': 1, answer_hit: 1, 'article_recall@1': 1 });
-      const log = fs.readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; hitRank: number; top: { title: string }[] });
-      expect(log[0]).toMatchObject({ id: 'q1', hitRank: 1 });
+      expect(first.metrics).toMatchObject({ questions: 2, 'recall@1': 1, 'recall@5': 1, answer_hit: 1, 'article_recall@1': 1, off_topic: 0 });
+      const log = fs.readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; hitRank: number; keyTerms: string[]; offTopicArticles: string[]; top: { title: string }[] });
+      expect(log[0]).toMatchObject({ id: 'q1', hitRank: 1, offTopicArticles: [] });
+      // "spacecraft" is in one article; "country", "landed" and "moon" in two (ties keep question order).
+      expect(log[0]!.keyTerms).toEqual(['spacecraft', 'countri']);
       expect(log[0]!.top[0]!.title).toBe('Japan lands spacecraft on the moon');
       const second = await runEval(options);
       expect(second.reusedStore).toBe(true);
