@@ -87,7 +87,7 @@ describe.skipIf(!HAS_RTQA_05)('a conversation keeps its topic (the seed plus 300
       answers = new AnswerService(retriever, {
         llm: new LlmAnswerer({ model, maxAttempts: 1, idleTimeoutMs: 2_000, logger }),
         llmPassages: 8,
-        rewriter: new FollowUpRewriter({ model, timeoutMs: 400, logger }),
+        rewriter: new FollowUpRewriter({ model, timeoutMs: 1_500, logger }),
         termIdf: (stems) => store.termIdf(stems),
       });
     });
@@ -113,14 +113,14 @@ describe.skipIf(!HAS_RTQA_05)('a conversation keeps its topic (the seed plus 300
     });
 
     it('falls back to the heuristic when the rewrite fails, times out or is unusable', async () => {
-      const slow = { kind: 'json' as const, content: 'too late', delayMs: 3_000 };
+      const slow = { kind: 'json' as const, content: 'too late', delayMs: 6_000 };
       for (const broken of [{ kind: 'error' as const, status: 500 }, slow, { kind: 'json' as const, content: '' }]) {
         logs.length = 0;
         llm.reply(broken, { kind: 'stream', deltas: ['He said a guarantee must deter Putin [1].'] });
         const started = Date.now();
         const { search, plan } = await answers.ask(TURNS[2]!, { history });
-        // The slow reply is not waited for (the rewrite gives up after 400 ms).
-        expect(Date.now() - started).toBeLessThan(2_500);
+        // The slow reply is not waited for (the rewrite gives up after 1.5 s).
+        expect(Date.now() - started).toBeLessThan(4_500);
         expect(plan.question).toBe(TURNS[2]);
         expect(plan.query).toBe('and what did he say about Putin? starmer ask trump');
         expect(search.passages[0]!.article.title).toBe(SEED_TITLE);
