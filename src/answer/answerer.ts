@@ -1,7 +1,9 @@
 import { InvalidQuestionError } from '../core/errors.js';
+import { contentTerms } from '../core/text.js';
 import type { Answer, RetrievalMode } from '../core/types.js';
 import type { Retriever, SearchResult } from '../retrieval/retriever.js';
 import { extractiveAnswer } from './extractive.js';
+import { planFollowUp, type ConversationTurn, type FollowUpPlan, type FollowUpRewriter } from './conversation.js';
 import type { AnswerEvent, LlmAnswerer } from './llm-answerer.js';
 
 /** Options for one question. */
@@ -9,16 +11,16 @@ export interface AskOptions {
   mode?: RetrievalMode;
   k?: number;
   asOf?: Date;
-  /** Earlier turns of the conversation, oldest first (LLM answers use them). */
-  history?: { question: string; answer: string }[];
-  /** Query for retrieval when it differs from the question (a follow-up made standalone). */
-  retrievalQuery?: string;
+  /** Earlier turns of the conversation, oldest first: a follow-up is searched and answered with them. */
+  history?: ConversationTurn[];
 }
 
 /** An answer plus the retrieval behind it (for --json, logs and the eval). */
 export interface AskResult {
   answer: Answer;
   search: SearchResult;
+  /** How the question was searched (its query, the conversation's words and cited-article prior). */
+  plan: FollowUpPlan;
 }
 
 /** Longest question accepted; longer ones are refused politely. */
@@ -30,7 +32,7 @@ export function normalizeQuestion(question: string): string {
 }
 
 /** Streamed answer events, with the retrieval behind them on the final event. */
-export type AskEvent = Exclude<AnswerEvent, { type: 'final' }> | { type: 'final'; answer: AskResult['answer']; search: SearchResult };
+export type AskEvent = Exclude<AnswerEvent, { type: 'final' }> | ({ type: 'final' } & AskResult);
 
 /**
  * Answers questions from the store: retrieval, then a language-model answer when one is
@@ -40,12 +42,24 @@ export class AnswerService {
   private readonly retriever: Retriever;
   private readonly llm: LlmAnswerer | null;
   private readonly llmPassages: number | undefined;
+  private readonly termIdf: ((stems: string[]) => ReadonlyMap<string, number>) | undefined;
+  private readonly rewriter: FollowUpRewriter | null;
 
-  /** `llmPassages`: how many passages to retrieve for the language model (default: the retriever's k). */
-  constructor(retriever: Retriever, options: { llm?: LlmAnswerer | null; llmPassages?: number } = {}) {
+  /**
+   * `llmPassages`: how many passages to retrieve for the language model (default: the retriever's
+   * k). `termIdf`: the store's inverse document frequencies (NewsStore.termIdf), which tell
+   * extractive answers which question words are rare. `rewriter`: a language model that rewrites
+   * follow-ups into standalone questions before they are searched.
+   */
+  constructor(
+    retriever: Retriever,
+    options: { llm?: LlmAnswerer | null; llmPassages?: number; termIdf?: (stems: string[]) => ReadonlyMap<string, number>; rewriter?: FollowUpRewriter | null } = {},
+  ) {
     this.retriever = retriever;
     this.llm = options.llm ?? null;
     this.llmPassages = options.llmPassages;
+    this.termIdf = options.termIdf;
+    this.rewriter = options.rewriter ?? null;
   }
 
   /** "llm" when a language model writes answers, else "extractive". */
@@ -57,7 +71,7 @@ export class AnswerService {
   async ask(question: string, options: AskOptions = {}): Promise<AskResult> {
     let result: AskResult | undefined;
     for await (const event of this.askStream(question, options)) {
-      if (event.type === 'final') result = { answer: event.answer, search: event.search };
+      if (event.type === 'final') result = { answer: event.answer, search: event.search, plan: event.plan };
     }
     return result!;
   }
@@ -69,15 +83,28 @@ export class AnswerService {
     if (q.length > MAX_QUESTION_CHARS) {
       throw new InvalidQuestionError(`The question is too long (${q.length} characters; the limit is ${MAX_QUESTION_CHARS}).`);
     }
+    const history = options.history ?? [];
+    // A follow-up is searched with its conversation: rewritten by the model when there is one,
+    // with the topic's words and a prior for the articles already cited.
+    const rewrite = history.length && this.rewriter ? await this.rewriter.rewrite(q, history) : null;
+    const plan = planFollowUp(q, history, rewrite);
     const k = options.k ?? (this.llm ? this.llmPassages : undefined);
-    const search = await this.retriever.search(options.retrievalQuery ?? q, { ...options, ...(k ? { k } : {}) });
+    const { history: _history, ...searchOptions } = options;
+    const search = await this.retriever.search(plan.query, {
+      ...searchOptions,
+      ...(k ? { k } : {}),
+      ...(plan.preferArticles.size ? { preferArticles: plan.preferArticles } : {}),
+    });
+    const idf = this.termIdf?.([...contentTerms(plan.question), ...plan.context.keys()]);
+    const extractive = { ...(idf ? { idf } : {}), ...(plan.context.size ? { context: plan.context } : {}) };
     if (!this.llm) {
-      yield { type: 'final', answer: extractiveAnswer(options.retrievalQuery ?? q, search.passages), search };
+      yield { type: 'final', answer: extractiveAnswer(plan.question, search.passages, extractive), search, plan };
       return;
     }
     const today = (options.asOf ?? new Date()).toISOString().slice(0, 10);
-    for await (const event of this.llm.stream(q, search.passages, { today, ...(options.history ? { history: options.history } : {}) })) {
-      if (event.type === 'final') yield { type: 'final', answer: event.answer, search };
+    const fallback = { question: plan.question, ...extractive };
+    for await (const event of this.llm.stream(q, search.passages, { today, fallback, ...(plan.topic.length ? { history: plan.topic } : {}) })) {
+      if (event.type === 'final') yield { type: 'final', answer: event.answer, search, plan };
       else yield event;
     }
   }

@@ -1,6 +1,7 @@
 import { contentTerms, splitSentences, stem, tokenize } from '../core/text.js';
 import { answerTypeOf, hasAnswerCandidate } from '../retrieval/answer-type.js';
 import type { Answer, Citation, RetrievedPassage } from '../core/types.js';
+import { keyTerms } from './topic.js';
 
 /** Limits of an extractive answer. */
 export interface ExtractiveOptions {
@@ -9,6 +10,17 @@ export interface ExtractiveOptions {
   maxSentences?: number;
   /** How many top passages to quote from. */
   maxPassages?: number;
+  /**
+   * Inverse document frequency over the whole store of the question's terms (stems): tells which
+   * of its words are rare, and so which articles are about the question. Without it, rarity is
+   * judged among the passages given.
+   */
+  idf?: ReadonlyMap<string, number>;
+  /**
+   * Terms (stems) of earlier questions in a conversation, weighted 0..1: they count towards a
+   * sentence's fit, less than the question's own words.
+   */
+  context?: ReadonlyMap<string, number>;
 }
 
 /** What the bot says when retrieval finds nothing that matches the question. */
@@ -29,6 +41,12 @@ const RELATED: Record<string, string[]> = {
 const ANSWER_BONUS = 0.4;
 /** Weight of the passage's retrieval rank: sentences of the best passages are preferred. */
 const RANK_WEIGHT = 0.3;
+/** How much an earlier question's word counts in a follow-up's sentence choice, relative to its conversation weight. */
+const CONTEXT_SHARE = 0.5;
+/** Fewest words in a quotable sentence. */
+const MIN_WORDS = 5;
+/** A sentence ends with . ! ? (or an ellipsis), then maybe closing quotes or brackets. */
+const SENTENCE_END = /[.!?…]["'”’)\]]*$/;
 
 /** A sentence that opens by referring back to something named before it. */
 const REFERRING = /^["“]?(?:the|this|that|these|those|it|its|it's|it’s|he|she|they|his|her|their)\b/i;
@@ -40,6 +58,8 @@ interface Candidate {
   index: number;
   terms: Set<string>;
   score: number;
+  /** The candidate's article is about the question (see `aboutQuestion`). */
+  onTopic: boolean;
 }
 
 /** Citations for the passages used, numbered in order of first use. */
@@ -60,6 +80,29 @@ function stripDateline(text: string): string {
   return text.replace(/^[A-Z][A-Z .,'’-]{2,40}(?:\s*\([^)]{1,30}\))?\s*[—–-]{1,2}\s+(?=\S)/, '');
 }
 
+/** Letters and digits only, lowercased: for comparing a sentence with a title. */
+function squash(text: string): string {
+  return tokenize(text).join(' ');
+}
+
+/**
+ * True when a text reads as a sentence worth quoting: long enough, ends like a sentence, and is
+ * not the article's title or a headline (a line of capitalized words with no full stop).
+ */
+export function isQuotable(text: string, title: string): boolean {
+  if (text.length < 25 || !/\p{L}/u.test(text) || !SENTENCE_END.test(text)) return false;
+  const words = text.split(/\s+/);
+  if (words.length < MIN_WORDS) return false;
+  const flat = squash(text);
+  const head = squash(title);
+  if (head && (flat === head || (head.length >= 20 && flat.includes(head)) || head.includes(flat))) return false;
+  // Shouting ("BREAKING NEWS: ..."), or a short line of capitalized words with no comma (a headline).
+  const letters = text.replace(/[^\p{L}]/gu, '');
+  if (letters.length > 0 && letters.replace(/[^\p{Lu}]/gu, '').length / letters.length > 0.6) return false;
+  const capitalized = words.filter((w) => /^["“'‘(]?\p{Lu}/u.test(w)).length;
+  return !(capitalized / words.length > 0.8 && words.length <= 20 && !text.includes(','));
+}
+
 function clip(text: string, max: number): string {
   if (text.length <= max) return text;
   const cut = text.slice(0, max - 1).replace(/\s+\S*$/, '');
@@ -69,7 +112,9 @@ function clip(text: string, max: number): string {
 /**
  * Answers by quoting: the sentences of the top passages that cover most of the question's
  * content words (rarer words count more, related question verbs count half), each followed by
- * its citation [n]. When no sentence shares a content word with the question, says so.
+ * its citation [n]. Only real sentences are quoted (no titles, headlines or fragments), and a
+ * sentence from another article than the best one's only when that article is itself about the
+ * question (see `aboutQuestion`); fewer sentences rather than padding. When no sentence shares a content word with the question, says so.
  */
 export function extractiveAnswer(question: string, passages: RetrievedPassage[], options: ExtractiveOptions = {}): Answer {
   const maxChars = options.maxChars ?? 400;
@@ -78,21 +123,29 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
   const qTerms = [...new Set(contentTerms(question))];
   const nothing: Answer = { text: NOTHING_FOUND, mode: 'none', citations: [], notes: [] };
   if (qTerms.length === 0 || passages.length === 0) return nothing;
+  // The question's own words count fully, earlier questions' words by their weight, halved: they
+  // keep the answer on the topic, the question's own words choose the sentence.
+  const termWeight = new Map<string, number>(qTerms.map((t) => [t, 1]));
+  for (const [t, w] of options.context ?? []) if (!termWeight.has(t) && w > 0) termWeight.set(t, Math.min(1, w) * CONTEXT_SHARE);
+  const terms = [...termWeight.keys()];
 
+  const top = passages.slice(0, maxPassages);
+  const onTopic = aboutQuestion(qTerms, terms.filter((t) => !qTerms.includes(t)), top, options.idf);
   const candidates: Candidate[] = [];
-  passages.slice(0, maxPassages).forEach((item, rank) => {
+  top.forEach((item, rank) => {
     splitSentences(item.passage.text).forEach((s, index) => {
-      if (s.text.length < 25 || !/[\p{L}]/u.test(s.text)) return;
-      candidates.push({ text: stripDateline(s.text), item, rank, index, terms: new Set(contentTerms(s.text)), score: 0 });
+      const text = stripDateline(s.text);
+      if (!isQuotable(text, item.article.title)) return;
+      candidates.push({ text, item, rank, index, terms: new Set(contentTerms(text)), score: 0, onTopic: onTopic.has(item.article.id) });
     });
   });
   if (candidates.length === 0) return nothing;
 
   // Term weights: inverse frequency among candidate sentences (plus one, so common words still count).
   const weight = new Map<string, number>();
-  for (const t of qTerms) {
+  for (const t of terms) {
     const df = candidates.filter((c) => c.terms.has(t)).length;
-    weight.set(t, 1 + Math.log((candidates.length + 1) / (df + 1)));
+    weight.set(t, (1 + Math.log((candidates.length + 1) / (df + 1))) * termWeight.get(t)!);
   }
   const total = [...weight.values()].reduce((a, b) => a + b, 0);
   const type = answerTypeOf(question);
@@ -100,7 +153,7 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
   for (const c of candidates) {
     let covered = 0;
     let direct = 0;
-    for (const t of qTerms) {
+    for (const t of terms) {
       const w = weight.get(t) ?? 1;
       if (c.terms.has(t)) {
         covered += w;
@@ -140,6 +193,8 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
     if (chosen.includes(c)) continue;
     if (chosen.length >= maxSentences) break;
     if (c.score < best.score * 0.5) break;
+    // Another article's sentence supports the answer only when that article is about the question.
+    if (c.item.article.id !== best.item.article.id && !c.onTopic) continue;
     if (chosen.some((d) => overlap(d.terms, c.terms) > 0.6)) continue;
     const room = maxChars - used - (chosen.length ? 1 : 0);
     if (chosen.length === 0) {
@@ -170,6 +225,30 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
     return `${c.text} [${n}]`;
   });
   return { text: parts.join(' '), mode: 'extractive', citations, notes: [] };
+}
+
+/**
+ * Ids of the articles (among the passages) that are about the question: their title or lede (a
+ * first passage among those given) holds one of its key terms, or their passages hold all of them
+ * (`keyTerms` of the question's terms found in some passage, ranked by `idf`, else by how few of
+ * the articles hold them); in a conversation, the same for the earlier questions' key terms too.
+ * A roundup that mentions a key word once, or a story sharing only a common word ("Trump"), is not.
+ */
+function aboutQuestion(qTerms: string[], contextTerms: string[], passages: RetrievedPassage[], idf: ReadonlyMap<string, number> | undefined): Set<string> {
+  const texts = new Map<string, string>();
+  const ledes = new Map<string, string>();
+  for (const p of passages) {
+    texts.set(p.article.id, `${texts.get(p.article.id) ?? p.article.title}\n${p.passage.text}`);
+    ledes.set(p.article.id, `${ledes.get(p.article.id) ?? p.article.title}\n${p.passage.position === 0 ? p.passage.text : ''}`);
+  }
+  const termsOf = [...texts].map(([id, text]) => ({ id, terms: new Set(contentTerms(text)), lede: new Set(contentTerms(ledes.get(id)!)) }));
+  const holders = (t: string) => termsOf.filter((a) => a.terms.has(t)).length;
+  const rarity = idf ?? new Map([...qTerms, ...contextTerms].map((t) => [t, Math.log((termsOf.length + 1) / (holders(t) + 0.5))]));
+  const keysOf = (terms: string[]) => keyTerms(terms.filter((t) => holders(t) > 0), rarity);
+  const keySets = [keysOf(qTerms), keysOf(contextTerms)].filter((keys) => keys.length > 0);
+  // Its title or lede names the subject, or its passages cover all of the question's rarest words.
+  const about = (a: (typeof termsOf)[number], keys: string[]) => keys.some((k) => a.lede.has(k)) || keys.every((k) => a.terms.has(k));
+  return new Set(termsOf.filter((a) => keySets.every((keys) => about(a, keys))).map((a) => a.id));
 }
 
 function overlap(a: Set<string>, b: Set<string>): number {

@@ -3,7 +3,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import type { Answer, RetrievedPassage, TokenUsage } from '../core/types.js';
 import type { ChatModel } from './chat-model.js';
 import { checkCitations } from './citations.js';
-import { NOTHING_FOUND, extractiveAnswer } from './extractive.js';
+import { NOTHING_FOUND, extractiveAnswer, type ExtractiveOptions } from './extractive.js';
 import { LlmError } from './llm-errors.js';
 import { REFUSAL_TEXT, buildPrompt, type PromptOptions } from './prompt.js';
 
@@ -35,6 +35,8 @@ export interface LlmAnswererOptions {
 export interface LlmAskOptions {
   history?: { question: string; answer: string }[];
   today?: string;
+  /** What the extractive fallback answers (default: the question as asked, no options). */
+  fallback?: { question: string } & ExtractiveOptions;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -131,7 +133,8 @@ export class LlmAnswerer {
       }
     }
     // The model stayed unavailable: quote the passages instead, and say so in one line.
-    const fallback = extractiveAnswer(question, passages);
+    const { question: fallbackQuestion, ...fallbackOptions } = options.fallback ?? { question };
+    const fallback = extractiveAnswer(fallbackQuestion, passages, fallbackOptions);
     const reason = lastError?.kind === 'auth' ? lastError.message : `${lastError?.message ?? 'unknown error'}`;
     if (lastError?.kind === 'auth') this.logger.error('language model configuration error', { error: lastError.message });
     fallback.notes.push(`The language model was unavailable (${reason}), so this answer quotes the articles directly.`);

@@ -2,6 +2,7 @@ import type { Config } from '../config/index.js';
 import { EmbedderUnavailableError, describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { AnswerService } from '../answer/answerer.js';
+import { FollowUpRewriter } from '../answer/conversation.js';
 import { LlmAnswerer } from '../answer/llm-answerer.js';
 import { OpenAIChatModel } from '../answer/openai-chat-model.js';
 import { CHUNKER_VERSION } from '../ingest/chunker.js';
@@ -58,23 +59,27 @@ export async function createApp(config: Config, logger: Logger, options: { embed
     maxPerArticle: config.retrieval.maxPassagesPerArticle,
     logger,
   });
-  const llm = config.llm
+  const model = config.llm
+    ? new OpenAIChatModel({
+        apiKey: config.llm.apiKey,
+        baseURL: config.llm.baseURL,
+        model: config.llm.model,
+        timeoutMs: config.llm.timeoutMs,
+        maxTokens: config.llm.maxTokens,
+        temperature: config.llm.temperature,
+      })
+    : null;
+  const llm = config.llm && model
     ? new LlmAnswerer({
-        model: new OpenAIChatModel({
-          apiKey: config.llm.apiKey,
-          baseURL: config.llm.baseURL,
-          model: config.llm.model,
-          timeoutMs: config.llm.timeoutMs,
-          maxTokens: config.llm.maxTokens,
-          temperature: config.llm.temperature,
-        }),
+        model,
         maxAttempts: config.llm.maxAttempts,
         idleTimeoutMs: config.llm.timeoutMs,
         prompt: { maxPassages: config.llm.maxPassages, budgetChars: config.llm.contextChars },
         logger,
       })
     : null;
-  const answers = new AnswerService(retriever, { llm, ...(config.llm ? { llmPassages: config.llm.maxPassages } : {}) });
+  const rewriter = config.llm && model && config.llm.rewriteTimeoutMs > 0 ? new FollowUpRewriter({ model, timeoutMs: config.llm.rewriteTimeoutMs, logger }) : null;
+  const answers = new AnswerService(retriever, { llm, rewriter, termIdf: (stems) => store.termIdf(stems), ...(config.llm ? { llmPassages: config.llm.maxPassages } : {}) });
   return {
     config,
     logger,

@@ -53,7 +53,7 @@ export async function benchQueries(
   const latency: QueryBenchResult['latency'] = {};
   for (const mode of options.modes) {
     if (mode !== 'lexical' && !embedder) continue;
-    const answers = new AnswerService(new Retriever(store, embedder, { k: 5, mode, maxPerArticle: 2 }));
+    const answers = new AnswerService(new Retriever(store, embedder, { k: 5, mode, maxPerArticle: 2 }), { termIdf: (stems) => store.termIdf(stems) });
     for (const q of questions.slice(0, 20)) await answers.ask(q.question, { asOf: new Date(`${q.date}T23:59:59Z`) });
     const times: number[] = [];
     for (const q of questions) {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { redact, redactedJson } from '../core/logger.js';
+import { conversationTurn, type ConversationTurn } from '../answer/conversation.js';
 import type { Answer } from '../core/types.js';
 
 /** A logged answer, as the bot needs it back (sources button, thread history). */
@@ -75,13 +76,13 @@ export class AnswerLog {
     return row ? { id: row.id, question: row.question, answer: JSON.parse(row.answer_json) as Answer, threadId: row.thread_id } : undefined;
   }
 
-  /** The last `limit` questions and answers of a thread, oldest first. */
-  threadHistory(threadId: string, limit = 4): { question: string; answer: string }[] {
+  /** The last `limit` questions of a thread with their answers and the articles they cited, oldest first. */
+  threadHistory(threadId: string, limit = 4): ConversationTurn[] {
     return this.db
       .prepare<[string, number], { question: string; answer_json: string }>('SELECT question, answer_json FROM answers WHERE thread_id = ? ORDER BY rowid DESC LIMIT ?')
       .all(threadId, limit)
       .reverse()
-      .map((r) => ({ question: r.question, answer: (JSON.parse(r.answer_json) as Answer).text }));
+      .map((r) => conversationTurn(r.question, JSON.parse(r.answer_json) as Answer));
   }
 
   /** Records (or changes) a user's feedback on an answer. Returns false for an unknown answer. */

@@ -12,13 +12,14 @@ import {
   type Interaction,
   type Message,
 } from 'discord.js';
-import { standaloneQuery } from '../answer/conversation.js';
+import type { ConversationTurn } from '../answer/conversation.js';
 import type { Answer } from '../core/types.js';
 import { commands, commandDefinitions } from './commands/index.js';
 import { NO_MENTIONS, type CommandContext } from './commands/command.js';
-import { userMessageFor } from './errors.js';
-import { defuseMentions, formatAnswerForDiscord, splitMessage, discordSourceLine } from './format.js';
-import { QueueFullError, RateLimiter, WorkQueue } from './limits.js';
+import { isUserMistake, userMessageFor } from './errors.js';
+import { formatAnswerForDiscord, plainQuestion, splitMessage, threadName } from './format.js';
+import { sourcesResponse } from './responses.js';
+import { NoticeThrottle, QueueFullError, RateLimiter, WorkQueue } from './limits.js';
 import type { BotServices, BotSettings } from './services.js';
 import { ThrottledEditor } from './streaming.js';
 
@@ -39,13 +40,14 @@ function answerMessages(answer: Answer, answerId: string): { content: string; co
   return parts.map((content, i) => ({ content, components: i === parts.length - 1 ? buttons : [] }));
 }
 
-/** The reaction on a mention the bot saw but will not answer now (rate limit, busy): no message floods the channel. */
-const NOT_NOW_REACTION = '⏳';
-
-function threadName(question: string): string {
-  const name = question.replace(/\s+/g, ' ').trim();
-  return (name.length > 90 ? name.slice(0, 89) + '…' : name) || 'News question';
-}
+/** What a user hears while the bot shuts down. */
+const RESTARTING = 'I am restarting; please ask again in a moment.';
+/** The notice for a user asking faster than the rate limit allows. */
+const tooFast = (waitMs: number) => `You're asking faster than I can read. Please try again in ${Math.ceil(waitMs / 1000)} s.`;
+/** The reaction that stands in for a notice already given in a burst. */
+const WAIT_EMOJI = '⏳';
+/** How long one "busy" or "restarting" reply in a channel covers later mentions there. */
+const NOTICE_WINDOW_MS = 60_000;
 
 /**
  * The Discord bot: slash commands, mentions and thread follow-ups, on a discord.js Client it is
@@ -58,6 +60,7 @@ export class NewsBot {
   private readonly settings: BotSettings;
   private readonly limiter: RateLimiter;
   private readonly queue: WorkQueue;
+  private readonly notices = new NoticeThrottle();
   private stopping = false;
   private readonly context: CommandContext;
 
@@ -128,7 +131,7 @@ export class NewsBot {
       return;
     }
     if (this.stopping) {
-      await interaction.reply({ content: 'I am restarting; please ask again in a moment.', flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+      await interaction.reply({ content: RESTARTING, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
       return;
     }
     if (command.moderatorOnly && !this.isModerator(interaction)) {
@@ -139,11 +142,8 @@ export class NewsBot {
     if (command.queued) {
       const wait = this.limiter.take(interaction.user.id);
       if (wait > 0) {
-        await interaction.reply({
-          content: `You're asking faster than I can read. Please try again in ${Math.ceil(wait / 1000)} s.`,
-          flags: MessageFlags.Ephemeral,
-          allowedMentions: NO_MENTIONS,
-        });
+        this.services.logger.info('rate limited', { command: command.data.name, user: interaction.user.id, waitMs: wait });
+        await interaction.reply({ content: tooFast(wait), flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
         return;
       }
       if (this.queue.full) throw new QueueFullError();
@@ -179,7 +179,7 @@ export class NewsBot {
   }
 
   /** Runs the answer stream into a throttled editor; returns the final answer. */
-  private async collectAnswer(question: string, options: { history?: { question: string; answer: string }[]; retrievalQuery?: string }, editor: ThrottledEditor | null): Promise<Answer> {
+  private async collectAnswer(question: string, options: { history?: ConversationTurn[] }, editor: ThrottledEditor | null): Promise<Answer> {
     let answer: Answer | undefined;
     try {
       for await (const event of this.services.answers.askStream(question, options)) {
@@ -201,9 +201,10 @@ export class NewsBot {
       return;
     }
     if (kind === 'sources') {
-      const lines = logged.answer.citations.map((c) => `${discordSourceLine(c)}\n> ${defuseMentions(c.passage.replace(/\s+/g, ' ').slice(0, 300))}…`);
-      const [first] = splitMessage(lines.join('\n') || 'This answer cites no sources.');
+      // Every cited source: one private reply, then private follow-ups when they do not fit in one.
+      const [first, ...rest] = sourcesResponse(logged.answer.citations);
       await interaction.reply({ content: first!, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+      for (const content of rest) await interaction.followUp({ content, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
     } else if (kind === 'feedback') {
       this.services.log.feedback(logged.id, interaction.user.id, vote === 'up');
       await interaction.reply({ content: 'Thanks for the feedback!', flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
@@ -212,16 +213,22 @@ export class NewsBot {
 
   private async onMessage(message: Message): Promise<void> {
     const me = this.client.user;
-    if (!me || message.author.bot || this.stopping) return;
+    if (!me || message.author.bot) return;
     if (!message.mentions.users.has(me.id)) return;
     try {
-      const question = message.content.replace(new RegExp(`<@!?${me.id}>`, 'g'), ' ').replace(/\s+/g, ' ').trim();
-      if (!question) {
-        await message.reply({ content: `Ask me about the news, e.g. <@${me.id}> what happened in Ukraine this week?`, allowedMentions: NO_MENTIONS });
+      if (this.stopping) {
+        await this.notice(message, `restarting:${message.channelId}`, RESTARTING, NOTICE_WINDOW_MS);
         return;
       }
-      if (this.limiter.take(message.author.id) > 0) {
-        await this.reactNotNow(message);
+      const question = plainQuestion(message.content);
+      if (!question) {
+        await this.notice(message, `usage:${message.author.id}`, `Ask me about the news, e.g. <@${me.id}> what happened in Ukraine this week?`, NOTICE_WINDOW_MS, '❓');
+        return;
+      }
+      const wait = this.limiter.take(message.author.id);
+      if (wait > 0) {
+        this.services.logger.info('rate limited', { mention: message.id, user: message.author.id, waitMs: wait });
+        await this.notice(message, `rate:${message.author.id}`, tooFast(wait), wait);
         return;
       }
       const channel = message.channel;
@@ -229,8 +236,7 @@ export class NewsBot {
       await this.queue.run(async () => {
         if ('sendTyping' in channel) await channel.sendTyping().catch(() => {});
         const history = inThread ? this.services.log.threadHistory(channel.id) : [];
-        const retrievalQuery = standaloneQuery(question, history);
-        const answer = await this.collectAnswer(question, { history, retrievalQuery }, null);
+        const answer = await this.collectAnswer(question, { history }, null);
         const id = this.services.log.record(question, answer, {
           userId: message.author.id,
           guildId: message.guildId,
@@ -255,21 +261,36 @@ export class NewsBot {
       });
     } catch (error) {
       if (error instanceof QueueFullError) {
-        await this.reactNotNow(message);
+        this.services.logger.warn('answer queue full; mention refused', { user: message.author.id });
+        await this.notice(message, `busy:${message.channelId}`, userMessageFor(error), NOTICE_WINDOW_MS).catch(() => {});
         return;
       }
-      this.services.logger.error('answering a mention failed', { error, user: message.author.id });
+      this.logFailure('answering a mention', error, { user: message.author.id });
       await message.reply({ content: userMessageFor(error), allowedMentions: NO_MENTIONS }).catch(() => {});
     }
   }
 
-  private async reactNotNow(message: Message): Promise<void> {
-    await message.react(NOT_NOW_REACTION).catch((error: unknown) => this.services.logger.warn('could not react to a mention', { error: String(error) }));
+  /**
+   * A refusal notice for a mention: the first of a burst (per key, within `windowMs`) is a short
+   * reply; the rest are a reaction on the message, so a burst never fills the channel.
+   */
+  private async notice(message: Message, key: string, text: string, windowMs: number, emoji = WAIT_EMOJI): Promise<void> {
+    if (this.notices.take(key, windowMs)) {
+      await message.reply({ content: text, allowedMentions: NO_MENTIONS });
+      return;
+    }
+    await message.react(emoji).catch((error: unknown) => this.services.logger.debug('could not react to a mention', { error: String(error) }));
+  }
+
+  /** Logs a failure: a user's mistake as one line, a real fault with its stack. */
+  private logFailure(what: string, error: unknown, fields: Record<string, unknown>): void {
+    if (isUserMistake(error)) this.services.logger.info(`${what} refused: ${error instanceof Error ? error.message : String(error)}`, fields);
+    else this.services.logger.error(`${what} failed`, { error, ...fields });
   }
 
   private async fail(interaction: Interaction, error: unknown): Promise<void> {
     const name = interaction.isChatInputCommand() ? `/${interaction.commandName}` : interaction.isButton() ? `button ${interaction.customId}` : 'interaction';
-    if (!(error instanceof QueueFullError)) this.services.logger.error(`${name} failed`, { error, user: interaction.user.id });
+    this.logFailure(name, error, { user: interaction.user.id });
     if (!interaction.isRepliable()) return;
     const content = userMessageFor(error);
     try {

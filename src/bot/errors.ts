@@ -8,6 +8,14 @@ function brief(text: string): string {
   return text.length <= MAX_DETAIL ? text : text.slice(0, MAX_DETAIL - 1) + '…';
 }
 
+/**
+ * True for a refusal caused by what the user asked (an empty or too long question, a URL that
+ * cannot be ingested) or by load (the queue is full): logged as a line, without a stack.
+ */
+export function isUserMistake(error: unknown): boolean {
+  return error instanceof QueueFullError || (error instanceof NewsBotError && error.code === ErrorCodes.InvalidQuestion);
+}
+
 /** The short message a Discord user sees for an error: never a stack trace or internal detail. */
 export function userMessageFor(error: unknown): string {
   if (error instanceof QueueFullError) return "I'm answering a lot of questions right now. Please try again in a minute.";

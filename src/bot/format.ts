@@ -7,7 +7,8 @@ export const DISCORD_MESSAGE_LIMIT = 2000;
 /** An article line for Discord: `label Title (date, source) <url>` (angle brackets: no link preview). */
 export function discordArticleLine(label: string, a: { title: string; date: string | null; source: string; url: string | null }): string {
   const details = [a.date, a.source].filter(Boolean).join(', ');
-  return defuseMentions(`**${label}** ${escapeMarkdown(a.title)}${details ? ` (${escapeMarkdown(details)})` : ''}${a.url ? ` <${a.url}>` : ''}`);
+  const title = a.title.replace(/\s+/g, ' ').trim();
+  return defuseMentions(`**${label}** ${escapeMarkdown(title)}${details ? ` (${escapeMarkdown(details)})` : ''}${a.url ? ` ${angleUrl(a.url)}` : ''}`);
 }
 
 /** A source line for Discord: `[n] Title (date, source) <url>`. */
@@ -15,9 +16,43 @@ export function discordSourceLine(c: Citation): string {
   return discordArticleLine(`[${c.n}]`, c);
 }
 
-/** Escapes Discord markdown in untrusted short text (titles). */
+/** A URL in angle brackets (Discord shows no preview), with nothing in it that could close them. */
+function angleUrl(url: string): string {
+  return `<${url.replace(/[<>\s]/g, encodeURIComponent)}>`;
+}
+
+/** A URL in text, in angle brackets or bare (trailing punctuation is not part of it). */
+const URL_IN_TEXT = /<https?:\/\/[^\s<>]+>|https?:\/\/[^\s<>]*[^\s<>.,;:!?'")\]]/g;
+/** Characters that start or end Discord Markdown anywhere in a line: emphasis, strike, spoilers, code, links, escapes. */
+const INLINE_MARKDOWN = /[\\*_~`|[\]()<]/g;
+
+/** Escapes Markdown in text holding no URL: inline markers everywhere; headings, subtext, quotes and lists at line starts. */
+function escapePlain(text: string): string {
+  return text
+    .replace(INLINE_MARKDOWN, '\\$&')
+    .replace(/^([ \t]*)(#|-#|>|[-+](?=\s))/gm, '$1\\$2')
+    .replace(/^([ \t]*\d+)\.(?=\s)/gm, '$1\\.');
+}
+
+/**
+ * Escapes Discord Markdown in untrusted text (article text, titles, a user's query) so that it shows
+ * as written: no masked links, **bold**, ||spoilers||, `code`, "# headings", lists or block quotes.
+ * URLs are kept intact, in angle brackets so that Discord shows no preview.
+ */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/([\\*_~`|>#[\]()-])/g, '\\$1');
+  let out = '';
+  let at = 0;
+  for (const m of text.matchAll(URL_IN_TEXT)) {
+    out += escapePlain(text.slice(at, m.index));
+    out += angleUrl(m[0].replace(/^<|>$/g, ''));
+    at = m.index + m[0].length;
+  }
+  return out + escapePlain(text.slice(at));
+}
+
+/** Quoted article text for Discord: Markdown escaped, mentions defused. */
+export function quoteText(text: string): string {
+  return defuseMentions(escapeMarkdown(text));
 }
 
 /**
@@ -33,18 +68,71 @@ export function defuseMentions(text: string): string {
     .replace(/<@([!&]?\d+)>/g, '<@\u200B$1>');
 }
 
+/**
+ * A language model's text for Discord: its own emphasis and lists stay, but what it may have
+ * copied from an article cannot take over the message: masked links become "text (<url>)",
+ * headings, subtext and spoilers are escaped, and a code fence left open is closed (so it cannot
+ * swallow what follows, such as the sources).
+ */
+export function formatModelText(text: string): string {
+  let out = text
+    .replace(/\[([^\]\n]+)\]\(\s*<?(https?:\/\/[^\s)>]+)>?\s*\)/g, (_m, label: string, url: string) => `${label} (${angleUrl(url)})`)
+    .replace(/\|\|/g, '\\|\\|')
+    .replace(/^([ \t]*)(#{1,3}\s|-#\s)/gm, '$1\\$2');
+  if ((out.match(/```/g) ?? []).length % 2 === 1) out = out.trimEnd() + '\n```';
+  return defuseMentions(out);
+}
+
+/** An extractive answer's text for Discord: each quote escaped, the [n] markers kept. */
+function formatQuotes(text: string): string {
+  return text
+    .split(/( \[\d+\](?:\[\d+\])*)/)
+    .map((part, i) => (i % 2 === 1 ? part : quoteText(part)))
+    .join('');
+}
+
 /** The whole answer as one text: answer, notes, then the numbered sources. */
 export function formatAnswerForDiscord(answer: Answer, options: { sources?: boolean } = {}): string {
-  const parts = [defuseMentions(answer.text)];
-  for (const note of answer.notes) parts.push(`-# ${defuseMentions(note)}`);
+  const parts = [answer.mode === 'llm' ? formatModelText(answer.text) : formatQuotes(answer.text)];
+  for (const note of answer.notes) parts.push(`-# ${quoteText(note)}`);
   if (options.sources !== false && answer.citations.length) {
     parts.push(['**Sources**', ...answer.citations.map(discordSourceLine)].join('\n'));
   }
   return parts.join('\n\n');
 }
 
-/** A protected span that a split must not cut: [n] markers, <links>, markdown links, URLs. */
-const ATOMIC = /\[\d+\](?:\[\d+\])*|<https?:\/\/[^\s>]+>|\[[^\]\n]*\]\([^)\s]+\)|https?:\/\/\S+/g;
+/**
+ * A mention's text as plain words: without user, role and channel mentions, @everyone/@here,
+ * slash-command mentions, timestamps and custom emoji; whitespace collapsed.
+ */
+export function plainQuestion(content: string): string {
+  return content
+    .replace(/<(?:@[!&]?|#)\d+>|<\/[^:>\s]+:\d+>|<a?:\w+:\d+>|<t:-?\d+(?::\w)?>/g, ' ')
+    .replace(/@\u200B?(everyone|here)\b/gi, ' ')
+    .replace(/[\u200B-\u200D\u2060\uFEFF]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** Most characters in a Discord thread name. */
+export const THREAD_NAME_LIMIT = 100;
+
+/** A thread name for a question: its plain text, cut at a word boundary to Discord's 100 characters. */
+export function threadName(question: string): string {
+  return snippet(plainQuestion(question), THREAD_NAME_LIMIT) || 'News question';
+}
+
+/** Text flattened to one line and cut to at most `max` characters at a word boundary (with "…" when cut). */
+export function snippet(text: string, max = 220): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length <= max) return flat;
+  const cut = flat.slice(0, max - 1);
+  // Cut at the last space; a single word longer than the snippet is cut where it must be.
+  return (/\s/.test(cut) ? cut.replace(/\s+\S*$/, '') : cut) + '…';
+}
+
+/** A protected span that a split must not cut: [n] markers, <links>, markdown links, URLs, an escaped character. */
+const ATOMIC = /\[\d+\](?:\[\d+\])*|<https?:\/\/[^\s>]+>|\[[^\]\n]*\]\([^)\s]+\)|https?:\/\/\S+|\\\S/g;
 
 function forbiddenRanges(text: string): [number, number][] {
   const ranges: [number, number][] = [];
@@ -99,5 +187,32 @@ export function splitMessage(text: string, limit = DISCORD_MESSAGE_LIMIT): strin
     rest = tail;
   }
   if (rest) out.push(rest);
+  return out;
+}
+
+/**
+ * Packs blocks (a header, an item with its quote) into messages of at most `limit` characters,
+ * one block a line, never moving part of a block to the next message; a block longer than a
+ * message is split on its own.
+ */
+export function packBlocks(blocks: string[], limit = DISCORD_MESSAGE_LIMIT): string[] {
+  const out: string[] = [];
+  let current = '';
+  for (const block of blocks) {
+    if (current && current.length + 1 + block.length <= limit) {
+      current += '\n' + block;
+      continue;
+    }
+    if (current) out.push(current);
+    current = '';
+    if (block.length <= limit) {
+      current = block;
+    } else {
+      const parts = splitMessage(block, limit);
+      current = parts.pop() ?? '';
+      out.push(...parts);
+    }
+  }
+  if (current) out.push(current);
   return out;
 }

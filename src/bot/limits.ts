@@ -87,3 +87,25 @@ export class WorkQueue {
     while ((this.active > 0 || this.waiting.length > 0) && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/**
+ * One notice per key and window: the first refusal of a burst gets a short reply, the rest a quiet
+ * reaction (so a burst of mentions never becomes a stream of public messages).
+ */
+export class NoticeThrottle {
+  private readonly until = new Map<string, number>();
+  private readonly now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.now = now;
+  }
+
+  /** True when a notice for `key` may be sent now; it then holds the key for `windowMs`. */
+  take(key: string, windowMs: number): boolean {
+    const now = this.now();
+    if ((this.until.get(key) ?? 0) > now) return false;
+    if (this.until.size > 10_000) for (const [k, t] of this.until) if (t <= now) this.until.delete(k);
+    this.until.set(key, now + windowMs);
+    return true;
+  }
+}

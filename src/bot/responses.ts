@@ -1,33 +1,34 @@
-import type { ArticleMeta, RetrievedPassage } from '../core/types.js';
+import type { ArticleMeta, Citation, RetrievedPassage } from '../core/types.js';
 import { notableSkips, type IngestSummary } from '../ingest/pipeline.js';
-import { defuseMentions, discordArticleLine, escapeMarkdown } from './format.js';
+import { defuseMentions, discordArticleLine, discordSourceLine, escapeMarkdown, packBlocks, quoteText, snippet } from './format.js';
 import type { BotStatus } from './services.js';
 
 function articleLine(n: number, a: ArticleMeta): string {
   return discordArticleLine(`${n}.`, a);
 }
 
-function snippet(text: string, max = 220): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length <= max ? flat : flat.slice(0, max - 1).replace(/\s+\S*$/, '') + '…';
+/** A user's words echoed back: a short snippet, Markdown escaped, mentions defused. */
+function echo(text: string): string {
+  return quoteText(snippet(text, 100));
 }
 
-/** /search: the best passages with title, date, link and a snippet. */
-export function searchResponse(query: string, passages: RetrievedPassage[]): string {
-  if (passages.length === 0) return `No passages match “${defuseMentions(snippet(query, 100))}”.`;
-  const lines = [`Top passages for “${defuseMentions(snippet(query, 100))}”:`];
-  passages.forEach((p, i) => {
-    lines.push(articleLine(i + 1, p.article));
-    lines.push(`> ${defuseMentions(snippet(p.passage.text))}`);
-  });
-  return lines.join('\n');
+/** /search: the best passages with title, date, link and a snippet; messages split between items. */
+export function searchResponse(query: string, passages: RetrievedPassage[]): string[] {
+  if (passages.length === 0) return [`No passages match “${echo(query)}”.`];
+  return packBlocks([`Top passages for “${echo(query)}”:`, ...passages.map((p, i) => `${articleLine(i + 1, p.article)}\n> ${quoteText(snippet(p.passage.text))}`)]);
 }
 
-/** /latest: recently published headlines. */
-export function latestResponse(topic: string | undefined, articles: ArticleMeta[]): string {
-  if (articles.length === 0) return topic ? `No articles about “${defuseMentions(snippet(topic, 100))}” yet.` : 'No articles have been ingested yet.';
-  const head = topic ? `Latest on “${defuseMentions(snippet(topic, 100))}”:` : 'Latest headlines:';
-  return [head, ...articles.map((a, i) => articleLine(i + 1, a))].join('\n');
+/** /latest: recently published headlines; messages split between headlines. */
+export function latestResponse(topic: string | undefined, articles: ArticleMeta[]): string[] {
+  if (articles.length === 0) return [topic ? `No articles about “${echo(topic)}” yet.` : 'No articles have been ingested yet.'];
+  const head = topic ? `Latest on “${echo(topic)}”:` : 'Latest headlines:';
+  return packBlocks([head, ...articles.map((a, i) => articleLine(i + 1, a))]);
+}
+
+/** The Sources button: every cited source with a snippet of its passage; messages split between sources. */
+export function sourcesResponse(citations: Citation[]): string[] {
+  if (citations.length === 0) return ['This answer cites no sources.'];
+  return packBlocks(citations.map((c) => `${discordSourceLine(c)}\n> ${quoteText(snippet(c.passage, 300))}`));
 }
 
 /** /status: store counts, last ingest, models and answer mode. */

@@ -1,8 +1,9 @@
-import { DISCORD_MESSAGE_LIMIT, defuseMentions } from './format.js';
+import { DISCORD_MESSAGE_LIMIT, formatModelText } from './format.js';
 
 /**
  * Turns a stream of text deltas into at most one message edit per interval. The preview shows the
- * text so far (mentions defused, cut to fit one message) with a cursor.
+ * text so far (as the final answer will: mentions defused, masked links and headings neutralized,
+ * an open code fence closed; cut to fit one message) with a cursor.
  */
 export class ThrottledEditor {
   private text = '';
@@ -43,7 +44,7 @@ export class ThrottledEditor {
   private send(): void {
     if (this.stopped || !this.text.trim()) return;
     const limit = DISCORD_MESSAGE_LIMIT - 10;
-    let preview = defuseMentions(this.text);
+    let preview = formatModelText(this.text.length > limit ? this.text.slice(0, limit) + '…' : this.text);
     if (preview.length > limit) preview = preview.slice(0, limit) + '…';
     preview += ' ▌';
     if (preview === this.lastSent) return;

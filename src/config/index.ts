@@ -50,6 +50,7 @@ const schema = z.object({
   LLM_CONTEXT_CHARS: int(12_000, 1_000, 500_000),
   LLM_MAX_TOKENS: int(600, 16, 32_000),
   LLM_TEMPERATURE: z.preprocess((v) => emptyToUndefined(v) ?? 0.1, z.coerce.number().min(0).max(2)),
+  LLM_REWRITE_TIMEOUT_MS: int(5_000, 0, 600_000),
 
   DISCORD_TOKEN: optionalString,
   DISCORD_GUILD_ID: z.preprocess(emptyToUndefined, z.string().regex(/^\d{5,25}$/, 'must be a Discord id (digits)').optional()),
@@ -102,6 +103,8 @@ export interface Config {
     contextChars: number;
     maxTokens: number;
     temperature: number;
+    /** Longest wait for the model's standalone rewrite of a follow-up; 0: no rewrite (the heuristic alone). */
+    rewriteTimeoutMs: number;
   } | null;
   discord: {
     token: string | undefined;
@@ -162,6 +165,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             contextChars: e.LLM_CONTEXT_CHARS,
             maxTokens: e.LLM_MAX_TOKENS,
             temperature: e.LLM_TEMPERATURE,
+            rewriteTimeoutMs: e.LLM_REWRITE_TIMEOUT_MS,
           }
         : null,
     discord: {

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
 import type { AnswerService } from '../answer/answerer.js';
-import { standaloneQuery } from '../answer/conversation.js';
+import { conversationTurn, type ConversationTurn } from '../answer/conversation.js';
 import { formatAnswerText } from '../answer/format.js';
 import { NewsBotError, describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -29,8 +29,9 @@ export async function runConsoleChat(options: ConsoleChatOptions): Promise<void>
   const prompt = interactive ? '\nask> ' : '';
   if (interactive) rl.setPrompt(prompt);
   if (interactive) rl.prompt();
-  // The last few questions and answers: a follow-up ("why?", "and France?") is understood with them.
-  const history: { question: string; answer: string }[] = [];
+  // The last few questions, answers and cited articles: a follow-up ("why?", "and France?") is
+  // searched and answered with them; a question on a new subject leaves them aside.
+  const history: ConversationTurn[] = [];
   for await (const line of rl) {
     const question = line.trim();
     if (/^(exit|quit|:q)$/i.test(question)) break;
@@ -39,10 +40,10 @@ export async function runConsoleChat(options: ConsoleChatOptions): Promise<void>
       write('(conversation cleared)');
     } else if (question) {
       try {
-        const { answer } = await answers.ask(question, { history: [...history], retrievalQuery: standaloneQuery(question, history) });
+        const { answer } = await answers.ask(question, { history: [...history] });
         write(formatAnswerText(answer));
         if (answer.citations.length) {
-          history.push({ question, answer: answer.text });
+          history.push(conversationTurn(question, answer));
           if (history.length > 4) history.shift();
         }
       } catch (error) {

@@ -1,3 +1,5 @@
+import { holdsKeyTerm } from '../answer/topic.js';
+
 /** One evaluated question. */
 export interface QuestionOutcome {
   id: string;
@@ -11,6 +13,11 @@ export interface QuestionOutcome {
   articleHitRank: number | null;
   /** The extractive answer contains the answer text. */
   answerHit: boolean;
+  /**
+   * The answer quotes an article that is not about the question (see `isOffTopicArticle`); null
+   * when the answer quotes nothing or the question has no key term.
+   */
+  offTopic: boolean | null;
 }
 
 /** Aggregate answer-recall figures. */
@@ -24,6 +31,8 @@ export interface EvalMetrics {
   /** Diagnostics: one of the first 1 / 5 distinct articles of the results contains the answer anywhere. */
   'article_recall@1': number;
   'article_recall@5': number;
+  /** Of the answers that quote articles (and whose question has key terms), the share quoting an off-topic article. */
+  off_topic: number;
 }
 
 /** Lowercased text with unified quotes, dashes and spaces, for containment checks. */
@@ -53,12 +62,26 @@ function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-/** Recall@1/5/10 (hit within the top k), MRR@10, the answer hit rate and article recall@1/5, rounded to 3 places. */
+/** How much of an article's text counts as its lede for the off-topic check. */
+export const LEDE_CHARS = 1000;
+
+/**
+ * True when an article is not itself about the question: its title and lede (the first
+ * LEDE_CHARS characters of its text) hold none of the key terms. A long article that mentions
+ * the subject once, deep down (a 50-states roundup), is not about it. An empty key list makes
+ * nothing off-topic. Key terms: `keyTerms` in src/answer/topic.ts.
+ */
+export function isOffTopicArticle(article: { title: string; text: string }, keys: string[]): boolean {
+  return !holdsKeyTerm(`${article.title}\n${article.text.slice(0, LEDE_CHARS)}`, keys);
+}
+
+/** Recall@1/5/10 (hit within the top k), MRR@10, the answer hit rate, article recall@1/5 and the off-topic share, rounded to 3 places. */
 export function aggregate(outcomes: QuestionOutcome[]): EvalMetrics {
   const n = outcomes.length;
   const within = (rank: number | null, k: number) => rank !== null && rank <= k;
   const recall = (k: number) => (n ? outcomes.filter((o) => within(o.hitRank, k)).length / n : 0);
   const articleRecall = (k: number) => (n ? outcomes.filter((o) => within(o.articleHitRank, k)).length / n : 0);
+  const judged = outcomes.filter((o) => o.offTopic !== null);
   const mrr = n ? outcomes.reduce((sum, o) => sum + (o.hitRank !== null && o.hitRank <= 10 ? 1 / o.hitRank : 0), 0) / n : 0;
   return {
     questions: n,
@@ -69,5 +92,6 @@ export function aggregate(outcomes: QuestionOutcome[]): EvalMetrics {
     answer_hit: round(n ? outcomes.filter((o) => o.answerHit).length / n : 0),
     'article_recall@1': round(articleRecall(1)),
     'article_recall@5': round(articleRecall(5)),
+    off_topic: round(judged.length ? judged.filter((o) => o.offTopic).length / judged.length : 0),
   };
 }

@@ -9,7 +9,9 @@ import { readArticles } from '../ingest/read-articles.js';
 import type { Embedder } from '../retrieval/embedder.js';
 import { Retriever } from '../retrieval/retriever.js';
 import { NewsStore } from '../retrieval/store.js';
-import { aggregate, containsAnswer, firstHitRank, type EvalMetrics, type QuestionOutcome } from './metrics.js';
+import { contentTerms } from '../core/text.js';
+import { keyTerms } from '../answer/topic.js';
+import { aggregate, containsAnswer, firstHitRank, isOffTopicArticle, type EvalMetrics, type QuestionOutcome } from './metrics.js';
 
 /** A RealTime QA question as stored in questions.jsonl. */
 export interface EvalQuestion {
@@ -104,7 +106,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const ingestSeconds = (Date.now() - ingestStart) / 1000;
 
   const retriever = new Retriever(store, options.embedder, { k: options.k, mode: options.mode, maxPerArticle: options.maxPerArticle });
-  const answers = new AnswerService(retriever);
+  const answers = new AnswerService(retriever, { termIdf: (stems) => store!.termIdf(stems) });
   const questions = readQuestions(options.setDir).slice(0, options.limit ?? undefined);
   const log = options.logFile ? fs.createWriteStream(options.logFile) : null;
   const outcomes: QuestionOutcome[] = [];
@@ -114,9 +116,15 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
       const { answer, search } = await answers.ask(q.question, { k: options.k, mode: options.mode, asOf: new Date(`${q.date}T23:59:59Z`) });
       const hitRank = firstHitRank(search.passages.map((p) => p.passage.text), q.answer);
       const answerHit = containsAnswer(answer.text.replace(/ \[\d+\]/g, ''), q.answer);
-      const articleIds = [...new Set(search.passages.map((p) => p.article.id))];
-      const articleHitRank = firstHitRank(articleIds.map((id) => store!.articleText(id) ?? ''), q.answer);
-      outcomes.push({ id: q.id, hitRank, answerHit, articleHitRank });
+      const articles = new Map(search.passages.map((p) => [p.article.id, { title: p.article.title, text: store!.articleText(p.article.id) ?? '' }]));
+      const articleHitRank = firstHitRank([...articles.values()].map((a) => a.text), q.answer);
+      // Off-topic quotes: the answer quotes an article whose title and lede hold none of the question's key terms.
+      const retrievedTerms = new Set([...articles.values()].flatMap((a) => contentTerms(`${a.title}\n${a.text}`)));
+      const questionTerms = contentTerms(q.question).filter((t) => retrievedTerms.has(t));
+      const keys = keyTerms(questionTerms, store.termIdf(questionTerms));
+      const offTopicArticles = answer.citations.filter((c) => isOffTopicArticle(articles.get(c.articleId) ?? { title: c.title, text: '' }, keys)).map((c) => c.title);
+      const offTopic = answer.citations.length > 0 && keys.length > 0 ? offTopicArticles.length > 0 : null;
+      outcomes.push({ id: q.id, hitRank, answerHit, articleHitRank, offTopic });
       log?.write(
         redactedJson({
           id: q.id,
@@ -126,6 +134,8 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
           hitRank,
           articleHitRank,
           answerHit,
+          keyTerms: keys,
+          offTopicArticles,
           window: search.window,
           extractive: answer.text,
           top: search.passages.map((p) => ({ title: p.article.title, date: p.article.date, score: Number(p.score.toFixed(5)), hit: containsAnswer(p.passage.text, q.answer) })),

@@ -13,6 +13,8 @@ export interface SearchOptions {
   /** "Now" for relative dates in the question. Default: the current time. */
   asOf?: Date;
   maxPerArticle?: number;
+  /** A prior: article id -> weight multiplier (e.g. the articles a conversation has cited). */
+  preferArticles?: ReadonlyMap<string, number>;
 }
 
 /** Passages found for a query, with what the search did. */
@@ -299,7 +301,7 @@ export class Retriever {
       const row = rows.get(id);
       if (!row) return 0;
       const answerEvidence = contenders.has(id) ? evidence.of(id, row).answer : 0;
-      return timeFactor(row.article.date, asOf, window) * (1 + ANSWER_TYPE_WEIGHT * answerEvidence);
+      return timeFactor(row.article.date, asOf, window) * (options.preferArticles?.get(row.article.id) ?? 1) * (1 + ANSWER_TYPE_WEIGHT * answerEvidence);
     };
     // Each list is re-weighed and re-ranked, then the lists are fused by weighted reciprocal rank.
     const reweigh = (list: { id: number; score: number }[]) =>

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AnswerService } from '../../src/answer/answerer.js';
+import { FollowUpRewriter } from '../../src/answer/conversation.js';
 import { LlmAnswerer } from '../../src/answer/llm-answerer.js';
 import { OpenAIChatModel } from '../../src/answer/openai-chat-model.js';
 import { AnswerLog } from '../../src/bot/answer-log.js';
@@ -33,7 +34,9 @@ export interface BotHarness {
  * The fake Discord holds the bot to Discord's rules: every test fails on a rule break recorded
  * during it (tests/helpers/setup-rule-checks.ts), and `stop()` fails on one recorded while stopping.
  */
-export async function startBot(options: { llmBaseURL?: string; settings?: Partial<BotSettings>; discord?: FakeDiscordOptions } = {}): Promise<BotHarness> {
+export async function startBot(
+  options: { llmBaseURL?: string; settings?: Partial<BotSettings>; discord?: FakeDiscordOptions; articles?: (corpusDir: string) => void } = {},
+): Promise<BotHarness> {
   const { dir, cleanup } = tempDir('newsbot-bot-');
   const logs: string[] = [];
   const logger: Logger = createLogger('debug', (line) => logs.push(line));
@@ -41,11 +44,14 @@ export async function startBot(options: { llmBaseURL?: string; settings?: Partia
   const corpus = path.join(dir, 'corpus');
   fs.mkdirSync(corpus);
   fs.copyFileSync(path.join(REPO, 'corpus', 'starmer-trump-ukraine-2025-02-27.txt'), path.join(corpus, 'seed.txt'));
+  // More articles beside the seed (files written into the corpus folder by the caller).
+  options.articles?.(corpus);
   await ingestArticles(store, null, readArticles([corpus]), { pruneUnder: [corpus] });
   const retriever = new Retriever(store, null, { k: 5, mode: 'hybrid', maxPerArticle: 2 });
-  const llm = options.llmBaseURL
+  const model = options.llmBaseURL ? new OpenAIChatModel({ baseURL: options.llmBaseURL, model: 'fake-model', timeoutMs: 3_000 }) : null;
+  const llm = model
     ? new LlmAnswerer({
-        model: new OpenAIChatModel({ baseURL: options.llmBaseURL, model: 'fake-model', timeoutMs: 3_000 }),
+        model,
         maxAttempts: 2,
         baseDelayMs: 10,
         maxDelayMs: 20,
@@ -53,7 +59,8 @@ export async function startBot(options: { llmBaseURL?: string; settings?: Partia
         logger,
       })
     : null;
-  const answers = new AnswerService(retriever, { llm });
+  const rewriter = model ? new FollowUpRewriter({ model, timeoutMs: 1_000, logger }) : null;
+  const answers = new AnswerService(retriever, { llm, rewriter, termIdf: (stems) => store.termIdf(stems) });
   const log = new AnswerLog(path.join(dir, 'data'));
   const services: BotServices = {
     answers,

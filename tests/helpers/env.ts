@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 
 /** Repository root. */
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -19,6 +20,21 @@ if (!HAS_TINY_MODEL && process.env['NEWSBOT_REQUIRE_TEST_MODELS']) {
   throw new Error(`${path.join(MODELS_DIR, TINY_MODEL)} not found, and NEWSBOT_REQUIRE_TEST_MODELS (set by CI) forbids skipping the model tests`);
 }
 if (!HAS_TINY_MODEL) console.warn(NO_MODEL_REASON);
+
+/** RealTime QA articles of May 2024 (third-party text: read at test time, never copied into the repo). */
+export const RTQA_05_ARTICLES = path.join(SHARED, 'eval', 'rtqa-2024-05', 'articles.jsonl.gz');
+export const HAS_RTQA_05 = fs.existsSync(RTQA_05_ARTICLES);
+/** Why tests over real news are skipped. */
+export const NO_RTQA_REASON = `skipped: ${RTQA_05_ARTICLES} not found (../shared is absent); tests over real news need it`;
+if (!HAS_RTQA_05) console.warn(NO_RTQA_REASON);
+
+/** Writes the first `count` articles of rtqa-2024-05 to `<dir>/rtqa-sample.jsonl` (a temporary folder); returns the file. */
+export function writeRtqaSample(dir: string, count: number): string {
+  const lines = zlib.gunzipSync(fs.readFileSync(RTQA_05_ARTICLES)).toString('utf8').split('\n').filter((line) => line.trim());
+  const file = path.join(dir, 'rtqa-sample.jsonl');
+  fs.writeFileSync(file, lines.slice(0, count).join('\n') + '\n');
+  return file;
+}
 
 /** The seed article in corpus/. */
 export const SEED_FILE = path.join(REPO, 'corpus', 'starmer-trump-ukraine-2025-02-27.txt');

@@ -1,6 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArticleParseError } from '../../src/core/errors.js';
 import type { IngestSummary } from '../../src/ingest/pipeline.js';
+import type { Answer } from '../../src/core/types.js';
 import { startBot, type BotHarness } from '../helpers/bot-harness.js';
 import { FakeDiscord } from '../helpers/fake-discord.js';
 import { FakeOpenAI } from '../helpers/fake-openai.js';
@@ -28,6 +31,11 @@ describe('Discord bot (extractive answers) through the real discord.js Client', 
     expect(names).toEqual(['ask', 'search', 'latest', 'status', 'ingest', 'reingest']);
     const ingest = (put.body as Body[]).find((c) => c['name'] === 'ingest')!;
     expect(ingest['default_member_permissions']).toBe('32');
+    // Moderator commands are offered in servers only, never in DMs.
+    for (const name of ['ingest', 'reingest']) {
+      expect((put.body as Body[]).find((c) => c['name'] === name), name).toMatchObject({ contexts: [0], dm_permission: false });
+    }
+    expect((put.body as Body[]).find((c) => c['name'] === 'ask')!['contexts']).toBeUndefined();
     expect(h.fake.find('GET', /^\/gateway\/bot$/)).toHaveLength(1);
     expect(h.fake.identifies).toBe(1);
   });
@@ -45,7 +53,7 @@ describe('Discord bot (extractive answers) through the real discord.js Client', 
     const text = content(edit.body);
     expect(text).toMatch(/plead for a US backstop[^\n]*\[1\]/);
     expect(text).toContain('**Sources**');
-    expect(text).toContain(`**[1]** ${SEED_TITLE} (2025\\-02\\-27, corpus)`);
+    expect(text).toContain(`**[1]** ${SEED_TITLE} (2025-02-27, corpus)`);
     const buttons = ((edit.body as Body)['components'] as { components: { custom_id: string }[] }[])[0]!.components.map((c) => c.custom_id);
     expect(buttons).toEqual([expect.stringMatching(/^sources:/), expect.stringMatching(/^feedback:.*:up$/), expect.stringMatching(/^feedback:.*:down$/)]);
   });
@@ -250,7 +258,7 @@ describe('Discord bot with a streaming language model', () => {
     const { token } = h.fake.interaction('ask', { question: QUESTION });
     const edits = await editsUntilFinal(token, since);
     const final = edits[edits.length - 1]!;
-    expect(content(final.body)).toBe(`Starmer asked Trump for a US backstop [1] to deter Putin [1].\n\n**Sources**\n**[1]** ${SEED_TITLE} (2025\\-02\\-27, corpus)`);
+    expect(content(final.body)).toBe(`Starmer asked Trump for a US backstop [1] to deter Putin [1].\n\n**Sources**\n**[1]** ${SEED_TITLE} (2025-02-27, corpus)`);
     const previews = edits.slice(0, -1);
     expect(previews.length).toBeGreaterThanOrEqual(1);
     expect(content(previews[0]!.body)).toMatch(/ ▌$/);
@@ -297,7 +305,11 @@ describe('Discord bot with a streaming language model', () => {
   });
 
   it('understands a follow-up in the answer thread with the earlier question and answer', async () => {
-    llm.reply({ kind: 'stream', deltas: ['Starmer asked for a US backstop [1].'] }, { kind: 'stream', deltas: ['Because it would deter Putin [1].'] });
+    llm.reply(
+      { kind: 'stream', deltas: ['Starmer asked for a US backstop [1].'] },
+      { kind: 'json', content: 'Why does Keir Starmer want a US backstop?' },
+      { kind: 'stream', deltas: ['Because it would deter Putin [1].'] },
+    );
     const since = h.fake.calls.length;
     h.fake.message(QUESTION);
     const thread = await h.fake.waitFor('POST', /^\/channels\/\d+\/messages\/\d+\/threads$/, { since });
@@ -306,7 +318,10 @@ describe('Discord bot with a streaming language model', () => {
     h.fake.message('Why does he want that?', { channelId: threadId });
     const reply = await h.fake.waitFor('POST', new RegExp(`^/channels/${threadId}/messages$`), { since });
     expect(content(reply.body)).toContain('Because it would deter Putin [1].');
-    const request = llm.requests[1]!;
+    // One short call rewrites the follow-up into a standalone question for the search...
+    expect(llm.requests[1]!.body.messages[1]!.content).toContain('Last question: Why does he want that?');
+    // ...and the answer is written for the question as asked, with the thread's earlier turn.
+    const request = llm.requests[2]!;
     const roles = request.body.messages.map((m) => m.role);
     expect(roles).toEqual(['system', 'user', 'assistant', 'user']);
     expect(request.body.messages[1]!.content).toBe(QUESTION);
@@ -326,6 +341,16 @@ describe('Discord bot with a streaming language model', () => {
     expect(last).toMatch(/-# The language model was unavailable/);
   });
 
+  it('closes a code fence the model left open, so the sources still show', async () => {
+    llm.reply({ kind: 'stream', deltas: ['Starmer asked for a backstop [1]. Code:\n```js\n', 'alert(1)'] });
+    const edits = await editsUntilFinal(h.fake.interaction('ask', { question: QUESTION }).token, h.fake.calls.length);
+    const final = content(edits[edits.length - 1]!.body);
+    const beforeSources = final.slice(0, final.indexOf('**Sources**'));
+    expect(beforeSources).toMatch(/alert\(1\)\n```\n\n$/);
+    expect((beforeSources.match(/```/g) ?? []).length).toBe(2);
+    expect(final).toContain(`**[1]** ${SEED_TITLE} (2025-02-27, corpus)`);
+  });
+
   it('keeps a model answer from pinging anyone', async () => {
     llm.reply({ kind: 'stream', deltas: ['@everyone look: <@555555555555555555> and <@&444444444444444444> asked for a backstop [1].'] });
     const edits = await editsUntilFinal(h.fake.interaction('ask', { question: QUESTION }).token, h.fake.calls.length);
@@ -334,5 +359,186 @@ describe('Discord bot with a streaming language model', () => {
       expect(content(e.body)).not.toMatch(/@everyone|<@\d|<@&\d/);
       expect((e.body as Body)['allowed_mentions']).toMatchObject({ parse: [] });
     }
+  });
+});
+
+describe('Discord rendering of article text (Markdown, long lists, many sources)', () => {
+  let h: BotHarness;
+  const MARKDOWN_TITLE = '**Golden** taps: ||council|| scandal';
+  /** Words for texts that differ from article to article (the same text twice is one story). */
+  const WORDS = 'library parking school bridge harbour tram museum market pool park road tower clinic station garden festival square stadium ferry canal theatre airport hospital bakery orchard'.split(' ');
+  beforeAll(async () => {
+    h = await startBot({
+      articles: (corpus) => {
+        fs.writeFileSync(
+          path.join(corpus, 'markdown.txt'),
+          `date 2025-03-02 ${MARKDOWN_TITLE}\n\n# BREAKING\n\nThe council spent [four million pounds](http://evil.example/phish) on **golden** taps for the town hall, ||a secret|| the mayor kept.\n\n> Critics called the golden taps a ~~scandal~~ waste.\n`,
+        );
+        const records = Array.from({ length: 12 }, (_, i) => ({
+          id: `long-${i}`,
+          title: `Headline ${i + 1}: ${'the council budget debate goes on and on '.repeat(5).trim()}`,
+          url: `https://news.example/${'politics/local/'.repeat(8)}story-${i + 1}`,
+          published: `2025-03-${String(10 + i).padStart(2, '0')}`,
+          text: `Story ${i + 1}. The council budget debate went on. ${WORDS.map((_, j) => WORDS[(j * (i + 2) + i) % WORDS.length]).join(' ')}.`,
+        }));
+        fs.writeFileSync(path.join(corpus, 'long.jsonl'), records.map((r) => JSON.stringify(r)).join('\n'));
+      },
+    });
+  });
+  afterAll(() => h.stop());
+
+  const reply = async (name: string, options: Record<string, string>) => {
+    const since = h.fake.calls.length;
+    const { token } = h.fake.interaction(name, options);
+    const edit = await h.fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${token}/messages/@original$`), { since });
+    await new Promise((r) => setTimeout(r, 200)); // follow-ups, if any
+    const followUps = h.fake.find('POST', new RegExp(`^/webhooks/\\d+/${token}$`));
+    return [content(edit.body), ...followUps.map((f) => content(f.body))];
+  };
+  /** Markdown that Discord would render: an unescaped marker. */
+  const RENDERED = [/(?<!\\)\*\*golden/i, /(?<!\\)\|\|/, /(?<!\\)\[four million pounds(?<!\\)\]\(/, /^# /m, /(?<!\\)~~/];
+
+  it('quotes an article full of Markdown as written in an answer', async () => {
+    const [text] = await reply('ask', { question: 'How much did the council spend on golden taps?' });
+    expect(text).toContain('The council spent \\[four million pounds\\]\\(<http://evil.example/phish>\\) on \\*\\*golden\\*\\* taps');
+    expect(text).toContain(`**[1]** \\*\\*Golden\\*\\* taps: \\|\\|council\\|\\| scandal (2025-03-02, corpus)`);
+    expect(text).toMatch(/\n\n\*\*Sources\*\*\n/);
+    for (const pattern of RENDERED) expect(text).not.toMatch(pattern);
+  });
+
+  it('/search and /latest escape titles and snippets too', async () => {
+    const search = (await reply('search', { query: 'golden taps **council**' })).join('\n');
+    expect(search).toContain('Top passages for “golden taps \\*\\*council\\*\\*”:');
+    expect(search).toMatch(/\n> .*\\\*\\\*golden\\\*\\\* taps/);
+    for (const pattern of RENDERED) expect(search).not.toMatch(pattern);
+    const latest = (await reply('latest', { topic: 'golden taps' })).join('\n');
+    expect(latest).toContain('\\*\\*Golden\\*\\* taps: \\|\\|council\\|\\| scandal');
+  });
+
+  it('/latest splits between headlines, never inside a link', async () => {
+    const parts = await reply('latest', {});
+    expect(parts.length).toBeGreaterThan(1);
+    const lines = parts.flatMap((p) => p.split('\n'));
+    expect(lines[0]).toBe('Latest headlines:');
+    expect(lines).toHaveLength(11);
+    for (const p of parts) expect(p.length).toBeLessThanOrEqual(2000);
+    for (const line of lines.slice(1)) expect(line).toMatch(/^\*\*\d+\.\*\* Headline \d+: .* <https:\/\/news\.example\/[^>\s]+\/story-\d+>$/);
+  });
+
+  it('/search splits between items, never between an item and its quote', async () => {
+    const parts = await reply('search', { query: 'council budget debate' });
+    expect(parts.length).toBeGreaterThan(1);
+    for (const p of parts) {
+      expect(p.length).toBeLessThanOrEqual(2000);
+      const lines = p.split('\n').filter((l) => !l.startsWith('Top passages'));
+      expect(lines.length % 2).toBe(0);
+      for (let i = 0; i < lines.length; i += 2) {
+        expect(lines[i]).toMatch(/^\*\*\d\.\*\* /);
+        expect(lines[i + 1]).toMatch(/^> /);
+      }
+    }
+  });
+
+  it('the Sources button lists every cited source of an 8-source answer, in private follow-ups when needed', async () => {
+    const citations = Array.from({ length: 8 }, (_, i) => ({
+      n: i + 1, articleId: `long-${i}`, title: `Headline ${i + 1}: ${'the council budget debate goes on '.repeat(4)}`, date: '2025-03-10', source: 'wire',
+      url: `https://news.example/${'politics/local/'.repeat(8)}story-${i + 1}`, passage: `Source ${i + 1}: Vladimir Putin ${'met the delegation in Moscow again and again '.repeat(10)}`,
+    }));
+    const answer: Answer = { text: citations.map((c) => `Claim ${c.n} [${c.n}].`).join(' '), mode: 'llm', citations, notes: [] };
+    const id = h.services.log.record('Eight sources?', answer, { userId: '555555555555555555', guildId: h.fake.guildId, channelId: h.fake.channelId });
+    const message = { id: '777000000000000002', content: 'x', author: { id: h.fake.bot.id, username: 'newsbot', discriminator: '0' }, timestamp: new Date().toISOString(), type: 0, attachments: [], embeds: [], mentions: [], mention_roles: [], pinned: false, tts: false, mention_everyone: false, flags: 0, components: [] };
+    const click = h.fake.button(`sources:${id}`, message);
+    const first = await h.fake.waitFor('POST', new RegExp(`^/interactions/${click.id}/${click.token}/callback$`));
+    expect(first.body).toMatchObject({ type: 4, data: { flags: 64 } });
+    await h.fake.waitFor('POST', new RegExp(`^/webhooks/\\d+/${click.token}$`));
+    await new Promise((r) => setTimeout(r, 200));
+    const followUps = h.fake.find('POST', new RegExp(`^/webhooks/\\d+/${click.token}$`));
+    for (const f of followUps) expect((f.body as Body)['flags']).toBe(64);
+    const parts = [content((first.body as Body)['data']), ...followUps.map((f) => content(f.body))];
+    for (const p of parts) expect(p.length).toBeLessThanOrEqual(2000);
+    const all = parts.join('\n');
+    for (let n = 1; n <= 8; n++) expect(all).toMatch(new RegExp(`\\*\\*\\[${n}\\]\\*\\* Headline ${n}:[^\\n]+\\n> Source ${n}: Vladimir Putin met`));
+    // Snippets end on a whole word.
+    for (const quote of all.split('\n').filter((l) => l.startsWith('> '))) expect(quote).toMatch(/ (met|the|delegation|in|Moscow|again|and)…$/);
+  });
+});
+
+describe('mentions: one notice per burst, a notice during shutdown, plain thread names', () => {
+  const llm = new FakeOpenAI();
+  let h: BotHarness;
+  beforeAll(async () => {
+    h = await startBot({ llmBaseURL: await llm.start(), settings: { rateLimitPerMinute: 3, maxConcurrent: 1, maxQueued: 0 } });
+  });
+  afterAll(async () => {
+    await h.stop();
+    await llm.stop();
+  });
+  const channelMessages = (since: number) => h.fake.find('POST', /^\/channels\/\d+\/messages$/).filter((c) => h.fake.calls.indexOf(c) >= since);
+  const reactions = (since: number) => h.fake.find('PUT', /\/reactions\/[^/]+\/@me$/).filter((c) => h.fake.calls.indexOf(c) >= since);
+  const settle = async (since: number, count: number) => {
+    const end = Date.now() + 10_000;
+    while (channelMessages(since).length + reactions(since).length < count && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300));
+  };
+
+  it('names the thread with the question\'s plain text, without mention syntax, within 100 characters', async () => {
+    llm.reply({ kind: 'stream', deltas: ['Starmer asked for a backstop [1].'] });
+    const since = h.fake.calls.length;
+    h.fake.message('@everyone what did <@123456789012345678> and <@&444444444444444444> say in <#333333333333333333> about Starmer <:party:123456789012345678> @here?');
+    const thread = await h.fake.waitFor('POST', /^\/channels\/\d+\/messages\/\d+\/threads$/, { since });
+    expect((thread.body as Body)['name']).toBe('what did and say in about Starmer ?');
+    const since2 = h.fake.calls.length;
+    h.fake.message(`What did Starmer ask Trump for ${'and why does it matter to Ukraine and Europe '.repeat(5)}?`, { user: { id: '565656565656565656', username: 'other' } });
+    const long = await h.fake.waitFor('POST', /^\/channels\/\d+\/messages\/\d+\/threads$/, { since: since2 });
+    const name = String((long.body as Body)['name']);
+    expect(name.length).toBeLessThanOrEqual(100);
+    expect(name).toMatch(/^What did Starmer ask Trump for and why does it matter to Ukraine .*\w…$/);
+  });
+
+  it('when the queue is full, one busy reply per channel and reactions after it', async () => {
+    llm.reply({ kind: 'stream', deltas: ['Starmer asked ', 'for a backstop [1].'], chunkDelayMs: 1_500 });
+    const since = h.fake.calls.length;
+    for (let i = 0; i < 4; i++) h.fake.message(QUESTION, { user: { id: `58585858585858585${i}`, username: `u${i}` } });
+    await settle(since, 4);
+    const busy = channelMessages(since).filter((c) => /answering a lot of questions/.test(content(c.body)));
+    expect(busy).toHaveLength(1);
+    expect(reactions(since).length).toBeGreaterThanOrEqual(2);
+    expect(h.logs.some((l) => l.startsWith('warn  answer queue full; mention refused'))).toBe(true);
+    expect(h.logs.filter((l) => l.startsWith('error')).join('\n')).not.toMatch(/queue full/);
+  });
+
+  it('answers a burst of 20 mentions with at most one rate-limit reply and quiet reactions', async () => {
+    // (The busy notice of this channel was given by the test before: queue-full refusals react too.)
+    llm.reply({ kind: 'stream', deltas: ['Starmer asked for a backstop [1].'] });
+    const user = { id: '575757575757575757', username: 'eager' };
+    const since = h.fake.calls.length;
+    for (let i = 0; i < 20; i++) {
+      h.fake.message(`${QUESTION} (${i})`, { user });
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    await settle(since, 20);
+    const replies = channelMessages(since).map((c) => content(c.body));
+    const notices = replies.filter((r) => /asking faster than I can read/.test(r));
+    expect(notices).toHaveLength(1);
+    // The rest of the refused mentions get a reaction, not a message (3 per minute are answered or queued).
+    expect(reactions(since).length).toBeGreaterThanOrEqual(15);
+    expect(reactions(since).every((c) => c.path.includes('/reactions/⏳/@me'))).toBe(true);
+    expect(h.logs.some((l) => /^info {2}rate limited .*user="575757575757575757"/.test(l))).toBe(true);
+  });
+
+  it('a mention during shutdown gets the same "restarting" notice as /ask', async () => {
+    llm.reply({ kind: 'stream', deltas: ['Starmer asked ', 'for a backstop [1].'], chunkDelayMs: 800 });
+    await new Promise((r) => setTimeout(r, 3_000)); // answers of the tests before are done
+    h.fake.interaction('ask', { question: QUESTION }, { user: { id: '595959595959595959', username: 'asker' } });
+    await h.fake.waitFor('POST', /\/callback$/, { since: h.fake.calls.length - 1 });
+    const since = h.fake.calls.length;
+    const stopping = h.bot.stop(5_000);
+    h.fake.message(QUESTION, { user: { id: '606060606060606060', username: 'late' } });
+    const slash = h.fake.interaction('ask', { question: QUESTION }, { user: { id: '616161616161616161', username: 'late2' } });
+    const notice = await h.fake.waitFor('POST', /^\/channels\/\d+\/messages$/, { since });
+    const refused = await h.fake.waitFor('POST', new RegExp(`^/interactions/${slash.id}/${slash.token}/callback$`), { since });
+    expect(content(notice.body)).toBe('I am restarting; please ask again in a moment.');
+    expect(content((refused.body as Body)['data'])).toBe(content(notice.body));
+    await stopping;
   });
 });

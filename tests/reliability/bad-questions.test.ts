@@ -1,5 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { createApp } from '../../src/app/context.js';
+import { IngestService } from '../../src/app/ingest-service.js';
+import { loadConfig } from '../../src/config/index.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { startBot, type BotHarness } from '../helpers/bot-harness.js';
+import { tempDir } from '../helpers/env.js';
 
 type Body = Record<string, unknown>;
 const text = (b: unknown) => String((b as Body | null)?.['content'] ?? ((b as Body | null)?.['data'] as Body | undefined)?.['content'] ?? '');
@@ -53,6 +58,49 @@ describe('bad questions get a polite answer or refusal, never a crash or a ping'
     expect(reply.content).toMatch(/backstop/);
     expect(reply.content).not.toMatch(/@everyone|@here|<@\d|<@&\d/);
     expect(reply.body['allowed_mentions']).toMatchObject({ parse: [] });
+  });
+
+  it('logs user mistakes as one info line without a stack, real faults with one', async () => {
+    const mistakes = [
+      () => ask('   '),
+      async () => {
+        // The bot's real ingest service, which checks the URL (the harness's stand-in ingests the corpus).
+        const { dir, cleanup } = tempDir();
+        const app = await createApp(loadConfig({ DATA_DIR: dir, CORPUS_DIR: dir }), silentLogger, { embedder: null });
+        const ingest = h.services.ingest;
+        h.services.ingest = (request) => new IngestService(app).run(request);
+        onTestFinished(async () => {
+          h.services.ingest = ingest;
+          await app.close();
+          cleanup();
+        });
+        const since = h.fake.calls.length;
+        const { token } = h.fake.interaction('ingest', { url: 'ftp://example.com/feed' }, { roles: [h.fake.moderatorRoleId] });
+        // A private reply: the refusal replaces the "thinking…" message.
+        const edit = await h.fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${token}/messages/@original$`), { since });
+        expect(text(edit.body)).toBe('Only http and https URLs can be ingested.');
+      },
+    ];
+    for (const mistake of mistakes) {
+      const before = h.logs.length;
+      await mistake();
+      const lines = h.logs.slice(before);
+      expect(lines.some((l) => /^info {2}\/(ask|ingest) refused: (The question is empty\.|Only http and https URLs can be ingested\.)/.test(l)), lines.join('\n')).toBe(true);
+      expect(lines.filter((l) => l.startsWith('error')), lines.join('\n')).toEqual([]);
+      expect(lines.join('\n')).not.toMatch(/\bat .*\.ts:\d+|Error: /);
+    }
+    // A real fault still reaches the log with its stack.
+    const search = h.services.search;
+    h.services.search = () => Promise.reject(new Error('disk on fire'));
+    try {
+      const before = h.logs.length;
+      const since = h.fake.calls.length;
+      const { token } = h.fake.interaction('search', { query: 'backstop' });
+      await h.fake.waitFor('POST', new RegExp(`^/webhooks/\\d+/${token}$`), { since });
+      expect(h.logs.slice(before).find((l) => l.startsWith('error /search failed'))).toMatch(/Error: disk on fire\\n\s+at /);
+    } finally {
+      h.services.search = search;
+    }
   });
 
   it('a mention with a ping attempt and a huge question is refused politely in the channel', async () => {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { standaloneQuery } from '../../src/answer/conversation.js';
-import { defuseMentions, formatAnswerForDiscord, splitMessage } from '../../src/bot/format.js';
-import { QueueFullError, RateLimiter, WorkQueue } from '../../src/bot/limits.js';
-import { ingestResponse, statusResponse } from '../../src/bot/responses.js';
+import { defuseMentions, escapeMarkdown, formatAnswerForDiscord, formatModelText, packBlocks, plainQuestion, snippet, splitMessage, threadName } from '../../src/bot/format.js';
+import { isUserMistake } from '../../src/bot/errors.js';
+import { NoticeThrottle, QueueFullError, RateLimiter, WorkQueue } from '../../src/bot/limits.js';
+import { ErrorCodes, InvalidQuestionError, NewsBotError } from '../../src/core/errors.js';
+import { ingestResponse, latestResponse, searchResponse, sourcesResponse, statusResponse } from '../../src/bot/responses.js';
+import type { ArticleMeta, Citation, RetrievedPassage } from '../../src/core/types.js';
 
 describe('splitMessage', () => {
   it('leaves short text alone', () => {
@@ -60,7 +62,162 @@ describe('mentions and answer formatting', () => {
       notes: ['A note.'],
       citations: [{ n: 1, articleId: 'a', title: 'A *bold* title', date: '2025-02-27', url: 'https://x.example/a', source: 'wire', passage: 'p' }],
     });
-    expect(text).toBe('Answer [1].\n\n-# A note.\n\n**Sources**\n**[1]** A \\*bold\\* title (2025\\-02\\-27, wire) <https://x.example/a>');
+    expect(text).toBe('Answer [1].\n\n-# A note.\n\n**Sources**\n**[1]** A \\*bold\\* title (2025-02-27, wire) <https://x.example/a>');
+  });
+});
+
+/** An article text full of Markdown, as a hostile or careless source might write it. */
+const MARKDOWN_ARTICLE = [
+  '# BREAKING',
+  'The council spent [four million pounds](http://evil.example/phish) on **golden** taps, ||a secret|| and ~~nothing~~ else.',
+  '> quoted line',
+  '- a list item',
+  '1. a numbered item',
+  '-# small print',
+  'Run `rm -rf` or ```js',
+  'alert(1)',
+  '``` and see https://news.example/story_(1)_x?a=1.',
+].join('\n');
+
+describe('Discord Markdown in quoted text', () => {
+  it('escapes Markdown so article text shows as written', () => {
+    const out = escapeMarkdown(MARKDOWN_ARTICLE);
+    // No masked link, emphasis, spoiler, strike or code survives unescaped.
+    expect(out).not.toMatch(/(?<!\\)\[four million pounds(?<!\\)\]\(/);
+    for (const marker of [/(?<!\\)\*/, /(?<!\\)\|/, /(?<!\\)~/, /(?<!\\)`/, /(?<!\\)\[/]) expect(out).not.toMatch(marker);
+    expect(out).toContain('\\[four million pounds\\]\\(<http://evil.example/phish>\\)');
+    expect(out).toContain('\\*\\*golden\\*\\*');
+    expect(out).toContain('\\|\\|a secret\\|\\|');
+    // Line-start syntax: headings, quotes, lists, subtext.
+    expect(out.split('\n').slice(0, 6)).toEqual(['\\# BREAKING', expect.any(String), '\\> quoted line', '\\- a list item', '1\\. a numbered item', '\\-# small print']);
+    // URLs stay whole, in angle brackets (no preview).
+    expect(out).toMatch(/ and see <https:\/\/news\.example\/story_\(1\)_x\?a=1>\.$/);
+    expect(out).toContain('\\`\\`\\`js\nalert\\(1\\)');
+  });
+
+  it('leaves plain prose and dates alone', () => {
+    expect(escapeMarkdown('Prices rose 2.5% on 2025-02-27, officials said.')).toBe('Prices rose 2.5% on 2025-02-27, officials said.');
+    expect(escapeMarkdown('A mid-sentence - dash and # sign stay.')).toBe('A mid-sentence - dash and # sign stay.');
+  });
+
+  it('escapes quotes in an extractive answer but keeps its [n] markers and the bot\'s own formatting', () => {
+    const citation: Citation = { n: 1, articleId: 'm', title: '**Golden** taps || scandal', date: '2025-03-01', url: 'https://news.example/taps', source: 'wire', passage: MARKDOWN_ARTICLE };
+    const text = formatAnswerForDiscord({
+      text: 'The council spent [four million pounds](http://evil.example/phish) on **golden** taps, ||a secret|| and ~~nothing~~ else. [1] # BREAKING is not a heading here. [1][2]',
+      mode: 'extractive',
+      notes: [],
+      citations: [citation, { ...citation, n: 2 }],
+    });
+    expect(text).toMatch(/else\. \[1\] /);
+    expect(text).toMatch(/here\. \[1\]\[2\]\n\n\*\*Sources\*\*\n\*\*\[1\]\*\* \\\*\\\*Golden\\\*\\\* taps \\\|\\\| scandal \(2025-03-01, wire\) <https:\/\/news\.example\/taps>/);
+    expect(text).not.toMatch(/(?<!\\)\*\*golden/);
+  });
+
+  it('neutralizes what a model copied from an article and closes an open code fence before the sources', () => {
+    expect(formatModelText('See [the report](https://x.example/r) [1].')).toBe('See the report (<https://x.example/r>) [1].');
+    expect(formatModelText('# BREAKING\n-# tiny\nIt is **important** [1].')).toBe('\\# BREAKING\n\\-# tiny\nIt is **important** [1].');
+    expect(formatModelText('a ||spoiler|| b')).toBe('a \\|\\|spoiler\\|\\| b');
+    const answer = formatAnswerForDiscord({
+      text: 'Here is the code [1]:\n```js\nalert(1)',
+      mode: 'llm',
+      notes: [],
+      citations: [{ n: 1, articleId: 'a', title: 'T', date: null, url: null, source: 'wire', passage: 'p' }],
+    });
+    const beforeSources = answer.slice(0, answer.indexOf('**Sources**'));
+    expect((beforeSources.match(/```/g) ?? []).length % 2).toBe(0);
+    expect(answer).toMatch(/alert\(1\)\n```\n\n\*\*Sources\*\*\n\*\*\[1\]\*\* T \(wire\)$/);
+  });
+});
+
+describe('messages split by item', () => {
+  const article = (i: number, title = `Headline number ${i} ${'about the budget '.repeat(8)}`): ArticleMeta => ({
+    id: `a${i}`, title, date: '2025-02-27', source: 'wire', url: `https://news.example/${'section/'.repeat(12)}story-${i}`, author: null, origin: 'x', contentHash: 'h',
+  });
+  const passage = (i: number): RetrievedPassage => ({
+    passage: { id: i, articleId: `a${i}`, position: 0, start: 0, end: 500, text: `Passage ${i}: ${'the council debated the budget for hours, '.repeat(12)}` },
+    article: article(i),
+    score: 1,
+  });
+
+  it('packs whole blocks into messages and splits only a block too long for one', () => {
+    expect(packBlocks(['a'.repeat(10), 'b'.repeat(10), 'c'.repeat(10)], 21)).toEqual(['a'.repeat(10) + '\n' + 'b'.repeat(10), 'c'.repeat(10)]);
+    const parts = packBlocks(['head', 'word '.repeat(100).trim()], 120);
+    expect(parts[0]).toBe('head');
+    for (const p of parts) expect(p.length).toBeLessThanOrEqual(120);
+    expect(parts.slice(1).join(' ')).toBe('word '.repeat(100).trim());
+  });
+
+  it('/latest never cuts a headline or its link', () => {
+    const parts = latestResponse(undefined, Array.from({ length: 10 }, (_, i) => article(i + 1)));
+    expect(parts.length).toBeGreaterThan(1);
+    const lines = parts.flatMap((p) => p.split('\n'));
+    expect(lines[0]).toBe('Latest headlines:');
+    for (const p of parts) expect(p.length).toBeLessThanOrEqual(2000);
+    for (const [i, line] of lines.slice(1).entries()) expect(line).toMatch(new RegExp(`^\\*\\*${i + 1}\\.\\*\\* Headline number ${i + 1} .*<https://news\\.example/[^>]+/story-${i + 1}>$`));
+  });
+
+  it('/search keeps each item with its quote', () => {
+    const parts = searchResponse('budget **debate**', Array.from({ length: 5 }, (_, i) => passage(i + 1)));
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts[0]).toMatch(/^Top passages for “budget \\\*\\\*debate\\\*\\\*”:/);
+    for (const p of parts) {
+      expect(p.length).toBeLessThanOrEqual(2000);
+      const lines = p.split('\n').filter((l) => !l.startsWith('Top passages'));
+      for (let i = 0; i < lines.length; i += 2) {
+        expect(lines[i]).toMatch(/^\*\*\d\.\*\* Headline/);
+        expect(lines[i + 1]).toMatch(/^> Passage \d: the council/);
+      }
+    }
+  });
+
+  it('the Sources reply lists every cited source with its quote, cut at a word boundary', () => {
+    const citations: Citation[] = Array.from({ length: 8 }, (_, i) => ({ n: i + 1, articleId: `a${i}`, title: article(i).title, date: '2025-02-27', source: 'wire', url: article(i).url, passage: `Source ${i + 1} says Vladimir Putin ${'met the delegation in Moscow again '.repeat(15)}` }));
+    const parts = sourcesResponse(citations);
+    expect(parts.length).toBeGreaterThan(1);
+    const all = parts.join('\n');
+    for (let n = 1; n <= 8; n++) expect(all).toMatch(new RegExp(`\\*\\*\\[${n}\\]\\*\\* Headline[^\\n]+\\n> Source ${n} says Vladimir Putin met`));
+    for (const p of parts) {
+      expect(p.length).toBeLessThanOrEqual(2000);
+      for (const quote of p.split('\n').filter((l) => l.startsWith('> '))) expect(quote).toMatch(/ (met|the|delegation|in|Moscow|again)…$/);
+    }
+    expect(sourcesResponse([])).toEqual(['This answer cites no sources.']);
+  });
+
+  it('cuts snippets at word boundaries', () => {
+    expect(snippet('Russia’s Vladimir Putin from invading again', 20)).toBe('Russia’s Vladimir…');
+    expect(snippet('short', 20)).toBe('short');
+    expect(snippet('x'.repeat(30), 10)).toBe('x'.repeat(9) + '…');
+  });
+});
+
+describe('mentions', () => {
+  it('reads a mention as plain words, and names its thread with them', () => {
+    const raw = '<@111111111111111111> @everyone what did <@!123456789012345678> and <@&444444444444444444> say in <#333333333333333333> </ask:999999999999999999> about Starmer <:party:123456789012345678> <a:dance:123456789012345678> <t:1700000000:R> @here?';
+    expect(plainQuestion(raw)).toBe('what did and say in about Starmer ?');
+    expect(threadName(raw)).toBe('what did and say in about Starmer ?');
+    const long = threadName(`What did Starmer ask Trump for ${'and why '.repeat(30)}?`);
+    expect(long.length).toBeLessThanOrEqual(100);
+    expect(long).toMatch(/^What did Starmer ask Trump for and why .*(and|why)…$/);
+    expect(threadName('<@111111111111111111> @everyone')).toBe('News question');
+  });
+
+  it('lets one notice per key through per window', () => {
+    let now = 0;
+    const notices = new NoticeThrottle(() => now);
+    expect(notices.take('rate:u1', 10_000)).toBe(true);
+    expect(notices.take('rate:u1', 10_000)).toBe(false);
+    expect(notices.take('rate:u2', 10_000)).toBe(true);
+    now = 9_999;
+    expect(notices.take('rate:u1', 10_000)).toBe(false);
+    now = 10_000;
+    expect(notices.take('rate:u1', 10_000)).toBe(true);
+  });
+
+  it('tells user mistakes from real faults', () => {
+    expect(isUserMistake(new InvalidQuestionError('The question is empty.'))).toBe(true);
+    expect(isUserMistake(new QueueFullError())).toBe(true);
+    expect(isUserMistake(new NewsBotError(ErrorCodes.StoreIo, 'disk full'))).toBe(false);
+    expect(isUserMistake(new Error('boom'))).toBe(false);
   });
 });
 
@@ -103,20 +260,6 @@ describe('limits', () => {
     await Promise.all(jobs);
     expect(peak).toBe(2);
     expect(queue.running).toBe(0);
-  });
-});
-
-describe('standaloneQuery', () => {
-  const history = [{ question: 'What did Starmer ask Trump for?', answer: 'A backstop [1].' }];
-  it('adds the previous question to a referring or short follow-up', () => {
-    expect(standaloneQuery('Why does he want that?', history)).toBe('Why does he want that? What did Starmer ask Trump for?');
-    expect(standaloneQuery('And France?', history)).toBe('And France? What did Starmer ask Trump for?');
-    expect(standaloneQuery('Macron?', history)).toBe('Macron? What did Starmer ask Trump for?');
-  });
-  it('leaves a self-contained question alone', () => {
-    expect(standaloneQuery('Which football club won the Champions League final in Madrid?', history)).toBe('Which football club won the Champions League final in Madrid?');
-    expect(standaloneQuery('Who won the chess olympiad?', history)).toBe('Who won the chess olympiad?');
-    expect(standaloneQuery('Why does he want that?', [])).toBe('Why does he want that?');
   });
 });
 

@@ -22,6 +22,12 @@ describe('loadConfig', () => {
     expect(config.discord.token).toBeUndefined();
   });
 
+  it('reads the follow-up rewrite timeout (0 turns the rewrite off)', () => {
+    expect(loadConfig({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' }).llm?.rewriteTimeoutMs).toBe(5_000);
+    expect(loadConfig({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1', LLM_REWRITE_TIMEOUT_MS: '0' }).llm?.rewriteTimeoutMs).toBe(0);
+    expect(() => loadConfig({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1', LLM_REWRITE_TIMEOUT_MS: '-5' })).toThrow(/LLM_REWRITE_TIMEOUT_MS/);
+  });
+
   it('fails naming the bad variables', () => {
     expect(() => loadConfig({ TOP_K: 'many', RETRIEVAL_MODE: 'magic' })).toThrow(ConfigError);
     // One error names every bad variable.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NOTHING_FOUND, extractiveAnswer } from '../../src/answer/extractive.js';
+import { NOTHING_FOUND, extractiveAnswer, isQuotable } from '../../src/answer/extractive.js';
 import { formatAnswerText } from '../../src/answer/format.js';
 import type { RetrievedPassage } from '../../src/core/types.js';
 
@@ -69,5 +69,89 @@ describe('extractiveAnswer', () => {
     // Without the back-reference the neighbour is not pulled in ahead of the best sentence.
     const q = hit('g', 'Recall', p.passage.text.replace('The automaker said', 'Regulators said'));
     expect(extractiveAnswer(question.replace('Which automaker', 'Who'), [q]).text).toMatch(/^Regulators said/);
+  });
+
+  describe('on-topic quotes only (issue: padding from unrelated articles)', () => {
+    const seedTitle = 'Starmer pushes Trump for Ukraine guarantees against Putin';
+    const seed = hit(
+      'seed',
+      seedTitle,
+      "British Prime Minister Keir Starmer will meet Donald Trump on Thursday to plead for a US backstop to any Ukraine ceasefire, insisting it would be the only way to stop Russia's Vladimir Putin from invading again. Starmer arrived in Washington late Wednesday.",
+    );
+    const trial = hit(
+      'trial',
+      'Judge weighs gag order fines in Trump hush money trial',
+      'Trump lawyer Emil Bove begins cross-examining Keith Davidson\nExamples included on April 13, when Trump asked whether Cohen was “prosecuted for LYING?” Prosecutors asked the judge to fine Trump for each violation.',
+      3,
+    );
+    const idf = new Map([['starmer', 6.3], ['trump', 1.3], ['ask', 2.3]]);
+
+    it('quotes no sentence from an article that merely shares a common word with the question', () => {
+      for (const options of [{ idf }, {}]) {
+        const answer = extractiveAnswer('What did Starmer ask Trump for?', [seed, trial], options);
+        expect(answer.text).toMatch(/^British Prime Minister Keir Starmer will meet Donald Trump on Thursday to plead for a US backstop/);
+        expect(answer.citations.map((c) => c.articleId)).toEqual(['seed']);
+        expect(answer.text).not.toMatch(/Cohen|Bove|fine Trump/);
+      }
+    });
+
+    it('does quote another article that is itself about the question', () => {
+      const other = hit('other', 'Starmer heads to Washington', 'Starmer asked Trump for American air cover and intelligence to back a European peacekeeping force.', 0);
+      const answer = extractiveAnswer('What did Starmer ask Trump for?', [seed, trial, other], { idf });
+      expect(answer.citations.map((c) => c.articleId)).toEqual(['seed', 'other']);
+      expect(answer.text).toContain('air cover and intelligence');
+    });
+
+    it('tells a roundup that mentions the subject in passing from a live blog that covers it', () => {
+      const question = 'How much did the council spend on golden taps?';
+      const idf = new Map([['council', 2], ['spend', 1.5], ['golden', 5], ['tap', 6]]);
+      const taps = hit('taps', 'Golden taps scandal', 'The council spent £4 million on golden taps for the town hall, the mayor admitted on Monday.', 0);
+      // A roundup's later passage: the council and spending, and "Golden" only as a town's name.
+      const roundup = hit('roundup', 'Prairie power, beer pig: News from around our 50 states', 'Golden: The city council is spending $2 million to have the old ships removed from the harbour.', 4);
+      // A live blog whose lede is about something else, but whose passage covers the question's rarest words.
+      const blog = hit('blog', 'Town hall live updates', 'Auditors said the golden taps cost the council more than any other fitting this year.', 6);
+      const answer = extractiveAnswer(question, [taps, roundup, blog], { idf });
+      expect(answer.citations.map((c) => c.articleId)).toEqual(['taps', 'blog']);
+      expect(answer.text).not.toContain('ships');
+    });
+
+    it('never quotes a title, a headline line or a fragment as a sentence', () => {
+      const p = hit(
+        'h',
+        'Trump hush money trial: Keith Davidson testifies',
+        'Trump hush money trial: Keith Davidson testifies\nTrump lawyer Emil Bove begins cross-examining Keith Davidson\nMORE: Davidson on Trump payments\nDavidson testified that he negotiated the payment to Stormy Daniels in 2016.',
+      );
+      const answer = extractiveAnswer('What did Keith Davidson say about Trump?', [p]);
+      expect(answer.text).toBe('Davidson testified that he negotiated the payment to Stormy Daniels in 2016. [1]');
+      expect(isQuotable('Trump lawyer Emil Bove begins cross-examining Keith Davidson', 'x')).toBe(false);
+      expect(isQuotable('BREAKING: TRUMP LAWYER BEGINS CROSS-EXAMINATION TODAY.', 'x')).toBe(false);
+      expect(isQuotable('Trump Lawyer Emil Bove Begins Cross-Examining Keith Davidson.', 'x')).toBe(false);
+      expect(isQuotable('Starmer pushes Trump for Ukraine guarantees against Putin.', seedTitle)).toBe(false);
+      expect(isQuotable('Five dead.', 'x')).toBe(false);
+      // Real sentences pass, lists of names with commas included.
+      expect(isQuotable('Davidson testified that he negotiated the payment.', 'x')).toBe(true);
+      expect(isQuotable('Leaders at the summit included Italy\'s Giorgia Meloni, Germany\'s Olaf Scholz, France\'s Emmanuel Macron and Canada\'s Justin Trudeau.', 'x')).toBe(true);
+      expect(isQuotable('“We will stop Putin,” von der Leyen said.”', 'x')).toBe(true);
+    });
+
+    it('prefers fewer sentences to padding with weak matches', () => {
+      const p = hit('p', 'Budget', 'The council approved the library budget on Tuesday after a long debate. Parking fees downtown will rise next year. The weather was mild.');
+      const answer = extractiveAnswer('What did the council approve in the library budget?', [p]);
+      expect(answer.text).toBe('The council approved the library budget on Tuesday after a long debate. [1]');
+    });
+
+    it('weighs earlier questions\' words of a conversation below the question\'s own', () => {
+      const p = hit(
+        'c',
+        seedTitle,
+        'Starmer arrived in Washington late Wednesday to build on a visit by French President Emmanuel Macron. "The security guarantee has to be sufficient to deter Putin," Starmer told reporters on the plane to Washington.',
+      );
+      const context = new Map([['starmer', 0.5], ['washington', 0.25]]);
+      const answer = extractiveAnswer('and what did he say about Putin?', [p], { context });
+      expect(answer.text).toMatch(/^"The security guarantee has to be sufficient to deter Putin," Starmer told reporters/);
+      // Without the question's own word, context alone still finds the topic's sentences.
+      expect(extractiveAnswer('why does he want that?', [p], { context }).mode).toBe('extractive');
+      expect(extractiveAnswer('why does he want that?', [p]).mode).toBe('none');
+    });
   });
 });

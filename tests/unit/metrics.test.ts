@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { aggregate, containsAnswer, firstHitRank } from '../../src/eval/metrics.js';
+import { keyTerms } from '../../src/answer/topic.js';
+import { aggregate, containsAnswer, firstHitRank, isOffTopicArticle, LEDE_CHARS } from '../../src/eval/metrics.js';
+import { contentTerms } from '../../src/core/text.js';
 import { readQuestions, runEval } from '../../src/eval/run-eval.js';
 import { answerTypeOf, hasAnswerCandidate } from '../../src/retrieval/answer-type.js';
 import { timeFactor, vectorWeight } from '../../src/retrieval/retriever.js';
@@ -23,10 +25,10 @@ describe('eval metrics', () => {
 
   it('aggregates recall@k, MRR@10 and answer hits', () => {
     const m = aggregate([
-      { id: '1', hitRank: 1, answerHit: true, articleHitRank: 1 },
-      { id: '2', hitRank: 3, answerHit: false, articleHitRank: 1 },
-      { id: '3', hitRank: 7, answerHit: false, articleHitRank: 5 },
-      { id: '4', hitRank: null, answerHit: true, articleHitRank: null },
+      { id: '1', hitRank: 1, answerHit: true, articleHitRank: 1, offTopic: false },
+      { id: '2', hitRank: 3, answerHit: false, articleHitRank: 1, offTopic: true },
+      { id: '3', hitRank: 7, answerHit: false, articleHitRank: 5, offTopic: null },
+      { id: '4', hitRank: null, answerHit: true, articleHitRank: null, offTopic: false },
     ]);
     expect(m).toEqual({
       questions: 4,
@@ -37,8 +39,29 @@ describe('eval metrics', () => {
       answer_hit: 0.5,
       'article_recall@1': 0.5,
       'article_recall@5': 0.75,
+      // One of the three judged answers (question 3 quoted nothing) quotes an off-topic article.
+      off_topic: 0.333,
     });
     expect(aggregate([])).toMatchObject({ questions: 0, 'recall@1': 0 });
+  });
+});
+
+describe('off-topic quotes', () => {
+  const idf = new Map([['starmer', 6.1], ['trump', 2.2], ['ask', 1.4], ['champion', 4.8], ['leagu', 3.9], ['final', 2.5], ['won', 1.9]]);
+
+  it('calls an article off-topic when its title and lede hold none of the key terms', () => {
+    const keys = keyTerms(contentTerms('What did Starmer ask Trump for?'), idf);
+    const article = (title: string, text: string) => ({ title, text });
+    expect(isOffTopicArticle(article('Trump lawyer begins cross-examining Keith Davidson', 'Trump asked whether Cohen lied.'), keys)).toBe(true);
+    expect(isOffTopicArticle(article('Starmer pushes Trump for Ukraine guarantees', 'He will plead for a backstop.'), keys)).toBe(false);
+    // The key term in the text's lede counts; one far down a long roundup does not.
+    expect(isOffTopicArticle(article('Talks in Washington', "Keir Starmer's plea to Trump: a backstop."), keys)).toBe(false);
+    expect(isOffTopicArticle(article('News from around our 50 states', `${'Alabama: a fair opened. '.repeat(60)}Starmer visited.`), keys)).toBe(true);
+    expect(isOffTopicArticle(article('x', `${'y '.repeat(LEDE_CHARS / 2 - 10)} Starmer`), keys)).toBe(false);
+    const two = ['champion', 'leagu'];
+    expect(isOffTopicArticle(article('Final', 'The league final drew a record crowd.'), two)).toBe(false);
+    expect(isOffTopicArticle(article('Final', 'Real Madrid won the final.'), two)).toBe(true);
+    expect(isOffTopicArticle(article('anything', 'at all'), [])).toBe(false);
   });
 });
 
@@ -65,9 +88,11 @@ describe('runEval on a small fixture set', () => {
       const options = { setDir: set, cacheDir: path.join(dir, 'cache'), mode: 'lexical' as const, k: 10, maxPerArticle: 2, embedder: null, logFile };
       const first = await runEval(options);
       expect(first.reusedStore).toBe(false);
-      expect(first.metrics).toMatchObject({ questions: 2, 'recall@1': 1, 'recall@5': 1, answer_hit: 1, 'article_recall@1': 1 });
-      const log = fs.readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; hitRank: number; top: { title: string }[] });
-      expect(log[0]).toMatchObject({ id: 'q1', hitRank: 1 });
+      expect(first.metrics).toMatchObject({ questions: 2, 'recall@1': 1, 'recall@5': 1, answer_hit: 1, 'article_recall@1': 1, off_topic: 0 });
+      const log = fs.readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; hitRank: number; keyTerms: string[]; offTopicArticles: string[]; top: { title: string }[] });
+      expect(log[0]).toMatchObject({ id: 'q1', hitRank: 1, offTopicArticles: [] });
+      // "spacecraft" is in one article; "country", "landed" and "moon" in two (ties keep question order).
+      expect(log[0]!.keyTerms).toEqual(['spacecraft', 'countri']);
       expect(log[0]!.top[0]!.title).toBe('Japan lands spacecraft on the moon');
       const second = await runEval(options);
       expect(second.reusedStore).toBe(true);

@@ -1,4 +1,4 @@
-import type { ChatInputCommandInteraction, RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
+import { MessageFlags, type ChatInputCommandInteraction, type RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
 import type { BotServices, BotSettings } from '../services.js';
 
 /** What a command handler can use. */
@@ -23,3 +23,10 @@ export interface Command {
 
 /** Message options that can never ping anyone. */
 export const NO_MENTIONS = { parse: [] as never[], repliedUser: false } as const;
+
+/** Sends a deferred reply in parts: the first edits the reply, the others follow it (private when `ephemeral`). */
+export async function sendParts(interaction: ChatInputCommandInteraction, parts: string[], ephemeral: boolean): Promise<void> {
+  const [first, ...rest] = parts;
+  await interaction.editReply({ content: first ?? '…', allowedMentions: NO_MENTIONS });
+  for (const content of rest) await interaction.followUp({ content, allowedMentions: NO_MENTIONS, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) });
+}

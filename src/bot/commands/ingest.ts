@@ -1,17 +1,22 @@
-import { PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
+import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
 import { ingestResponse } from '../responses.js';
 import type { BotIngestRequest } from '../services.js';
 import { NO_MENTIONS, type Command } from './command.js';
 
 /** /ingest url|feed|corpus (moderators): add news now. */
 export const ingestCommand: Command = {
-  data: new SlashCommandBuilder()
-    .setName('ingest')
-    .setDescription('Moderators: ingest an article URL, a feed, or re-scan the corpus folder.')
-    .addStringOption((o) => o.setName('url').setDescription('An article page to ingest').setMaxLength(2000))
-    .addStringOption((o) => o.setName('feed').setDescription('An RSS or Atom feed to ingest').setMaxLength(2000))
-    .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
-    .toJSON(),
+  data: {
+    ...new SlashCommandBuilder()
+      .setName('ingest')
+      .setDescription('Moderators: ingest an article URL, a feed, or re-scan the corpus folder.')
+      .addStringOption((o) => o.setName('url').setDescription('An article page to ingest').setMaxLength(2000))
+      .addStringOption((o) => o.setName('feed').setDescription('An RSS or Atom feed to ingest').setMaxLength(2000))
+      .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
+      // Server-only: never offered in DMs (a DM has no moderators).
+      .setContexts(InteractionContextType.Guild)
+      .toJSON(),
+    dm_permission: false,
+  },
   moderatorOnly: true,
   queued: false,
   ephemeral: () => true,

@@ -1,6 +1,6 @@
 import { SlashCommandBuilder } from 'discord.js';
 import { latestResponse } from '../responses.js';
-import { NO_MENTIONS, type Command } from './command.js';
+import { sendParts, type Command } from './command.js';
 
 /** /latest [topic]: recent headlines, optionally about a topic. */
 export const latestCommand: Command = {
@@ -15,6 +15,6 @@ export const latestCommand: Command = {
   async execute(interaction, { services }) {
     const topic = interaction.options.getString('topic') ?? undefined;
     const articles = await services.latest(topic, 10);
-    await interaction.editReply({ content: latestResponse(topic, articles).slice(0, 2000), allowedMentions: NO_MENTIONS });
+    await sendParts(interaction, latestResponse(topic, articles), false);
   },
 };

@@ -1,14 +1,19 @@
-import { PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
+import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
 import { ingestResponse } from '../responses.js';
 import { NO_MENTIONS, type Command } from './command.js';
 
 /** /reingest (moderators): re-scan the corpus (dropping deleted files) and every configured feed. */
 export const reingestCommand: Command = {
-  data: new SlashCommandBuilder()
-    .setName('reingest')
-    .setDescription('Moderators: re-scan the corpus and all configured feeds.')
-    .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
-    .toJSON(),
+  data: {
+    ...new SlashCommandBuilder()
+      .setName('reingest')
+      .setDescription('Moderators: re-scan the corpus and all configured feeds.')
+      .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
+      // Server-only: never offered in DMs (a DM has no moderators).
+      .setContexts(InteractionContextType.Guild)
+      .toJSON(),
+    dm_permission: false,
+  },
   moderatorOnly: true,
   queued: false,
   ephemeral: () => true,

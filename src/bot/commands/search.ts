@@ -1,7 +1,6 @@
 import { SlashCommandBuilder } from 'discord.js';
 import { searchResponse } from '../responses.js';
-import { splitMessage } from '../format.js';
-import { NO_MENTIONS, type Command } from './command.js';
+import { sendParts, type Command } from './command.js';
 
 /** /search query: the best passages with title, date and link. */
 export const searchCommand: Command = {
@@ -16,8 +15,6 @@ export const searchCommand: Command = {
   async execute(interaction, { services }) {
     const query = interaction.options.getString('query', true);
     const result = await services.search(query, 5);
-    const [first, ...rest] = splitMessage(searchResponse(query, result.passages));
-    await interaction.editReply({ content: first ?? 'Nothing found.', allowedMentions: NO_MENTIONS });
-    for (const part of rest) await interaction.followUp({ content: part, allowedMentions: NO_MENTIONS });
+    await sendParts(interaction, searchResponse(query, result.passages), false);
   },
 };
