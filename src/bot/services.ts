@@ -29,7 +29,12 @@ export interface BotServices {
   search(query: string, k: number): Promise<SearchResult>;
   latest(topic: string | undefined, limit: number): Promise<ArticleMeta[]>;
   status(): BotStatus;
-  ingest(request: BotIngestRequest): Promise<IngestSummary>;
+  /**
+   * Runs an ingest to its summary; `onProgress` gets how far it is ("120 of 300 articles").
+   * Rejects at once with IngestBusyError while another ingest runs, and with IngestFailedError
+   * when the ingest ends without finishing.
+   */
+  ingest(request: BotIngestRequest, onProgress?: (progress: string) => void): Promise<IngestSummary>;
   log: AnswerLog;
   logger: Logger;
 }

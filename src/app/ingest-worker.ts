@@ -1,0 +1,110 @@
+/**
+ * The ingest worker: a process the bot forks for each ingest (see IngestService). It loads its
+ * own embedder, opens its own connection to the store (SQLite WAL: one writer beside the bot's
+ * readers), runs the request, and reports articles read, stored batches, log lines and the
+ * summary over IPC. Asked to stop (or orphaned by the bot), it ends after the batch in flight.
+ */
+import type { Config } from '../config/index.js';
+import { NewsBotError } from '../core/errors.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import type { ReadResult } from '../ingest/read-articles.js';
+import { loadEmbedder, openStore } from './context.js';
+import { runIngestRequest, type FromIngestWorker, type IngestRequest, type ToIngestWorker } from './ingest-service.js';
+
+/** Thrown inside the ingest to end it between articles or after a stored batch. */
+class StopRequested extends Error {}
+
+/** Sends a message to the bot; a bot that is gone is not an error here (the worker stops on disconnect). */
+function send(message: FromIngestWorker): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.connected) {
+      resolve();
+      return;
+    }
+    process.send!(message, undefined, undefined, () => resolve());
+  });
+}
+
+/** A logger whose lines go to the bot's log (which masks secrets and applies its own level). */
+function ipcLogger(level: Config['logLevel']): Logger {
+  const at = (lvl: 'debug' | 'info' | 'warn' | 'error') =>
+    // createLogger formats "level message fields"; the level travels separately.
+    createLogger(level, (line) => void send({ type: 'log', level: lvl, text: line.slice(6) }))[lvl];
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+let stopRequested = false;
+let started = false;
+
+async function run(request: IngestRequest, config: Config): Promise<void> {
+  const logger = ipcLogger(config.logLevel);
+  const embedder = await loadEmbedder(config, logger);
+  if (stopRequested) return;
+  const store = openStore(config, embedder, logger);
+  let read = 0;
+  let lastReadReport = 0;
+  try {
+    const summary = await runIngestRequest({ store, embedder, config, logger }, request, {
+      source: async function* (source: AsyncIterable<ReadResult> | Iterable<ReadResult>) {
+        for await (const result of source) {
+          if (stopRequested) throw new StopRequested();
+          read++;
+          // Often enough for "N articles so far" and the bot's time limit, without a message per article.
+          if (Date.now() - lastReadReport >= 250) {
+            lastReadReport = Date.now();
+            void send({ type: 'read', read });
+          }
+          yield result;
+        }
+        void send({ type: 'read', read });
+      },
+      onProgress: ({ done, total, passages }) => {
+        void send({ type: 'progress', done, total, passages });
+        if (stopRequested) throw new StopRequested();
+      },
+    });
+    store.close();
+    await send({ type: 'done', summary });
+  } catch (error) {
+    try {
+      store.close();
+    } catch (closeError) {
+      logger.error('closing the store failed', { error: closeError instanceof Error ? closeError.message : String(closeError) });
+    }
+    if (error instanceof StopRequested) {
+      logger.info(`stopped as asked after ${read} articles read; every stored batch is kept`);
+      return;
+    }
+    logger.debug('ingest failed', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    await send({ type: 'error', code: error instanceof NewsBotError ? error.code : null, message: error instanceof Error ? error.message : String(error) });
+  } finally {
+    await embedder?.close?.();
+  }
+}
+
+if (!process.send) {
+  process.stderr.write('ingest-worker is started by the bot (IngestService), not on its own; use `npm run ingest`.\n');
+  process.exit(2);
+}
+
+process.on('message', (message: ToIngestWorker) => {
+  if (message.type === 'stop') {
+    stopRequested = true;
+    // Nothing stored yet (the model is loading): nothing to finish.
+    if (!started) process.exit(0);
+    return;
+  }
+  if (started) return;
+  started = true;
+  run(message.request, message.config)
+    .catch(async (error: unknown) => {
+      await send({ type: 'error', code: error instanceof NewsBotError ? error.code : null, message: error instanceof Error ? error.message : String(error) });
+    })
+    .finally(() => process.exit(0));
+});
+
+// The bot is gone (crashed or killed): finish the batch in flight and exit.
+process.on('disconnect', () => {
+  stopRequested = true;
+  if (!started) process.exit(0);
+});
