@@ -2,12 +2,14 @@
  * The ingest worker: a process the bot forks for each ingest (see IngestService). It loads its
  * own embedder, opens its own connection to the store (SQLite WAL: one writer beside the bot's
  * readers), runs the request, and reports articles read, stored batches, log lines and the
- * summary over IPC. Asked to stop (or orphaned by the bot), it ends after the batch in flight.
+ * summary over IPC. Asked to stop (or orphaned by the bot), it ends at the next slice of embedding
+ * or article read, keeping every batch already written.
  */
 import type { Config } from '../config/index.js';
 import { NewsBotError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import type { ReadResult } from '../ingest/read-articles.js';
+import type { Embedder } from '../retrieval/embedder.js';
 import { loadEmbedder, openStore } from './context.js';
 import { runIngestRequest, type FromIngestWorker, type IngestRequest, type ToIngestWorker } from './ingest-service.js';
 
@@ -36,9 +38,37 @@ function ipcLogger(level: Config['logLevel']): Logger {
 let stopRequested = false;
 let started = false;
 
+/** Passages embedded between two looks at the bot's messages (a few forward passes). */
+const EMBED_SLICE = 32;
+
+/**
+ * The model runs synchronously inside its promise, so an ingest would otherwise go from batch to
+ * batch without the event loop ever reading the bot's messages. This embedder yields a turn every
+ * EMBED_SLICE passages and, when asked to stop, throws there: the batch being embedded is not
+ * written (it was never begun in the store), every earlier batch is kept, and the bot waits
+ * seconds, not a whole batch, for the worker to end.
+ */
+function stoppableEmbedder(embedder: Embedder | null): Embedder | null {
+  if (!embedder) return null;
+  return {
+    modelId: embedder.modelId,
+    dimension: embedder.dimension,
+    embed: async (texts) => {
+      const out: Float32Array[] = [];
+      for (let i = 0; i < texts.length; i += EMBED_SLICE) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (stopRequested) throw new StopRequested();
+        out.push(...(await embedder.embed(texts.slice(i, i + EMBED_SLICE))));
+      }
+      return out;
+    },
+    ...(embedder.close ? { close: () => embedder.close!() } : {}),
+  };
+}
+
 async function run(request: IngestRequest, config: Config): Promise<void> {
   const logger = ipcLogger(config.logLevel);
-  const embedder = await loadEmbedder(config, logger);
+  const embedder = stoppableEmbedder(await loadEmbedder(config, logger));
   if (stopRequested) return;
   const store = openStore(config, embedder, logger);
   let read = 0;

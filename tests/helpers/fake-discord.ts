@@ -43,6 +43,9 @@ export class FakeDiscord {
   readonly gatewayOps: number[] = [];
   identifies = 0;
   resumes = 0;
+  /** Date.now() of each gateway heartbeat (op 1) received. */
+  readonly heartbeatTimes: number[] = [];
+  private readonly heartbeatIntervalMs: number;
   private readonly server: http.Server;
   private readonly wss: WebSocketServer;
   private readonly sockets = new Set<WebSocket>();
@@ -54,7 +57,8 @@ export class FakeDiscord {
   private readonly threads = new Map<string, { id: string; parentId: string; name: string }>();
   private readonly messages = new Map<string, Record<string, unknown>>();
 
-  constructor() {
+  constructor(options: { heartbeatIntervalMs?: number } = {}) {
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 41_250;
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (s) => {
       this.httpSockets.add(s);
@@ -205,12 +209,13 @@ export class FakeDiscord {
   private onGateway(ws: WebSocket): void {
     this.sockets.add(ws);
     ws.on('close', () => this.sockets.delete(ws));
-    this.send(ws, { op: 10, s: null, t: null, d: { heartbeat_interval: 41_250 } });
+    this.send(ws, { op: 10, s: null, t: null, d: { heartbeat_interval: this.heartbeatIntervalMs } });
     ws.on('message', (raw) => {
       const payload = JSON.parse(raw.toString()) as { op: number; d: Record<string, unknown> };
       this.gatewayOps.push(payload.op);
       switch (payload.op) {
         case 1:
+          this.heartbeatTimes.push(Date.now());
           this.send(ws, { op: 11, s: null, t: null, d: null });
           break;
         case 2:
