@@ -9,7 +9,7 @@ import { boot, formatSummary, progressReporter, runMain } from './common.js';
 async function runBot(app: AppContext, config: Config, logger: Logger, token: string): Promise<void> {
   const runtime = createBotRuntime(app);
   const stop = (signal: string) => {
-    logger.info(`${signal}: stopping the ingest in progress (if any) and finishing answers, then shutting down`);
+    logger.info(`${signal}: finishing answers in progress (and stopping a running ingest), then shutting down`);
     void runtime.stop().finally(() => process.exit(0));
   };
   process.once('SIGINT', () => stop('SIGINT'));

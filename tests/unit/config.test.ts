@@ -11,6 +11,7 @@ describe('loadConfig', () => {
     expect(config.embedding.modelDir).toBeUndefined();
     expect(config.retrieval).toEqual({ mode: 'hybrid', topK: 5, maxPassagesPerArticle: 2, efSearch: 256 });
     expect(config.discord.token).toBeUndefined();
+    expect(config.ingestTimeoutMinutes).toBe(10);
   });
 
   it('reads values and treats empty strings as unset', () => {
@@ -30,5 +31,7 @@ describe('loadConfig', () => {
       expect((error as Error).message).toMatch(/TOP_K/);
       expect((error as Error).message).toMatch(/RETRIEVAL_MODE/);
     }
+    expect(loadConfig({ INGEST_TIMEOUT_MINUTES: '45' }).ingestTimeoutMinutes).toBe(45);
+    for (const bad of ['0', '-5', 'soon', '1.5']) expect(() => loadConfig({ INGEST_TIMEOUT_MINUTES: bad }), bad).toThrow(/INGEST_TIMEOUT_MINUTES/);
   });
 });
