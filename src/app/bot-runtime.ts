@@ -51,6 +51,7 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
     latest: (topic, limit) => app.retriever.latest(topic, limit),
     status: () => {
       const stats = app.store.stats();
+      const running = ingest.status();
       return {
         articles: stats.articles,
         passages: stats.passages,
@@ -62,6 +63,7 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
         answerMode: app.answers.answerMode,
         llmModel: config.llm?.model ?? null,
         feeds: config.feeds.length,
+        ingestRunning: running ? describeIngestProgress(running) : null,
       };
     },
     ingest: (request, onProgress) => ingest.run(request, onProgress && ((status) => onProgress(describeIngestProgress(status)))),

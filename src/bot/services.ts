@@ -21,6 +21,8 @@ export interface BotStatus {
   answerMode: 'llm' | 'extractive';
   llmModel: string | null;
   feeds: number;
+  /** How far a running ingest is ("120 of 300 articles"), when one runs. */
+  ingestRunning?: string | null;
 }
 
 /** Everything the bot uses, provided by the entry point. */
