@@ -71,6 +71,10 @@ async function run(request: IngestRequest, config: Config): Promise<void> {
   const embedder = stoppableEmbedder(await loadEmbedder(config, logger));
   if (stopRequested) return;
   const store = openStore(config, embedder, logger);
+  // Load the vector index now, so each batch's vectors join it as the batch is written: the
+  // HNSW work is spread over the ingest (every batch reports progress) instead of coming as one
+  // silent block at the end, which on a large first ingest could outlast INGEST_TIMEOUT_MINUTES.
+  if (embedder) store.vectorIndex();
   let read = 0;
   let lastReadReport = 0;
   try {

@@ -16,13 +16,19 @@ export interface IngestRunFigures {
   wallS: number;
   /** The pipeline's own duration (reading, chunking, embedding, writing). */
   pipelineS: number;
+  /**
+   * CPU seconds of the ingesting process, all threads (Linux; null elsewhere). Unlike wall time,
+   * hardly moved by other load on the machine: the fair measure of the worker's overhead.
+   */
+  cpuS: number | null;
   passages: number;
 }
 
-/** The bot's ingest worker against `npm run ingest` on the same articles. */
-export interface WorkerBenchResult {
-  cli: IngestRunFigures;
-  worker: IngestRunFigures;
+/** One ingest by the bot's worker, with the bot's side beside it. */
+export interface WorkerRunFigures extends IngestRunFigures {
+  niceness: number;
+  /** CPU seconds the bot's own process spent meanwhile (index catch-up, progress messages). */
+  botCpuS: number;
   /** After the worker finished, until the bot's in-memory index held every new vector. */
   catchUpAfterMs: number;
   /** The bot's event-loop delay while the worker ran (the bot answered nothing meanwhile). */
@@ -30,13 +36,43 @@ export interface WorkerBenchResult {
   eventLoopMaxMs: number;
 }
 
+/** The bot's ingest worker against `npm run ingest` on the same articles. */
+export interface WorkerBenchResult {
+  cli: IngestRunFigures;
+  /** At each niceness asked for (0: the worker's overhead alone; 10: as the bot runs it). */
+  workers: WorkerRunFigures[];
+}
+
 const s = (ms: number) => Math.round(ms / 100) / 10;
+
+/** Follows a process's CPU time (user + system, every thread) from /proc until it exits. */
+function cpuMeter(pid: number | undefined): { stop: () => number | null } {
+  const file = `/proc/${pid}/stat`;
+  let last: number | null = null;
+  const read = () => {
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const fields = fs.readFileSync(file, 'utf8').replace(/^.*\) /s, '').split(' ');
+      last = (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // Gone, or no /proc: keep the last reading.
+    }
+  };
+  read();
+  const timer = setInterval(read, 100);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return last === null ? null : Math.round(last * 10) / 10;
+    },
+  };
+}
 
 async function runCliIngest(config: Config, dataDir: string): Promise<IngestRunFigures> {
   const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'ingest.ts');
   const t = performance.now();
   const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), cli, '--json'], {
-    // Only what the CLI reads (plus nothing inherited): the same settings as the worker's.
+    // Only what the CLI reads (nothing inherited): the same settings as the worker's.
     env: {
       DATA_DIR: dataDir,
       CORPUS_DIR: config.corpusDir,
@@ -47,36 +83,46 @@ async function runCliIngest(config: Config, dataDir: string): Promise<IngestRunF
       FEEDS: '',
       LOG_LEVEL: 'warn',
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'ignore'],
   });
+  const cpu = cpuMeter(child.pid);
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const cpuS = cpu.stop();
   if (code !== 0) throw new Error(`npm run ingest exited with ${code}`);
   const summary = JSON.parse(out.trim().split('\n').pop() ?? '{}') as IngestSummary;
-  return { wallS: s(performance.now() - t), pipelineS: s(summary.durationMs), passages: summary.passages };
+  return { wallS: s(performance.now() - t), pipelineS: s(summary.durationMs), cpuS, passages: summary.passages };
 }
 
-async function runWorkerIngest(config: Config, dataDir: string): Promise<Omit<WorkerBenchResult, 'cli'>> {
+async function runWorkerIngest(config: Config, dataDir: string, embedding: { modelId: string; dimension: number }, niceness: number): Promise<WorkerRunFigures> {
   const workerConfig: Config = { ...config, dataDir, feeds: [] };
-  // The bot's side: its own store with the index loaded, refreshed as the worker writes.
-  const store = NewsStore.open(dataDir, { embedding: null, chunkerVersion: CHUNKER_VERSION, efSearch: config.retrieval.efSearch });
-  const ingest = new IngestService({ config: workerConfig, store, logger: silentLogger });
+  // The bot's side, as the bot runs it: its own store with the index loaded, refreshed as the worker writes.
+  const store = NewsStore.open(dataDir, { embedding, chunkerVersion: CHUNKER_VERSION, efSearch: config.retrieval.efSearch });
+  store.vectorIndex();
+  const ingest = new IngestService({ config: workerConfig, store, logger: silentLogger, niceness });
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
+  const botCpu = process.cpuUsage();
   const t = performance.now();
-  const summary = await ingest.run({ kind: 'corpus' }, () => {
-    // The first batch brings the model's dimension; from then on the bot holds an index.
-    if (store.manifest.dimension !== null) store.vectorIndex();
-  });
+  const running = ingest.run({ kind: 'corpus' });
+  const cpu = cpuMeter(ingest.workerPid ?? undefined);
+  const summary = await running;
+  const cpuS = cpu.stop();
   const wall = performance.now() - t;
   const caughtUp = performance.now();
   while (store.indexLag > 0) await new Promise((resolve) => setImmediate(resolve));
   const catchUpAfterMs = Math.round(performance.now() - caughtUp);
+  const used = process.cpuUsage(botCpu);
   delay.disable();
   store.close();
   return {
-    worker: { wallS: s(wall), pipelineS: s(summary.durationMs), passages: summary.passages },
+    niceness,
+    wallS: s(wall),
+    pipelineS: s(summary.durationMs),
+    cpuS,
+    passages: summary.passages,
+    botCpuS: s((used.user + used.system) / 1000),
     catchUpAfterMs,
     eventLoopP99Ms: Math.round(delay.percentile(99) / 1e5) / 10,
     eventLoopMaxMs: Math.round(delay.max / 1e5) / 10,
@@ -84,15 +130,19 @@ async function runWorkerIngest(config: Config, dataDir: string): Promise<Omit<Wo
 }
 
 /**
- * Ingests the same articles (the JSONL lines in `corpusDir`) twice into fresh stores: once with
- * `npm run ingest` in its own process, once through the bot's ingest worker with a bot-side
- * store catching up beside it. Never fails on a time: it measures.
+ * Ingests the same articles (the JSONL lines in `corpusDir`) into fresh stores: once with
+ * `npm run ingest` in its own process, then through the bot's ingest worker (at each niceness)
+ * with a bot-side store catching up beside it. Never fails on a time: it measures.
  */
-export async function benchWorkerIngest(config: Config, scratchDir: string): Promise<WorkerBenchResult> {
+export async function benchWorkerIngest(config: Config, scratchDir: string, embedding: { modelId: string; dimension: number }, nicenesses: number[]): Promise<WorkerBenchResult> {
   const cliDir = path.join(scratchDir, 'cli-data');
-  const workerDir = path.join(scratchDir, 'worker-data');
-  for (const dir of [cliDir, workerDir]) fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(cliDir, { recursive: true, force: true });
   const cli = await runCliIngest(config, cliDir);
-  const worker = await runWorkerIngest(config, workerDir);
-  return { cli, ...worker };
+  const workers: WorkerRunFigures[] = [];
+  for (const niceness of nicenesses) {
+    const workerDir = path.join(scratchDir, `worker-data-${niceness}`);
+    fs.rmSync(workerDir, { recursive: true, force: true });
+    workers.push(await runWorkerIngest(config, workerDir, embedding, niceness));
+  }
+  return { cli, workers };
 }
