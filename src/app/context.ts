@@ -25,34 +25,42 @@ export interface AppContext {
 }
 
 /**
- * Loads the embedder (falling back to lexical-only search with one warning line when it cannot
- * be loaded), opens the store and builds retrieval and answering.
+ * Loads the configured embedder, or returns null (lexical search only) with one warning line
+ * when it cannot be loaded.
  */
-export async function createApp(config: Config, logger: Logger, options: { embedder?: Embedder | null } = {}): Promise<AppContext> {
-  let embedder: Embedder | null;
-  if (options.embedder !== undefined) {
-    embedder = options.embedder;
-  } else {
-    try {
-      embedder = await loadTransformersEmbedder({
-        model: config.embedding.model,
-        modelDir: config.embedding.modelDir,
-        allowRemote: config.embedding.allowRemote,
-        batchSize: config.embedding.batchSize,
-        loadTimeoutMs: config.embedding.loadTimeoutMs,
-      });
-    } catch (error) {
-      if (!(error instanceof EmbedderUnavailableError)) throw error;
-      logger.warn(`${error.message}; using lexical search only.`);
-      embedder = null;
-    }
+export async function loadEmbedder(config: Config, logger: Logger): Promise<Embedder | null> {
+  try {
+    return await loadTransformersEmbedder({
+      model: config.embedding.model,
+      modelDir: config.embedding.modelDir,
+      allowRemote: config.embedding.allowRemote,
+      batchSize: config.embedding.batchSize,
+      loadTimeoutMs: config.embedding.loadTimeoutMs,
+    });
+  } catch (error) {
+    if (!(error instanceof EmbedderUnavailableError)) throw error;
+    logger.warn(`${error.message}; using lexical search only.`);
+    return null;
   }
-  const store = NewsStore.open(config.dataDir, {
+}
+
+/** Opens (or creates) the configured store for this embedder. */
+export function openStore(config: Config, embedder: Embedder | null, logger: Logger): NewsStore {
+  return NewsStore.open(config.dataDir, {
     embedding: embedder ? { modelId: embedder.modelId, dimension: embedder.dimension } : null,
     chunkerVersion: CHUNKER_VERSION,
     efSearch: config.retrieval.efSearch,
     logger,
   });
+}
+
+/**
+ * Loads the embedder (falling back to lexical-only search with one warning line when it cannot
+ * be loaded), opens the store and builds retrieval and answering.
+ */
+export async function createApp(config: Config, logger: Logger, options: { embedder?: Embedder | null } = {}): Promise<AppContext> {
+  const embedder = options.embedder !== undefined ? options.embedder : await loadEmbedder(config, logger);
+  const store = openStore(config, embedder, logger);
   const retriever = new Retriever(store, embedder, {
     k: config.retrieval.topK,
     mode: config.retrieval.mode,

@@ -40,6 +40,7 @@ export function statusResponse(s: BotStatus): string {
     '**News bot status**',
     `Articles: ${s.articles} · passages: ${s.passages} · vectors: ${s.vectors}`,
     `Last ingest: ${last}`,
+    ...(s.ingestRunning ? [`Ingest running: ${s.ingestRunning}`] : []),
     `Search: ${s.retrievalMode}${s.vectorSearch ? ` (embeddings: ${s.embeddingModel})` : ' (lexical only: no embedding model loaded)'}`,
     `Answers: ${s.answerMode === 'llm' ? `language model ${s.llmModel}` : 'extractive quotes (no language model configured)'}`,
     `Feeds configured: ${s.feeds}`,

@@ -21,6 +21,8 @@ export interface BotStatus {
   answerMode: 'llm' | 'extractive';
   llmModel: string | null;
   feeds: number;
+  /** How far a running ingest is ("120 of 300 articles"), when one runs. */
+  ingestRunning?: string | null;
 }
 
 /** Everything the bot uses, provided by the entry point. */
@@ -29,7 +31,12 @@ export interface BotServices {
   search(query: string, k: number): Promise<SearchResult>;
   latest(topic: string | undefined, limit: number): Promise<ArticleMeta[]>;
   status(): BotStatus;
-  ingest(request: BotIngestRequest): Promise<IngestSummary>;
+  /**
+   * Runs an ingest to its summary; `onProgress` gets how far it is ("120 of 300 articles").
+   * Rejects at once with IngestBusyError while another ingest runs, and with IngestFailedError
+   * when the ingest ends without finishing.
+   */
+  ingest(request: BotIngestRequest, onProgress?: (progress: string) => void): Promise<IngestSummary>;
   log: AnswerLog;
   logger: Logger;
 }

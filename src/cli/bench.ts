@@ -4,7 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import zlib from 'node:zlib';
 import { benchQueries, type QueryBenchResult } from '../bench/query-bench.js';
+import { benchWorkerIngest } from '../bench/worker-bench.js';
+import type { Config } from '../config/index.js';
 import type { Article } from '../core/types.js';
 import type { RetrievalMode } from '../core/types.js';
 import { CHUNKER_VERSION, chunkText, embeddingText } from '../ingest/chunker.js';
@@ -16,11 +19,62 @@ import { loadTransformersEmbedder } from '../retrieval/transformers-embedder.js'
 import { boot, runMain } from './common.js';
 
 const USAGE = `usage: npm run bench -- [--set ../shared/eval/rtqa-2024] [--model test/bert-random-minilm-shape] [--articles N] [--embed-sample N] [--questions 500] [--keep DIR]
-Prints a table and, last, one JSON line. Never fails on a time: it measures.`;
+       npm run bench -- --compare-worker [--set ...] [--model ...] [--articles 300] [--niceness 0,10]
+Prints a table and, last, one JSON line. Never fails on a time: it measures.
+--compare-worker: ingest the first N articles with \`npm run ingest\`, then with the bot's ingest worker at each
+  --niceness (default 0,10: its own overhead, then as the bot runs it), and compare.`;
 
 async function loadEmbedder(model: string, modelDir: string | undefined, allowRemote: boolean, batchSize: number): Promise<Embedder | null> {
   if (model === 'none') return null;
   return loadTransformersEmbedder({ model, modelDir, allowRemote, batchSize });
+}
+
+/** The bot's ingest worker against `npm run ingest` on the first `count` articles of a set. */
+async function compareWorker(config: Config, set: string, model: string, modelDir: string, count: number, niceness: number[]): Promise<void> {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'newsbot-bench-worker-'));
+  try {
+    // The articles as the set has them (a temporary copy, removed below).
+    const corpusDir = path.join(scratch, 'corpus');
+    fs.mkdirSync(corpusDir);
+    const lines = zlib.gunzipSync(fs.readFileSync(path.join(set, 'articles.jsonl.gz'))).toString('utf8').split('\n').filter(Boolean).slice(0, count);
+    fs.writeFileSync(path.join(corpusDir, 'articles.jsonl'), lines.join('\n') + '\n');
+    process.stderr.write(`bench: ${lines.length} articles, model ${model}: npm run ingest, then the bot's ingest worker\n`);
+    // The bot has the model loaded (for questions): so does the bench's bot side.
+    const embedder = await loadEmbedder(model, modelDir, false, config.embedding.batchSize);
+    const embedding = embedder ? { modelId: embedder.modelId, dimension: embedder.dimension } : null;
+    if (!embedding) throw new Error('--compare-worker needs an embedding model');
+    const r = await benchWorkerIngest({ ...config, corpusDir, embedding: { ...config.embedding, model, modelDir, allowRemote: false } }, scratch, embedding, niceness);
+    const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
+    const figures = {
+      set: path.basename(path.resolve(set)),
+      model,
+      articles: lines.length,
+      passages: r.cli.passages,
+      cli_ingest_wall_s: r.cli.wallS,
+      cli_pipeline_s: r.cli.pipelineS,
+      cli_cpu_s: r.cli.cpuS,
+      ...Object.fromEntries(
+        r.workers.flatMap((w) => [
+          [`worker_nice${w.niceness}_wall_s`, w.wallS],
+          [`worker_nice${w.niceness}_cpu_s`, w.cpuS],
+          [`worker_nice${w.niceness}_over_cli_wall`, ratio(w.wallS, r.cli.wallS)],
+          [`worker_nice${w.niceness}_over_cli_cpu`, w.cpuS !== null && r.cli.cpuS ? ratio(w.cpuS, r.cli.cpuS) : null],
+          [`worker_nice${w.niceness}_plus_bot_over_cli_cpu`, w.cpuS !== null && r.cli.cpuS ? ratio(w.cpuS + w.botCpuS, r.cli.cpuS) : null],
+          [`worker_nice${w.niceness}_bot_cpu_s`, w.botCpuS],
+          [`worker_nice${w.niceness}_bot_catch_up_after_ms`, w.catchUpAfterMs],
+          [`worker_nice${w.niceness}_bot_event_loop_p99_ms`, w.eventLoopP99Ms],
+          [`worker_nice${w.niceness}_bot_event_loop_max_ms`, w.eventLoopMaxMs],
+        ]),
+      ),
+      cores: os.cpus().length,
+      load_avg_1m: Math.round(os.loadavg()[0]! * 100) / 100,
+      node: process.version,
+    };
+    console.log(Object.entries(figures).map(([k, v]) => `${k.padEnd(32)} ${v}`).join('\n'));
+    console.log(JSON.stringify(figures));
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 runMain(async () => {
@@ -34,6 +88,8 @@ runMain(async () => {
       keep: { type: 'string' },
       'query-only': { type: 'string' },
       ef: { type: 'string' },
+      'compare-worker': { type: 'boolean', default: false },
+      niceness: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -51,6 +107,12 @@ runMain(async () => {
     .filter(Boolean)
     .map((l) => JSON.parse(l) as { question: string; date: string })
     .slice(0, Number(values.questions));
+
+  if (values['compare-worker']) {
+    const niceness = (values.niceness ?? '0,10').split(',').map(Number);
+    await compareWorker(config, values.set, model, modelDir, values.articles ? Number(values.articles) : 300, niceness);
+    return;
+  }
 
   // Child mode: open the store in a fresh process, run the queries, report as JSON.
   if (values['query-only']) {

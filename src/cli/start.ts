@@ -1,83 +1,54 @@
-import { createApp, ensureCorpus, type AppContext } from '../app/context.js';
+import { createBotRuntime } from '../app/bot-runtime.js';
+import { createApp, type AppContext } from '../app/context.js';
 import { IngestService } from '../app/ingest-service.js';
-import { AnswerLog } from '../bot/answer-log.js';
-import { NewsBot } from '../bot/bot.js';
-import { createDiscordClient } from '../bot/client.js';
-import type { BotServices } from '../bot/services.js';
 import type { Config } from '../config/index.js';
 import { runConsoleChat } from '../console/chat.js';
 import type { Logger } from '../core/logger.js';
 import { boot, formatSummary, progressReporter, runMain } from './common.js';
 
 async function runBot(app: AppContext, config: Config, logger: Logger, token: string): Promise<void> {
-  const log = new AnswerLog(config.dataDir);
-  const ingest = new IngestService(app);
-  const services: BotServices = {
-    answers: app.answers,
-    search: async (query, k) => app.retriever.search(query, { k }),
-    latest: (topic, limit) => app.retriever.latest(topic, limit),
-    status: () => {
-      const stats = app.store.stats();
-      return {
-        articles: stats.articles,
-        passages: stats.passages,
-        vectors: stats.vectors,
-        lastIngest: stats.lastIngest,
-        embeddingModel: app.embedder?.modelId ?? stats.manifest.embeddingModel,
-        vectorSearch: app.retriever.hasVectors,
-        retrievalMode: config.retrieval.mode,
-        answerMode: app.answers.answerMode,
-        llmModel: config.llm?.model ?? null,
-        feeds: config.feeds.length,
-      };
-    },
-    ingest: (request) => ingest.run(request),
-    log,
-    logger,
-  };
-  const client = createDiscordClient({ apiUrl: config.discord.apiUrl });
-  const bot = new NewsBot(client, services, {
-    moderatorRoleIds: config.discord.moderatorRoleIds,
-    rateLimitPerMinute: config.discord.rateLimitPerMinute,
-    maxConcurrent: config.discord.maxConcurrent,
-    maxQueued: config.discord.maxQueued,
-    editIntervalMs: config.discord.editIntervalMs,
-    registerCommands: config.discord.registerCommands ? { guildId: config.discord.guildId } : null,
-  });
-  const stopPolling = ingest.startPolling(config.feedPollMinutes);
-  let stopping: Promise<void> | null = null;
+  const runtime = createBotRuntime(app);
   const stop = (signal: string) => {
-    stopping ??= (async () => {
-      logger.info(`${signal}: finishing answers in progress, then shutting down`);
-      stopPolling();
-      await bot.stop().catch((error: unknown) => logger.error('stopping the bot failed', { error }));
-      log.close();
-      await app.close();
-      process.exit(0);
-    })();
+    logger.info(`${signal}: finishing answers in progress (and stopping a running ingest), then shutting down`);
+    void runtime.stop().finally(() => process.exit(0));
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
-  await bot.start(token);
+  await runtime.start(token);
+  // First run: read the corpus in the worker while the bot already answers (from what it has).
+  if (app.store.stats().articles === 0) {
+    logger.info(`store is empty: ingesting ${config.corpusDir} in the background`);
+    runtime.ingest
+      .run({ kind: 'corpus' })
+      .then((summary) => logger.info(formatSummary(summary).split('\n')[0]!))
+      .catch((error: unknown) => logger.error('first-run corpus ingest failed', { error }));
+  }
 }
 
-runMain(async () => {
-  const { config, logger } = await boot();
-  const app = await createApp(config, logger);
-  const progress = progressReporter('ingest corpus');
-  const ingested = await ensureCorpus(app, progress.options);
-  progress.stop();
-  if (ingested) process.stderr.write(formatSummary(ingested) + '\n');
-
-  if (config.discord.token) {
-    await runBot(app, config, logger, config.discord.token);
-    return;
-  }
+/** Console chat: on first run, the corpus is read (in the ingest worker) before the first question. */
+async function runConsole(app: AppContext, config: Config, logger: Logger): Promise<void> {
+  const ingest = new IngestService({ config, store: app.store, logger });
   const shutdown = () => {
-    void app.close().finally(() => process.exit(0));
+    void ingest
+      .stop()
+      .then(() => app.close())
+      .finally(() => process.exit(0));
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
+  if (app.store.stats().articles === 0) {
+    logger.info(`store is empty: ingesting ${config.corpusDir}`);
+    const progress = progressReporter('ingest corpus');
+    let summary;
+    try {
+      summary = await ingest.run({ kind: 'corpus' }, (s) => {
+        if (s.total !== null) progress.options.onProgress?.({ done: s.done, total: s.total, passages: s.passages });
+      });
+    } finally {
+      progress.stop();
+    }
+    process.stderr.write(formatSummary(summary) + '\n');
+  }
   try {
     const stats = app.store.stats();
     await runConsoleChat({
@@ -93,4 +64,11 @@ runMain(async () => {
   } finally {
     await app.close();
   }
+}
+
+runMain(async () => {
+  const { config, logger } = await boot();
+  const app = await createApp(config, logger);
+  if (config.discord.token) await runBot(app, config, logger, config.discord.token);
+  else await runConsole(app, config, logger);
 });

@@ -35,6 +35,7 @@ const schema = z.object({
   FETCH_TIMEOUT_MS: int(15_000, 1_000, 300_000),
   FEED_POLL_MINUTES: int(30, 0, 10_080),
   ALLOW_PRIVATE_FETCH: boolFlag(false),
+  INGEST_TIMEOUT_MINUTES: int(10, 1, 1440),
 
   RETRIEVAL_MODE: z.preprocess(emptyToUndefined, z.enum(['hybrid', 'lexical', 'vector']).default('hybrid')),
   TOP_K: int(5, 1, 50),
@@ -78,6 +79,8 @@ export interface Config {
   feedPollMinutes: number;
   /** Let every fetch (/ingest, the FEEDS poll, item pages, redirects) reach loopback and private-network addresses. */
   allowPrivateFetch: boolean;
+  /** An ingest the bot runs (in its worker process) is ended after this long without progress. */
+  ingestTimeoutMinutes: number;
   embedding: {
     model: string;
     /** Local models root (transformers.js `localModelPath`), or undefined to use the cache/hub. */
@@ -140,6 +143,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     fetchTimeoutMs: e.FETCH_TIMEOUT_MS,
     feedPollMinutes: e.FEED_POLL_MINUTES,
     allowPrivateFetch: e.ALLOW_PRIVATE_FETCH,
+    ingestTimeoutMinutes: e.INGEST_TIMEOUT_MINUTES,
     embedding: {
       model: e.EMBEDDING_MODEL,
       modelDir: e.EMBEDDING_MODEL_DIR ? path.resolve(cwd, e.EMBEDDING_MODEL_DIR) : undefined,

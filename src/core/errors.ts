@@ -9,6 +9,8 @@ export const ErrorCodes = {
   InvalidQuestion: 'INVALID_QUESTION',
   LlmConfig: 'LLM_CONFIG',
   LlmUnavailable: 'LLM_UNAVAILABLE',
+  IngestBusy: 'INGEST_BUSY',
+  IngestFailed: 'INGEST_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -62,6 +64,20 @@ export class ArticleParseError extends NewsBotError {
 export class InvalidQuestionError extends NewsBotError {
   constructor(message: string) {
     super(ErrorCodes.InvalidQuestion, message);
+  }
+}
+
+/** An ingest was asked for while another one runs on the same store; the message says how far it is. */
+export class IngestBusyError extends NewsBotError {
+  constructor(message: string) {
+    super(ErrorCodes.IngestBusy, message);
+  }
+}
+
+/** An ingest ended without finishing (crashed, killed, stuck past its time limit, stopped at shutdown). */
+export class IngestFailedError extends NewsBotError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.IngestFailed, message, options);
   }
 }
 

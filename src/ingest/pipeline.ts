@@ -54,6 +54,12 @@ export interface IngestOptions {
   /** Passages embedded and written per batch. */
   batchPassages?: number;
   onProgress?: (progress: IngestProgress) => void;
+  /**
+   * How many results the source will yield, once it knows (readArticles and readFeed report it
+   * through their onPlanned option); progress shows "done of total" from then on. An array
+   * source's length is known at once; otherwise the total is known when the source ends.
+   */
+  total?: () => number | null;
   logger?: Logger;
 }
 
@@ -119,7 +125,8 @@ export async function ingestArticles(
   };
 
   try {
-    const total = Array.isArray(source) ? source.length : null;
+    const known = Array.isArray(source) ? source.length : null;
+    const total = () => known ?? options.total?.() ?? null;
     const seen = new Map<string, string>();
     const hashes = new Map<string, string>();
     const urls = new Map<string, string>();
@@ -149,7 +156,8 @@ export async function ingestArticles(
       // Written articles are found in the store from now on: the maps only cover the batch.
       hashes.clear();
       urls.clear();
-      options.onProgress?.({ done, total, passages: summary.passages });
+      const planned = total();
+      options.onProgress?.({ done, total: planned === null ? null : Math.max(planned, done), passages: summary.passages });
     };
 
     for await (const result of source) {
@@ -195,6 +203,8 @@ export async function ingestArticles(
       if (pendingPassages >= batchPassages) await flush();
     }
     await flush();
+    // The source has ended: the total is what was read.
+    options.onProgress?.({ done, total: done, passages: summary.passages });
 
     if (options.pruneUnder?.length) {
       const gone: string[] = [];

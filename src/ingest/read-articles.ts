@@ -30,10 +30,15 @@ export interface ReadOptions {
   inflateGraceBytes?: number;
   /** Limits on HTML extraction. */
   html?: HtmlLimits;
+  /**
+   * Told how many results the read will yield, once the folders are listed, when that is known
+   * without reading the files (every file holds one article); not called otherwise.
+   */
+  onPlanned?: (count: number) => void;
 }
 
 /** Default read limits. */
-export const READ_LIMITS: Required<Omit<ReadOptions, 'html'>> = {
+export const READ_LIMITS: Required<Omit<ReadOptions, 'html' | 'onPlanned'>> = {
   maxFileBytes: 10 * 1024 * 1024,
   maxLineBytes: 5 * 1024 * 1024,
   maxInflateRatio: 100,
@@ -216,8 +221,12 @@ function parseSingle(ext: string, content: string, options: ReadOptions): (() =>
  */
 export async function* readArticles(paths: string[], options: ReadOptions = {}): AsyncGenerator<ReadResult> {
   const limits = { ...READ_LIMITS, ...options };
-  for (const input of paths) {
-    const { files, missing, skipped } = await listSourceFiles([input]);
+  const listings = [];
+  for (const input of paths) listings.push({ input, ...(await listSourceFiles([input])) });
+  // Each missing path, skipped entry and file yields one result, unless a file holds several records.
+  const multiRecord = listings.some((l) => l.files.some((f) => isSupportedFile(f.path) && (STREAM_EXTENSIONS.has(formatOf(f.path).ext) || formatOf(f.path).ext === '.json')));
+  if (!multiRecord) options.onPlanned?.(listings.reduce((n, l) => n + l.files.length + l.missing.length + l.skipped.length, 0));
+  for (const { input, files, missing, skipped } of listings) {
     for (const m of missing) yield { kind: 'skipped', origin: m, reason: 'no such file or directory', file: m };
     for (const s of skipped) yield { kind: 'skipped', origin: path.relative(process.cwd(), s.path) || s.path, reason: s.reason, file: s.path };
     const base = files.length === 1 && files[0]!.path === input ? path.dirname(input) : input;
@@ -338,7 +347,7 @@ function megabytes(bytes: number): string {
 async function* readJsonLines(
   source: SourceFile,
   where: { label: string; rel: string; defaultSource: string; gzip: boolean },
-  limits: Required<Omit<ReadOptions, 'html'>>,
+  limits: Required<Omit<ReadOptions, 'html' | 'onPlanned'>>,
 ): AsyncGenerator<ReadResult> {
   const { label, rel, defaultSource, gzip } = where;
   const file = source.path;

@@ -234,7 +234,10 @@ function safeHost(url: string): string {
  * fetched and extracted from their page; items with full content use it. Items are deduplicated
  * by canonical URL. A broken item is skipped with its reason; a broken feed yields one skip.
  */
-export async function* readFeed(feedUrl: string, options: FetchOptions & { fullTextMinChars?: number; concurrency?: number; maxItems?: number } = {}): AsyncGenerator<ReadResult> {
+export async function* readFeed(
+  feedUrl: string,
+  options: FetchOptions & { fullTextMinChars?: number; concurrency?: number; maxItems?: number; onPlanned?: (count: number) => void } = {},
+): AsyncGenerator<ReadResult> {
   let parsed: ReturnType<typeof parseFeed>;
   try {
     const { text } = await fetchText(feedUrl, options);
@@ -247,6 +250,8 @@ export async function* readFeed(feedUrl: string, options: FetchOptions & { fullT
   const minChars = options.fullTextMinChars ?? 600;
   const seen = new Set<string>();
   const items = parsed.items.slice(0, options.maxItems ?? 200);
+  // At most one result per item (repeated links are yielded once).
+  options.onPlanned?.(items.length);
   const work = items.map((item, index) => async (): Promise<ReadResult> => {
     const link = item.link ? new URL(item.link, feedUrl).toString() : undefined;
     const origin = link ?? `${feedUrl}#${index + 1}`;

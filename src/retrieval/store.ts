@@ -10,6 +10,12 @@ import { VectorIndex, type VectorHit } from './vector-index.js';
 export const STORE_SCHEMA_VERSION = 1;
 const DB_FILE = 'news.db';
 const INDEX_FILE = 'vectors.hnsw';
+/** Change-log entries kept for readers catching up; older ones are trimmed after each ingest run. */
+const CHANGE_LOG_KEEP = 100_000;
+/** Longest a slice of background index catch-up holds the event loop, in ms (at least one vector a slice). */
+const CATCH_UP_SLICE_MS = 8;
+/** Change-log rows read per catch-up slice. */
+const CHANGE_LOG_PAGE = 2_000;
 
 /** What the store records about how it was built. */
 export interface StoreManifest {
@@ -155,6 +161,20 @@ export class NewsStore {
   private unsavedChanges = 0;
   private passageCountCache: { n: number; at: number } | null = null;
   private dataVersion = -1;
+  /** Index catch-up with other connections' writes (see `refresh`). */
+  private readonly catchUp = {
+    /** Last change-log entry the in-memory index reflects. */
+    logSeq: 0,
+    /** The change log may hold entries past logSeq. */
+    logBehind: false,
+    /** Stored vectors the index still lacks, added a slice at a time. */
+    pending: new Set<number>(),
+    timer: null as NodeJS.Immediate | null,
+    /** When the current catch-up began, its additions, and its longest slice (ms), for the log. */
+    startedAt: 0,
+    added: 0,
+    longestSliceMs: 0,
+  };
   private readonly statements;
 
   private constructor(dir: string, db: Database.Database, manifest: StoreManifest, logger: Logger, efSearch: number) {
@@ -184,6 +204,7 @@ export class NewsStore {
       setMeta: db.prepare<[string, string]>('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
       passageCount: db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM passages"),
       termDocs: db.prepare<[string], { doc: number }>('SELECT doc FROM passages_vocab WHERE term = ?'),
+      changeLogTable: db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'vector_log'"),
     };
   }
 
@@ -435,16 +456,17 @@ export class NewsStore {
   }
 
   /**
-   * Picks up writes made by another process (an ingest running beside the bot): when SQLite's
-   * data version moved, the in-memory vector index is reconciled with the stored vectors.
-   * Cheap when nothing changed (one pragma).
+   * Picks up writes made by another process (an ingest running beside the bot). Cheap when
+   * nothing changed (one pragma: SQLite's data version). When something did, lexical search sees
+   * it at once, and the in-memory vector index catches up in the background: the change log's
+   * new entries are read and the new vectors added a slice at a time (at most about
+   * CATCH_UP_SLICE_MS per turn of the event loop), so a large ingest never blocks a query or
+   * the gateway heartbeat. Searches meanwhile use the index as it is.
    */
   refresh(): void {
     const version = Number(this.db.pragma('data_version', { simple: true }));
     if (version === this.dataVersion) return;
-    const first = this.dataVersion === -1;
     this.dataVersion = version;
-    if (first) return;
     this.passageCountCache = null;
     if (this.manifest.dimension === null) {
       const row = this.db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'embedding_dimension'").get();
@@ -454,7 +476,126 @@ export class NewsStore {
         this.manifest.embeddingModel = model.value;
       }
     }
-    if (this.index) this.reconcileIndex(this.index);
+    if (this.index) {
+      this.catchUp.logBehind = true;
+      this.scheduleCatchUp();
+    }
+  }
+
+  /** Stored vectors the in-memory index has not caught up with yet (0 when current, or not loaded). */
+  get indexLag(): number {
+    return this.catchUp.pending.size + (this.catchUp.logBehind ? 1 : 0);
+  }
+
+  /**
+   * Brings the in-memory vector index fully up to date with the stored vectors now, in one go
+   * (for consistency checks and shutdown; the bot otherwise catches up a slice at a time).
+   */
+  catchUpIndex(): void {
+    const index = this.index;
+    if (!index) return;
+    this.catchUp.logBehind = true;
+    while (this.catchUp.logBehind || this.catchUp.pending.size) this.catchUpSlice(index, Infinity);
+  }
+
+  private scheduleCatchUp(): void {
+    if (this.catchUp.timer) return;
+    if (this.catchUp.startedAt === 0) this.catchUp.startedAt = performance.now();
+    this.catchUp.timer = setImmediate(() => {
+      this.catchUp.timer = null;
+      const index = this.index;
+      if (!index) return;
+      const t = performance.now();
+      this.catchUpSlice(index, CATCH_UP_SLICE_MS);
+      this.catchUp.longestSliceMs = Math.max(this.catchUp.longestSliceMs, performance.now() - t);
+      if (this.catchUp.logBehind || this.catchUp.pending.size) {
+        this.scheduleCatchUp();
+        return;
+      }
+      if (this.catchUp.added) {
+        this.logger.debug('vector index caught up with the store', {
+          added: this.catchUp.added,
+          ms: Math.round(performance.now() - this.catchUp.startedAt),
+          longestSliceMs: Math.round(this.catchUp.longestSliceMs * 10) / 10,
+        });
+      }
+      this.catchUp.startedAt = 0;
+      this.catchUp.added = 0;
+      this.catchUp.longestSliceMs = 0;
+    });
+    // Never keeps a process alive on its own: close() finishes the job.
+    this.catchUp.timer.unref();
+  }
+
+  /** One slice of catch-up: a page of the change log, then additions until `budgetMs` is spent. */
+  private catchUpSlice(index: VectorIndex, budgetMs: number): void {
+    const deadline = performance.now() + budgetMs;
+    const state = this.catchUp;
+    if (state.logBehind) this.readChangeLog(index);
+    for (const id of state.pending) {
+      state.pending.delete(id);
+      if (!index.has(id)) {
+        const row = this.statements.vectorOf.get(id);
+        if (row) {
+          index.add(id, blobToVector(row.embedding));
+          state.added++;
+          this.indexDirty = true;
+        }
+      }
+      if (performance.now() >= deadline) break;
+    }
+  }
+
+  /**
+   * Reads the next page of the change log into the catch-up: removals are applied at once
+   * (cheap), additions queued. Falls back to a full comparison with the vectors table when the
+   * entries this reader needs were trimmed, or the store has no change log (opened read-only
+   * before the log existed).
+   */
+  private readChangeLog(index: VectorIndex): void {
+    const state = this.catchUp;
+    if (!this.statements.changeLogTable.get()?.n) {
+      this.resyncIndex(index);
+      state.logBehind = false;
+      return;
+    }
+    const first = this.db.prepare<[], { seq: number | null }>('SELECT MIN(seq) AS seq FROM vector_log').get()?.seq ?? null;
+    if (first !== null && first > state.logSeq + 1) {
+      this.logger.debug('change log trimmed past this reader; comparing the index with the stored vectors');
+      this.resyncIndex(index);
+      return;
+    }
+    const rows = this.db
+      .prepare<[number, number], { seq: number; passage_id: number; op: number }>('SELECT seq, passage_id, op FROM vector_log WHERE seq > ? ORDER BY seq LIMIT ?')
+      .all(state.logSeq, CHANGE_LOG_PAGE);
+    for (const { passage_id: id, op } of rows) {
+      if (op) {
+        state.pending.add(id);
+      } else {
+        state.pending.delete(id);
+        if (index.remove(id)) this.indexDirty = true;
+      }
+    }
+    if (rows.length) state.logSeq = rows[rows.length - 1]!.seq;
+    state.logBehind = rows.length === CHANGE_LOG_PAGE;
+  }
+
+  /** Compares the index with the vectors table: stale labels go now, missing vectors are queued. */
+  private resyncIndex(index: VectorIndex): void {
+    const seq = this.lastLogSeq();
+    const ids = this.db.prepare<[], { passage_id: number }>('SELECT passage_id FROM vectors').pluck().all() as unknown as number[];
+    const { deleted, missing } = index.sync(ids);
+    if (deleted) this.indexDirty = true;
+    this.catchUp.pending = new Set(missing);
+    this.catchUp.logSeq = seq;
+    // Entries written after `seq` are read next (applying one the scan already saw is harmless).
+    this.catchUp.logBehind = seq > 0;
+  }
+
+  /** The newest change-log entry (0 when there is none, or no log). */
+  private lastLogSeq(): number {
+    if (!this.statements.changeLogTable.get()?.n) return 0;
+    return this.db.prepare<[], { seq: number | null }>('SELECT MAX(seq) AS seq FROM vector_log').get()?.seq ?? 0;
   }
 
   private reconcileIndex(index: VectorIndex): void {
@@ -481,6 +622,7 @@ export class NewsStore {
     const vectors = count('SELECT COUNT(*) AS n FROM vectors');
     const lexical = count('SELECT COUNT(*) AS n FROM passages_fts');
     const problems: string[] = [];
+    this.catchUpIndex();
     if (lexical !== passages) problems.push(`${passages} passages but ${lexical} BM25 entries`);
     const empty = count('SELECT COUNT(*) AS n FROM articles a WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.article_id = a.id)');
     if (empty) problems.push(`${empty} articles without passages`);
@@ -591,6 +733,9 @@ export class NewsStore {
       index = VectorIndex.create(dimension, stored + 1024, { efSearch: this.efSearch });
       this.indexDirty = stored > 0;
     }
+    // The change-log position first: entries committed during the scan are read again later.
+    this.catchUp.logSeq = this.lastLogSeq();
+    this.catchUp.pending.clear();
     this.reconcileIndex(index);
     this.index = index;
     return index;
@@ -628,6 +773,9 @@ export class NewsStore {
   /** Flushes the index and closes the database. */
   close(): void {
     try {
+      if (this.catchUp.timer) clearImmediate(this.catchUp.timer);
+      this.catchUp.timer = null;
+      this.catchUpIndex();
       this.flush({ force: true });
     } finally {
       this.db.close();
@@ -685,5 +833,22 @@ function createSchema(db: Database.Database): void {
       unchanged INTEGER NOT NULL,
       skipped INTEGER NOT NULL
     );
+    -- Vector additions (op 1) and removals (op 0) in commit order, written by triggers in the
+    -- writer's own transaction, so a reader (the bot beside an ingest) updates its in-memory
+    -- index from the new entries instead of comparing every stored id. Trimmed after each ingest
+    -- run; a reader that fell behind the trim compares the whole table once.
+    CREATE TABLE IF NOT EXISTS vector_log (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      passage_id INTEGER NOT NULL,
+      op INTEGER NOT NULL
+    );
+    CREATE TRIGGER IF NOT EXISTS vector_log_insert AFTER INSERT ON vectors
+      BEGIN INSERT INTO vector_log (passage_id, op) VALUES (new.passage_id, 1); END;
+    CREATE TRIGGER IF NOT EXISTS vector_log_update AFTER UPDATE ON vectors
+      BEGIN INSERT INTO vector_log (passage_id, op) VALUES (new.passage_id, 1); END;
+    CREATE TRIGGER IF NOT EXISTS vector_log_delete AFTER DELETE ON vectors
+      BEGIN INSERT INTO vector_log (passage_id, op) VALUES (old.passage_id, 0); END;
+    CREATE TRIGGER IF NOT EXISTS vector_log_trim AFTER INSERT ON ingest_runs
+      BEGIN DELETE FROM vector_log WHERE seq <= (SELECT MAX(seq) FROM vector_log) - ${CHANGE_LOG_KEEP}; END;
   `);
 }

@@ -28,13 +28,14 @@ export class VectorIndex {
   readonly dimension: number;
   private readonly index: Hnsw;
   private readonly efSearch: number;
-  private live = 0;
+  /** Labels of the live (not deleted) vectors. */
+  private labels: Set<number>;
 
-  private constructor(dimension: number, index: Hnsw, efSearch: number, live: number) {
+  private constructor(dimension: number, index: Hnsw, efSearch: number, labels: Set<number>) {
     this.dimension = dimension;
     this.index = index;
     this.efSearch = efSearch;
-    this.live = live;
+    this.labels = labels;
     this.index.setEf(efSearch);
   }
 
@@ -48,7 +49,7 @@ export class VectorIndex {
       randomSeed: 42,
       allowReplaceDeleted: true,
     });
-    return new VectorIndex(dimension, index, options.efSearch ?? 128, 0);
+    return new VectorIndex(dimension, index, options.efSearch ?? 128, new Set());
   }
 
   /** Reads an index file. Throws when the file is missing, unreadable or of another dimension. */
@@ -56,29 +57,36 @@ export class VectorIndex {
     const index = new HierarchicalNSW('cosine', dimension);
     index.readIndexSync(file, true);
     if (index.getNumDimensions() !== dimension) throw new Error(`index dimension ${index.getNumDimensions()} != ${dimension}`);
-    // Live count is set by reconcile; until then assume every listed label is live.
-    return new VectorIndex(dimension, index, options.efSearch ?? 128, index.getIdsList().length);
+    // The live labels are settled by reconcile; until then assume every listed label is live.
+    return new VectorIndex(dimension, index, options.efSearch ?? 128, new Set(index.getIdsList()));
   }
 
   /** Number of live (searchable) vectors. */
   get size(): number {
-    return this.live;
+    return this.labels.size;
   }
 
-  /** Adds a vector under a passage id, reusing a deleted slot when there is one. */
+  /** True when a live vector is stored under this passage id. */
+  has(id: number): boolean {
+    return this.labels.has(id);
+  }
+
+  /** Adds a vector under a passage id (replacing a live one of the same id), reusing a deleted slot when there is one. */
   add(id: number, vector: Float32Array | number[]): void {
     if (this.index.getCurrentCount() >= this.index.getMaxElements()) {
       this.index.resizeIndex(Math.ceil(this.index.getMaxElements() * 1.5) + 16);
     }
-    this.index.addPoint(Array.from(vector), id, true);
-    this.live++;
+    // A live label is updated in place; a new one may take a deleted slot (hnswlib would
+    // otherwise leave the old copy of a live label searchable in a reused slot).
+    this.index.addPoint(Array.from(vector), id, !this.labels.has(id));
+    this.labels.add(id);
   }
 
   /** Marks a passage id deleted; returns false when it was absent or already deleted. */
   remove(id: number): boolean {
+    if (!this.labels.delete(id)) return false;
     try {
       this.index.markDelete(id);
-      this.live--;
       return true;
     } catch {
       return false;
@@ -87,9 +95,9 @@ export class VectorIndex {
 
   /** The k nearest live vectors, most similar first. */
   search(vector: Float32Array | number[], k: number): VectorHit[] {
-    if (this.live === 0 || k <= 0) return [];
+    if (this.labels.size === 0 || k <= 0) return [];
     this.index.setEf(Math.max(this.efSearch, k));
-    const result = this.index.searchKnn(Array.from(vector), Math.min(k, this.live));
+    const result = this.index.searchKnn(Array.from(vector), Math.min(k, this.labels.size));
     return result.neighbors.map((id, i) => ({ id, similarity: 1 - (result.distances[i] ?? 1) }));
   }
 
@@ -99,14 +107,30 @@ export class VectorIndex {
    * Returns how many labels were deleted and added.
    */
   reconcile(storedIds: Iterable<number>, vectorOf: (id: number) => Float32Array | undefined): { deleted: number; added: number } {
+    const { deleted, missing } = this.sync(storedIds);
+    let added = 0;
+    for (const id of missing) {
+      const vector = vectorOf(id);
+      if (vector) {
+        this.add(id, vector);
+        added++;
+      }
+    }
+    return { deleted, added };
+  }
+
+  /**
+   * The cheap half of `reconcile`: deletes the labels the store no longer has and returns the
+   * stored ids the index lacks, for the caller to add (all at once, or a slice at a time).
+   */
+  sync(storedIds: Iterable<number>): { deleted: number; missing: number[] } {
     const stored = new Set(storedIds);
     const listed = new Set(this.index.getIdsList());
+    const live = new Set<number>();
     let deleted = 0;
-    let added = 0;
-    let liveListed = 0;
     for (const id of listed) {
       if (stored.has(id)) {
-        liveListed++;
+        live.add(id);
       } else {
         try {
           this.index.markDelete(id);
@@ -116,16 +140,10 @@ export class VectorIndex {
         }
       }
     }
-    this.live = liveListed;
-    for (const id of stored) {
-      if (listed.has(id)) continue;
-      const vector = vectorOf(id);
-      if (vector) {
-        this.add(id, vector);
-        added++;
-      }
-    }
-    return { deleted, added };
+    this.labels = live;
+    const missing: number[] = [];
+    for (const id of stored) if (!listed.has(id)) missing.push(id);
+    return { deleted, missing };
   }
 
   /**

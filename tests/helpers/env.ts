@@ -13,6 +13,11 @@ export const MODELS_DIR = path.join(SHARED, 'models');
 /** The tiny random-weight model: fast, real tokenizer, meaningless vectors. */
 export const TINY_MODEL = 'test/bert-random-tiny';
 export const HAS_TINY_MODEL = fs.existsSync(path.join(MODELS_DIR, TINY_MODEL, 'onnx', 'model_quantized.onnx'));
+/** The random-weight model with all-MiniLM-L6-v2's shape and cost (384 dims). */
+export const MINILM_MODEL = 'test/bert-random-minilm-shape';
+export const HAS_MINILM_MODEL = fs.existsSync(path.join(MODELS_DIR, MINILM_MODEL, 'onnx', 'model_quantized.onnx'));
+/** RealTime QA articles of May 2024 (third-party text: read at test time, never copied into the repo). */
+export const RTQA_2024_05_ARTICLES = path.join(SHARED, 'eval', 'rtqa-2024-05', 'articles.jsonl.gz');
 /** Why model tests are skipped, printed once so a skipped run says so. */
 export const NO_MODEL_REASON = `skipped: ${path.join(MODELS_DIR, TINY_MODEL)} not found (../shared is absent); model tests need the local test model`;
 // CI (.ci/run) sets NEWSBOT_REQUIRE_TEST_MODELS: there a missing model fails the run instead of skipping tests.

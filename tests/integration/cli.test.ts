@@ -153,6 +153,9 @@ describe('command-line entry points', () => {
     });
     try {
       await fake.waitFor('PUT', /\/guilds\/\d+\/commands$/, { timeoutMs: 30_000 });
+      // The bot is online at once; the first-run corpus ingest runs in its worker meanwhile.
+      for (const end = Date.now() + 30_000; !/ingest: 1 added/.test(child.output()) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+      expect(child.output()).toMatch(/store is empty: ingesting .* in the background/);
       const { token } = fake.interaction('ask', { question: QUESTION });
       const edit = await fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${token}/messages/@original$`), { timeoutMs: 15_000 });
       const text = String((edit.body as Record<string, unknown>)['content']);

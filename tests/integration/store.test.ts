@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreModelMismatchError } from '../../src/core/errors.js';
 import type { Article } from '../../src/core/types.js';
@@ -132,5 +133,105 @@ describe('NewsStore', () => {
     expect(store.lexicalSearch('"alpha"', 5)).toHaveLength(0);
     expect(store.vectorSearch(unitVector(DIM, 100), 5)).toHaveLength(0);
     store.close();
+  });
+});
+
+describe('NewsStore beside a writer on another connection (the bot beside its ingest worker)', () => {
+  let dir: string;
+  let cleanup: () => void;
+  beforeEach(() => ({ dir, cleanup } = tempDir()));
+  afterEach(() => cleanup());
+
+  const open = (options: { readonly?: boolean } = {}) => NewsStore.open(dir, { embedding: EMB, chunkerVersion: 1, ...options });
+  const many = (n: number, from = 0) =>
+    Array.from({ length: n }, (_, i) => ({ article: article(`m${from + i}`, `Story ${from + i}`, `harbour news ${from + i}`), passages: passages(`harbour news ${from + i}`, from + i + 1) }));
+  /** Lets the reader's background catch-up run until it is done; returns the event-loop turns it took. */
+  const settle = async (store: NewsStore) => {
+    let turns = 0;
+    while (store.indexLag > 0 && turns < 100_000) {
+      await new Promise((resolve) => setImmediate(resolve));
+      turns++;
+    }
+    return turns;
+  };
+
+  it('folds another connection\'s writes into the index a slice at a time, never inside the query', async () => {
+    const reader = open();
+    const writer = open();
+    writer.putArticles(many(10));
+    expect(reader.vectorIndex()!.size).toBe(10);
+    writer.putArticles(many(3_000, 10));
+    // The query that notices the change finds the new passages lexically at once...
+    expect(reader.lexicalSearch('"harbour"', 5_000)).toHaveLength(3_010);
+    // ...and does no index work itself: the vectors come in later turns of the event loop.
+    expect(reader.vectorIndex()!.size).toBe(10);
+    const turns = await settle(reader);
+    expect(turns).toBeGreaterThan(1);
+    expect(reader.vectorIndex()!.size).toBe(3_010);
+    const [hit] = reader.vectorSearch(unitVector(DIM, 2_001 * 100), 1);
+    expect(reader.getPassages([hit!.id])[0]!.article.id).toBe('m2000');
+    expect(hit!.similarity).toBeCloseTo(1, 5);
+
+    // Removals arrive the same way.
+    writer.removeArticles(Array.from({ length: 1_000 }, (_, i) => `m${i}`));
+    reader.refresh();
+    await settle(reader);
+    expect(reader.vectorIndex()!.size).toBe(2_010);
+    expect(reader.checkConsistency()).toMatchObject({ ok: true, vectors: 2_010, indexed: 2_010 });
+    writer.close();
+    reader.close();
+  });
+
+  it('compares the whole vectors table once when the change log was trimmed past the reader', async () => {
+    const reader = open();
+    const writer = open();
+    writer.putArticles(many(5));
+    expect(reader.vectorIndex()!.size).toBe(5);
+    writer.putArticles(many(50, 5));
+    writer.removeArticles(['m0']);
+    // What the trim after an ingest run does to a reader that fell far behind.
+    const raw = new Database(path.join(dir, 'news.db'));
+    raw.prepare('DELETE FROM vector_log WHERE seq <= (SELECT MAX(seq) FROM vector_log) - 10').run();
+    raw.close();
+    reader.refresh();
+    await settle(reader);
+    expect(reader.vectorIndex()!.size).toBe(54);
+    expect(reader.checkConsistency().ok).toBe(true);
+    writer.close();
+    reader.close();
+  });
+
+  it('trims the change log after an ingest run, keeping the newest entries', () => {
+    const store = open();
+    store.putArticles(many(20));
+    const raw = new Database(path.join(dir, 'news.db'));
+    const count = () => raw.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM vector_log').get()!.n;
+    expect(count()).toBe(20);
+    // Pretend 100,000 later entries exist: the first 20 fall out of the kept window.
+    raw.prepare("UPDATE sqlite_sequence SET seq = seq + 100000 WHERE name = 'vector_log'").run();
+    raw.close();
+    store.putArticles(many(1, 20));
+    store.recordIngestRun({ added: 21, updated: 0, removed: 0, unchanged: 0, skipped: 0 });
+    const after = new Database(path.join(dir, 'news.db'));
+    expect(after.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM vector_log').get()!.n).toBe(1);
+    after.close();
+    store.close();
+  });
+
+  it('opens a store made before the change log existed, read-only or not, and still catches up', async () => {
+    open().close();
+    const raw = new Database(path.join(dir, 'news.db'));
+    raw.exec('DROP TRIGGER vector_log_insert; DROP TRIGGER vector_log_update; DROP TRIGGER vector_log_delete; DROP TRIGGER vector_log_trim; DROP TABLE vector_log;');
+    raw.close();
+    const reader = open({ readonly: true });
+    expect(reader.vectorIndex()!.size).toBe(0);
+    // A writer of this version adds the log (IF NOT EXISTS) to the old store without a rebuild.
+    const writer = open();
+    writer.putArticles(many(30));
+    reader.refresh();
+    await settle(reader);
+    expect(reader.vectorIndex()!.size).toBe(30);
+    writer.close();
+    reader.close();
   });
 });

@@ -268,6 +268,9 @@ describe('responses', () => {
     expect(
       statusResponse({ articles: 3, passages: 9, vectors: 0, lastIngest: null, embeddingModel: null, vectorSearch: false, retrievalMode: 'hybrid', answerMode: 'extractive', llmModel: null, feeds: 0 }),
     ).toContain('Search: hybrid (lexical only: no embedding model loaded)');
+    const busy = { articles: 3, passages: 9, vectors: 9, lastIngest: null, embeddingModel: 'm', vectorSearch: true, retrievalMode: 'hybrid', answerMode: 'extractive' as const, llmModel: null, feeds: 1 };
+    expect(statusResponse({ ...busy, ingestRunning: '120 of 300 articles' })).toContain('\nIngest running: 120 of 300 articles\n');
+    expect(statusResponse({ ...busy, ingestRunning: null })).not.toContain('Ingest running');
     const text = ingestResponse('the corpus', { added: 1, updated: 0, unchanged: 2, removed: 0, skipped: [{ origin: 'bad.json', reason: 'invalid JSON @everyone' }], skippedCount: 1, passages: 3, embedded: 0, vectors: false, durationMs: 1500 });
     expect(text).toContain('Ingest of the corpus finished in 1.5 s: 1 added, 0 updated, 2 unchanged, 0 removed, 1 skipped.');
     expect(text).toContain('- skipped bad.json: invalid JSON');

@@ -11,6 +11,7 @@ describe('loadConfig', () => {
     expect(config.embedding.modelDir).toBeUndefined();
     expect(config.retrieval).toEqual({ mode: 'hybrid', topK: 5, maxPassagesPerArticle: 2, efSearch: 256 });
     expect(config.discord.token).toBeUndefined();
+    expect(config.ingestTimeoutMinutes).toBe(10);
   });
 
   it('reads values and treats empty strings as unset', () => {
@@ -32,5 +33,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TOP_K: 'many', RETRIEVAL_MODE: 'magic' })).toThrow(ConfigError);
     // One error names every bad variable.
     expect(() => loadConfig({ TOP_K: '0', RETRIEVAL_MODE: 'magic' })).toThrow(/TOP_K[\s\S]*RETRIEVAL_MODE|RETRIEVAL_MODE[\s\S]*TOP_K/);
+    expect(loadConfig({ INGEST_TIMEOUT_MINUTES: '45' }).ingestTimeoutMinutes).toBe(45);
+    for (const bad of ['0', '-5', 'soon', '1.5']) expect(() => loadConfig({ INGEST_TIMEOUT_MINUTES: bad }), bad).toThrow(/INGEST_TIMEOUT_MINUTES/);
   });
 });

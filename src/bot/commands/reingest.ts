@@ -1,6 +1,6 @@
 import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
-import { ingestResponse } from '../responses.js';
-import { NO_MENTIONS, type Command } from './command.js';
+import { runIngestCommand } from './ingest.js';
+import { type Command } from './command.js';
 
 /** /reingest (moderators): re-scan the corpus (dropping deleted files) and every configured feed. */
 export const reingestCommand: Command = {
@@ -18,7 +18,6 @@ export const reingestCommand: Command = {
   queued: false,
   ephemeral: () => true,
   async execute(interaction, { services }) {
-    const summary = await services.ingest({ kind: 'all' });
-    await interaction.editReply({ content: ingestResponse('the corpus and feeds', summary).slice(0, 2000), allowedMentions: NO_MENTIONS });
+    await runIngestCommand(interaction, services, { kind: 'all' }, 'the corpus and feeds');
   },
 };

@@ -1,0 +1,72 @@
+import type { ChatInputCommandInteraction } from 'discord.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { runIngestCommand } from '../../src/bot/commands/ingest.js';
+import type { BotServices } from '../../src/bot/services.js';
+import { IngestBusyError, IngestFailedError, StoreModelMismatchError } from '../../src/core/errors.js';
+import { silentLogger } from '../../src/core/logger.js';
+import type { IngestSummary } from '../../src/ingest/pipeline.js';
+
+const SUMMARY: IngestSummary = { added: 3, updated: 0, unchanged: 1, removed: 0, skipped: [], skippedCount: 0, passages: 9, embedded: 9, vectors: true, durationMs: 12_300 };
+
+/** The parts of an interaction the command uses: its user and the edits of its deferred reply. */
+function interaction(): { edits: string[]; value: ChatInputCommandInteraction } {
+  const edits: string[] = [];
+  const value = {
+    user: { id: '555' },
+    editReply: (options: { content: string; allowedMentions: unknown }) => {
+      expect(options.allowedMentions).toEqual({ parse: [], repliedUser: false });
+      edits.push(options.content);
+      return Promise.resolve();
+    },
+  } as unknown as ChatInputCommandInteraction;
+  return { edits, value };
+}
+
+function services(ingest: BotServices['ingest']): BotServices {
+  return { ingest, logger: silentLogger } as unknown as BotServices;
+}
+
+describe('runIngestCommand (the reply of /ingest and /reingest)', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('shows progress every few seconds while the ingest runs, then the summary', async () => {
+    const { edits, value } = interaction();
+    let finish!: (s: IngestSummary) => void;
+    let report!: (p: string) => void;
+    const running = runIngestCommand(value, services((_request, onProgress) => {
+      report = onProgress!;
+      return new Promise((resolve) => (finish = resolve));
+    }), { kind: 'all' }, 'the corpus and feeds');
+    report('12 articles so far');
+    await vi.advanceTimersByTimeAsync(5_000);
+    report('40 of 300 articles');
+    await vi.advanceTimersByTimeAsync(5_000);
+    // Nothing new: no edit.
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(edits).toEqual(['Ingesting the corpus and feeds: 12 articles so far…', 'Ingesting the corpus and feeds: 40 of 300 articles…']);
+    finish(SUMMARY);
+    await running;
+    expect(edits.at(-1)).toMatch(/^Ingest of the corpus and feeds finished in 12\.3 s: 3 added, 0 updated, 1 unchanged/);
+    // No progress edit after the summary.
+    report('300 of 300 articles');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(edits).toHaveLength(3);
+  });
+
+  it('tells the moderator that an ingest is running, or that it did not finish', async () => {
+    for (const error of [new IngestBusyError('An ingest is running (40 of 300 articles); try again when it has finished.'), new IngestFailedError('The ingest stopped unexpectedly (killed by SIGKILL); what it stored before is kept. Run it again to finish.')]) {
+      const { edits, value } = interaction();
+      await runIngestCommand(value, services(() => Promise.reject(error)), { kind: 'corpus' }, 'the corpus');
+      // Markdown is escaped: "\(" shows as "(".
+      expect(edits).toEqual([error.message.replace(/[()]/g, '\\$&')]);
+    }
+  });
+
+  it('leaves other errors to the bot\'s error boundary', async () => {
+    const { edits, value } = interaction();
+    const error = new StoreModelMismatchError('the store was built with another model');
+    await expect(runIngestCommand(value, services(() => Promise.reject(error)), { kind: 'corpus' }, 'the corpus')).rejects.toBe(error);
+    expect(edits).toEqual([]);
+  });
+});
