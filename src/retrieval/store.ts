@@ -5,6 +5,7 @@ import { StoreModelMismatchError, StoreSchemaError, NewsBotError, ErrorCodes, de
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { Article, ArticleMeta, Passage } from '../core/types.js';
 import { VectorIndex, type VectorHit } from './vector-index.js';
+import { RETRIEVAL_DEFAULTS } from './defaults.js';
 
 /** Bump on any change to the tables below. */
 export const STORE_SCHEMA_VERSION = 1;
@@ -228,7 +229,7 @@ export class NewsStore {
         set.run('chunker_version', String(options.chunkerVersion));
         set.run('created_at', new Date().toISOString());
       }
-      const store = new NewsStore(dir, db, manifest, logger, options.efSearch ?? 128);
+      const store = new NewsStore(dir, db, manifest, logger, options.efSearch ?? RETRIEVAL_DEFAULTS.efSearch);
       if (emb && !options.readonly && !manifest.embeddingModel) store.adoptModel(emb.modelId, emb.dimension);
       return store;
     } catch (error) {
@@ -409,6 +410,44 @@ export class NewsStore {
       this.passageCountCache = { n: this.statements.passageCount.get()?.n ?? 0, at: Date.now() };
     }
     return this.passageCountCache.n;
+  }
+
+  /**
+   * BM25 scores (as lexicalSearch gives them) of the given passages for an FTS5 query; passages
+   * the query does not match are absent. Lets a fusion score candidates the lexical list did not
+   * reach.
+   */
+  lexicalScoresOf(match: string, ids: number[], titleWeight = 2): Map<number, number> {
+    const out = new Map<number, number>();
+    if (!match || ids.length === 0) return out;
+    const placeholders = ids.map(() => '?').join(',');
+    const rows = this.db
+      .prepare<unknown[], { id: number; bm: number }>(
+        `SELECT rowid AS id, bm25(passages_fts, ?, 1.0) AS bm FROM passages_fts WHERE passages_fts MATCH ? AND rowid IN (${placeholders})`,
+      )
+      .all(titleWeight, match, ...ids);
+    for (const r of rows) out.set(r.id, -r.bm);
+    return out;
+  }
+
+  /**
+   * Exact cosine similarity of the given passages to a (unit) query vector; passages without a
+   * stored vector are absent. Lets a fusion score candidates the vector list did not reach.
+   */
+  similaritiesOf(vector: Float32Array, ids: number[]): Map<number, number> {
+    const out = new Map<number, number>();
+    if (ids.length === 0 || this.manifest.dimension !== vector.length) return out;
+    const placeholders = ids.map(() => '?').join(',');
+    const rows = this.db
+      .prepare<number[], { id: number; embedding: Buffer }>(`SELECT passage_id AS id, embedding FROM vectors WHERE passage_id IN (${placeholders})`)
+      .all(...ids);
+    for (const r of rows) {
+      const v = blobToVector(r.embedding);
+      let dot = 0;
+      for (let i = 0; i < v.length; i++) dot += v[i]! * vector[i]!;
+      out.set(r.id, dot);
+    }
+    return out;
   }
 
   /** Nearest passages to a query vector (empty when the store has no vectors). */

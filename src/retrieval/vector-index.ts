@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import hnswlib from 'hnswlib-node';
+import { RETRIEVAL_DEFAULTS } from './defaults.js';
 
 const { HierarchicalNSW } = hnswlib;
 type Hnsw = InstanceType<typeof HierarchicalNSW>;
@@ -48,7 +49,7 @@ export class VectorIndex {
       randomSeed: 42,
       allowReplaceDeleted: true,
     });
-    return new VectorIndex(dimension, index, options.efSearch ?? 128, 0);
+    return new VectorIndex(dimension, index, options.efSearch ?? RETRIEVAL_DEFAULTS.efSearch, 0);
   }
 
   /** Reads an index file. Throws when the file is missing, unreadable or of another dimension. */
@@ -57,7 +58,7 @@ export class VectorIndex {
     index.readIndexSync(file, true);
     if (index.getNumDimensions() !== dimension) throw new Error(`index dimension ${index.getNumDimensions()} != ${dimension}`);
     // Live count is set by reconcile; until then assume every listed label is live.
-    return new VectorIndex(dimension, index, options.efSearch ?? 128, index.getIdsList().length);
+    return new VectorIndex(dimension, index, options.efSearch ?? RETRIEVAL_DEFAULTS.efSearch, index.getIdsList().length);
   }
 
   /** Number of live (searchable) vectors. */
