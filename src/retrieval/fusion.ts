@@ -1,7 +1,9 @@
 /**
  * Hybrid fusion of the lexical (BM25) and vector (cosine) lists: a convex combination of
  * per-query normalized scores (Bruch et al., "An Analysis of Fusion Functions for Hybrid
- * Retrieval", 2023), computed on exact scores for every candidate of either list.
+ * Retrieval", 2023). A candidate gets credit from each list it is in and none from a list it is
+ * not in: below the lexical list's depth BM25 is a small share of the best, and below the model's
+ * top region (inside the vector list) the vector credit is 0 by definition.
  *
  * Why it is sound whatever the embedding model is worth:
  * - The lexical score is divided by the best BM25 of the query (BM25's theoretical minimum is 0),
@@ -29,9 +31,9 @@ export interface ScoredId {
 
 /** What the fusion needs to know about one query's two lists. */
 export interface FusionLists {
-  /** BM25 of every candidate the query matches (absent: no match, scored 0). */
+  /** BM25 of the lexical list's passages (absent: not in the list, no lexical credit). */
   bm25: ReadonlyMap<number, number>;
-  /** Cosine similarity of every candidate to the query (absent: no stored vector, scored 0). */
+  /** Cosine similarity to the query of the vector list's passages (absent: no vector credit). */
   similarity: ReadonlyMap<number, number>;
   /** Best BM25 of the query (the lexical list's first hit). */
   bestBm25: number;

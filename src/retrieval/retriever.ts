@@ -243,11 +243,11 @@ export class Retriever {
     const idf = () => (idfs ??= this.store.termIdf(contentTerms(query)));
     const depth = Math.max(MIN_DEPTH, k * 10);
 
-    const match = terms.length ? ftsQuery(matchTerms(terms, idf)) : '';
+    const match = mode !== 'vector' && terms.length ? ftsQuery(matchTerms(terms, idf)) : '';
     // Start embedding the query first: the model runs while the lexical search does.
     const queryEmbedding = mode !== 'lexical' && this.embedder ? this.embedder.embed([query]) : null;
     queryEmbedding?.catch(() => {}); // awaited below
-    const lexical: ScoredId[] = mode !== 'vector' && match ? this.store.lexicalSearch(match, depth) : [];
+    const lexical: ScoredId[] = match ? this.store.lexicalSearch(match, depth) : [];
     const queryVector = queryEmbedding ? (await queryEmbedding)[0] : undefined;
     const vector: ScoredId[] = queryVector ? this.store.vectorSearch(queryVector, depth).map((h) => ({ id: h.id, score: h.similarity })) : [];
     const candidateIds = [...new Set([...lexical.map((h) => h.id), ...vector.map((h) => h.id)])];
@@ -268,9 +268,7 @@ export class Retriever {
     let fused: Map<number, number>;
     const alsoRescored: string[] = [];
     if (lexical.length > 0 && vector.length > 0) {
-      // Hybrid: every candidate gets both scores, exactly, before they are combined.
-      for (const [id, score] of this.store.lexicalScoresOf(match, candidateIds.filter((id) => !bm25.has(id)))) bm25.set(id, score);
-      for (const [id, score] of this.store.similaritiesOf(queryVector!, candidateIds.filter((id) => !similarity.has(id)))) similarity.set(id, score);
+      // Hybrid: a candidate gets credit from each list it is in (see fusion.ts).
       const region = vectorRegion(vector.length, this.store.vectorIndex()?.size ?? vector.length);
       const lists = { bm25, similarity, bestBm25: lexical[0]!.score, bestSimilarity: vector[0]!.score, lastSimilarity: vector[region - 1]!.score };
       fused = fuseScores(candidateIds, lists, this.vectorWeight, prior);

@@ -412,44 +412,6 @@ export class NewsStore {
     return this.passageCountCache.n;
   }
 
-  /**
-   * BM25 scores (as lexicalSearch gives them) of the given passages for an FTS5 query; passages
-   * the query does not match are absent. Lets a fusion score candidates the lexical list did not
-   * reach.
-   */
-  lexicalScoresOf(match: string, ids: number[], titleWeight = 2): Map<number, number> {
-    const out = new Map<number, number>();
-    if (!match || ids.length === 0) return out;
-    const placeholders = ids.map(() => '?').join(',');
-    const rows = this.db
-      .prepare<unknown[], { id: number; bm: number }>(
-        `SELECT rowid AS id, bm25(passages_fts, ?, 1.0) AS bm FROM passages_fts WHERE passages_fts MATCH ? AND rowid IN (${placeholders})`,
-      )
-      .all(titleWeight, match, ...ids);
-    for (const r of rows) out.set(r.id, -r.bm);
-    return out;
-  }
-
-  /**
-   * Exact cosine similarity of the given passages to a (unit) query vector; passages without a
-   * stored vector are absent. Lets a fusion score candidates the vector list did not reach.
-   */
-  similaritiesOf(vector: Float32Array, ids: number[]): Map<number, number> {
-    const out = new Map<number, number>();
-    if (ids.length === 0 || this.manifest.dimension !== vector.length) return out;
-    const placeholders = ids.map(() => '?').join(',');
-    const rows = this.db
-      .prepare<number[], { id: number; embedding: Buffer }>(`SELECT passage_id AS id, embedding FROM vectors WHERE passage_id IN (${placeholders})`)
-      .all(...ids);
-    for (const r of rows) {
-      const v = blobToVector(r.embedding);
-      let dot = 0;
-      for (let i = 0; i < v.length; i++) dot += v[i]! * vector[i]!;
-      out.set(r.id, dot);
-    }
-    return out;
-  }
-
   /** Nearest passages to a query vector (empty when the store has no vectors). */
   vectorSearch(vector: Float32Array, limit: number): VectorHit[] {
     this.refresh();

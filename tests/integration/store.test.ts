@@ -50,27 +50,6 @@ describe('NewsStore', () => {
     store.close();
   });
 
-  it('scores given passages exactly: BM25 as lexicalSearch gives it, cosine to a query vector', () => {
-    const store = open();
-    store.putArticles([
-      { article: article('a', 'Starmer visits Washington', 'Starmer asked for a backstop.|He met the president.'), passages: passages('Starmer asked for a backstop.|He met the president.', 1) },
-      { article: article('b', 'Football final', 'The final ended in a draw.'), passages: passages('The final ended in a draw.', 2) },
-    ]);
-    const all = store.getPassages(store.passageIdsOf(['a', 'b'], 10)).map((r) => r.passage.id);
-    const lexical = store.lexicalSearch('"backstop" OR "final"', 10);
-    const scores = store.lexicalScoresOf('"backstop" OR "final"', all);
-    // Every passage the query matches, with the same score, and none it does not match.
-    expect(scores.size).toBe(lexical.length);
-    for (const hit of lexical) expect(scores.get(hit.id)).toBeCloseTo(hit.score, 9);
-    expect(store.lexicalScoresOf('', all).size).toBe(0);
-    const query = unitVector(DIM, 101);
-    const similarity = store.similaritiesOf(query, all);
-    expect(similarity.size).toBe(3);
-    for (const hit of store.vectorSearch(query, 3)) expect(similarity.get(hit.id)).toBeCloseTo(hit.similarity, 5);
-    expect(store.similaritiesOf(unitVector(DIM + 1, 1), all).size).toBe(0);
-    store.close();
-  });
-
   it('replaces an article and removes it from every index', () => {
     const store = open();
     store.putArticles([{ article: article('a', 'Old title', 'old words here'), passages: passages('old words here', 1) }]);

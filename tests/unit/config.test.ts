@@ -10,7 +10,7 @@ describe('loadConfig', () => {
     expect(config.dataDir).toBe(path.resolve('/srv/bot/data'));
     expect(config.embedding.model).toBe('Xenova/all-MiniLM-L6-v2');
     expect(config.embedding.modelDir).toBeUndefined();
-    expect(config.retrieval).toEqual({ mode: 'hybrid', topK: 5, maxPassagesPerArticle: 2, efSearch: 256, vectorWeight: 0.4 });
+    expect(config.retrieval).toEqual({ mode: 'hybrid', topK: 5, maxPassagesPerArticle: 2, efSearch: 256, vectorWeight: 0.3 });
     expect(config.discord.token).toBeUndefined();
   });
 
