@@ -65,6 +65,7 @@ export async function createApp(config: Config, logger: Logger, options: { embed
     k: config.retrieval.topK,
     mode: config.retrieval.mode,
     maxPerArticle: config.retrieval.maxPassagesPerArticle,
+    vectorWeight: config.retrieval.vectorWeight,
     logger,
   });
   const model = config.llm

@@ -39,7 +39,7 @@ export async function benchQueries(
   dataDir: string,
   embedder: Embedder | null,
   questions: { question: string; date: string }[],
-  options: { efSearch: number; modes: RetrievalMode[]; recallQueries?: number },
+  options: { efSearch: number; modes: RetrievalMode[]; k: number; maxPerArticle: number; vectorWeight: number; recallQueries?: number },
 ): Promise<QueryBenchResult> {
   const t0 = performance.now();
   const store = NewsStore.open(dataDir, {
@@ -53,7 +53,9 @@ export async function benchQueries(
   const latency: QueryBenchResult['latency'] = {};
   for (const mode of options.modes) {
     if (mode !== 'lexical' && !embedder) continue;
-    const answers = new AnswerService(new Retriever(store, embedder, { k: 5, mode, maxPerArticle: 2 }), { termIdf: (stems) => store.termIdf(stems) });
+    const answers = new AnswerService(new Retriever(store, embedder, { k: options.k, mode, maxPerArticle: options.maxPerArticle, vectorWeight: options.vectorWeight }), {
+      termIdf: (stems) => store.termIdf(stems),
+    });
     for (const q of questions.slice(0, 20)) await answers.ask(q.question, { asOf: new Date(`${q.date}T23:59:59Z`) });
     const times: number[] = [];
     for (const q of questions) {

@@ -117,7 +117,13 @@ runMain(async () => {
   // Child mode: open the store in a fresh process, run the queries, report as JSON.
   if (values['query-only']) {
     const embedder = await loadEmbedder(model, modelDir, false, config.embedding.batchSize);
-    const result = await benchQueries(values['query-only'], embedder, questions, { efSearch, modes: ['hybrid', 'lexical', 'vector'] });
+    const result = await benchQueries(values['query-only'], embedder, questions, {
+      efSearch,
+      modes: ['hybrid', 'lexical', 'vector'],
+      k: config.retrieval.topK,
+      maxPerArticle: config.retrieval.maxPassagesPerArticle,
+      vectorWeight: config.retrieval.vectorWeight,
+    });
     process.stdout.write(JSON.stringify(result) + '\n');
     return;
   }

@@ -67,6 +67,8 @@ runMain(async () => {
     mode,
     k,
     maxPerArticle: config.retrieval.maxPassagesPerArticle,
+    efSearch: config.retrieval.efSearch,
+    vectorWeight: config.retrieval.vectorWeight,
     limit,
     embedder,
     logFile: values.log,

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
+import { RETRIEVAL_DEFAULTS } from '../retrieval/defaults.js';
 
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optionalString = z.preprocess(emptyToUndefined, z.string().trim().optional());
@@ -37,10 +38,11 @@ const schema = z.object({
   ALLOW_PRIVATE_FETCH: boolFlag(false),
   INGEST_TIMEOUT_MINUTES: int(10, 1, 1440),
 
-  RETRIEVAL_MODE: z.preprocess(emptyToUndefined, z.enum(['hybrid', 'lexical', 'vector']).default('hybrid')),
-  TOP_K: int(5, 1, 50),
-  MAX_PASSAGES_PER_ARTICLE: int(2, 1, 20),
-  HNSW_EF_SEARCH: int(256, 16, 4096),
+  RETRIEVAL_MODE: z.preprocess(emptyToUndefined, z.enum(['hybrid', 'lexical', 'vector']).default(RETRIEVAL_DEFAULTS.mode)),
+  TOP_K: int(RETRIEVAL_DEFAULTS.topK, 1, 50),
+  MAX_PASSAGES_PER_ARTICLE: int(RETRIEVAL_DEFAULTS.maxPassagesPerArticle, 1, 20),
+  HNSW_EF_SEARCH: int(RETRIEVAL_DEFAULTS.efSearch, 16, 4096),
+  HYBRID_VECTOR_WEIGHT: z.preprocess((v) => emptyToUndefined(v) ?? RETRIEVAL_DEFAULTS.hybridVectorWeight, z.coerce.number().min(0).max(1)),
 
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
@@ -94,6 +96,8 @@ export interface Config {
     topK: number;
     maxPassagesPerArticle: number;
     efSearch: number;
+    /** Weight of the vector list in hybrid fusion, 0-1. */
+    vectorWeight: number;
   };
   /** Language model; null when neither OPENAI_API_KEY nor OPENAI_BASE_URL is set (extractive answers). */
   llm: {
@@ -156,6 +160,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       topK: e.TOP_K,
       maxPassagesPerArticle: e.MAX_PASSAGES_PER_ARTICLE,
       efSearch: e.HNSW_EF_SEARCH,
+      vectorWeight: e.HYBRID_VECTOR_WEIGHT,
     },
     llm:
       e.OPENAI_API_KEY || e.OPENAI_BASE_URL

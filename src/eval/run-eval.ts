@@ -6,6 +6,7 @@ import type { RetrievalMode } from '../core/types.js';
 import { CHUNKER_VERSION } from '../ingest/chunker.js';
 import { ingestArticles, type IngestProgress } from '../ingest/pipeline.js';
 import { readArticles } from '../ingest/read-articles.js';
+import { RETRIEVAL_DEFAULTS } from '../retrieval/defaults.js';
 import type { Embedder } from '../retrieval/embedder.js';
 import { Retriever } from '../retrieval/retriever.js';
 import { NewsStore } from '../retrieval/store.js';
@@ -31,6 +32,10 @@ export interface EvalOptions {
   mode: RetrievalMode;
   k: number;
   maxPerArticle: number;
+  /** HNSW query breadth; pass the bot's (config.retrieval.efSearch) so the figures are the bot's. Default: RETRIEVAL_DEFAULTS.efSearch. */
+  efSearch?: number;
+  /** Weight of the vector list in hybrid fusion (config.retrieval.vectorWeight). Default: RETRIEVAL_DEFAULTS.hybridVectorWeight. */
+  vectorWeight?: number;
   limit?: number | undefined;
   /** Needed for hybrid and vector modes; lexical mode ingests without it. */
   embedder: Embedder | null;
@@ -83,10 +88,11 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const stamp = JSON.stringify({ articles: path.resolve(articles), size: stat.size, mtimeMs: Math.round(stat.mtimeMs), chunker: CHUNKER_VERSION });
   let reusedStore = !options.rebuild && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp;
   const embedding = options.embedder ? { modelId: options.embedder.modelId, dimension: options.embedder.dimension } : null;
+  const openOptions = { embedding, chunkerVersion: CHUNKER_VERSION, efSearch: options.efSearch ?? RETRIEVAL_DEFAULTS.efSearch, logger };
   let store: NewsStore | undefined;
   if (reusedStore) {
     try {
-      store = NewsStore.open(storeDir, { embedding, chunkerVersion: CHUNKER_VERSION, logger });
+      store = NewsStore.open(storeDir, openOptions);
     } catch (error) {
       logger.warn(`cached eval store unusable (${(error as Error).message}); rebuilding`);
       reusedStore = false;
@@ -95,7 +101,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   if (!store) {
     NewsStore.destroy(storeDir);
     fs.rmSync(stampFile, { force: true });
-    store = NewsStore.open(storeDir, { embedding, chunkerVersion: CHUNKER_VERSION, logger });
+    store = NewsStore.open(storeDir, openOptions);
   }
   const ingestStart = Date.now();
   const needsIngest = !reusedStore || (options.embedder !== null && store.stats().vectors < store.stats().passages);
@@ -105,7 +111,12 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   }
   const ingestSeconds = (Date.now() - ingestStart) / 1000;
 
-  const retriever = new Retriever(store, options.embedder, { k: options.k, mode: options.mode, maxPerArticle: options.maxPerArticle });
+  const retriever = new Retriever(store, options.embedder, {
+    k: options.k,
+    mode: options.mode,
+    maxPerArticle: options.maxPerArticle,
+    vectorWeight: options.vectorWeight ?? RETRIEVAL_DEFAULTS.hybridVectorWeight,
+  });
   const answers = new AnswerService(retriever, { termIdf: (stems) => store!.termIdf(stems) });
   const questions = readQuestions(options.setDir).slice(0, options.limit ?? undefined);
   const log = options.logFile ? fs.createWriteStream(options.logFile) : null;

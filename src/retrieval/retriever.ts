@@ -2,7 +2,9 @@ import { contentTerms, splitSentences, stem, STOPWORDS, tokenize } from '../core
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { ArticleMeta, Passage, RetrievalMode, RetrievedPassage } from '../core/types.js';
 import { answerTypeOf, hasAnswerCandidate, type AnswerType } from './answer-type.js';
+import { RETRIEVAL_DEFAULTS } from './defaults.js';
 import type { Embedder } from './embedder.js';
+import { fuseScores, topArticles, vectorRegion, type ScoredId } from './fusion.js';
 import { ftsQuery, parseTimeWindow, queryTerms, type TimeWindow } from './query.js';
 import type { NewsStore } from './store.js';
 
@@ -32,11 +34,11 @@ export interface RetrieverOptions {
   k: number;
   mode: RetrievalMode;
   maxPerArticle: number;
+  /** Weight of the vector list in hybrid fusion, 0-1 (see fusion.ts). Default: RETRIEVAL_DEFAULTS.hybridVectorWeight. */
+  vectorWeight?: number;
   logger?: Logger;
 }
 
-/** Reciprocal-rank-fusion constant: higher flattens the difference between ranks. */
-const RRF_K = 60;
 /** Recency prior: articles published just before "now" weigh up to 1 + RECENCY_BOOST times more, halving about every RECENCY_DAYS·ln2 days. */
 const RECENCY_BOOST = 1;
 const RECENCY_DAYS = 7;
@@ -46,8 +48,8 @@ const FUTURE_FACTOR = 0.7;
 const WINDOW_BOOST = 0.5;
 /** Weight of answer evidence: a sentence that matches the question and holds a candidate answer of the asked type. */
 const ANSWER_TYPE_WEIGHT = 0.5;
-/** Candidates examined per list. */
-const MIN_DEPTH = 100;
+/** Candidates examined per list (at least; k·10 for a larger k). */
+const MIN_DEPTH = RETRIEVAL_DEFAULTS.candidateDepth;
 /** Candidates per list (by raw score) that are checked for answer evidence. */
 const EVIDENCE_DEPTH = 50;
 /** Top articles whose every passage is scored: the passage that answers is often not the one that matched best. */
@@ -73,27 +75,8 @@ const MAX_MATCH_TERMS = 8;
  * also occur in the other: the later one is left out of the results.
  */
 const NEAR_DUPLICATE_SHARE = 0.5;
-/** Vector hits well below the best one are noise, not evidence: dropped from fusion. */
-const VECTOR_RELATIVE_FLOOR = 0.8;
-/** How many top hits of each list are compared to judge how far the vector list can be trusted. */
-const AGREEMENT_DEPTH = 20;
-/** The vector list's fusion weight never falls below this, so semantic matches still surface. */
-const MIN_VECTOR_WEIGHT = 0.25;
-
-/**
- * Fusion weight of the vector list: full when it agrees with the lexical list on a good share of
- * the top hits (a real embedding model does), low when it shares nothing (a weak or mismatched
- * model), so a weak vector list cannot bury strong lexical evidence. Full when there is no
- * lexical list to agree with.
- */
-export function vectorWeight(lexicalTop: number[], vectorTop: number[]): number {
-  if (lexicalTop.length === 0) return 1;
-  const lexical = new Set(lexicalTop.slice(0, AGREEMENT_DEPTH));
-  const top = vectorTop.slice(0, AGREEMENT_DEPTH);
-  if (top.length === 0) return 0;
-  const shared = top.filter((id) => lexical.has(id)).length / Math.min(AGREEMENT_DEPTH, top.length, lexical.size);
-  return Math.min(1, Math.max(MIN_VECTOR_WEIGHT, MIN_VECTOR_WEIGHT + 2.5 * shared));
-}
+/** Besides the best fused articles, the first articles of each list are always re-scored. */
+const LIST_ARTICLES_RESCORED = 3;
 
 const DAY_MS = 86_400_000;
 
@@ -146,14 +129,6 @@ function containment(a: Set<string>, b: Set<string>): number {
   let shared = 0;
   for (const x of small) if (large.has(x)) shared++;
   return shared / small.size;
-}
-
-interface Candidate {
-  id: number;
-  lexicalRank?: number;
-  vectorRank?: number;
-  lexicalScore?: number;
-  vectorScore?: number;
 }
 
 type PassageRow = { passage: Passage; article: ArticleMeta };
@@ -228,16 +203,18 @@ class EvidenceScorer {
 
 /**
  * Hybrid retrieval: BM25 over passages (title as its own field) and HNSW nearest neighbours,
- * each list re-weighed by the article's date (a soft recency prior relative to `asOf`, plus the
- * window the question names) and by answer evidence (a sentence that covers the question and holds
- * an answer of the asked type), fused by reciprocal rank; at most a few passages per article and
- * one copy of a syndicated story (the same headline, or mostly the same text under another one).
+ * fused by a convex combination of per-query normalized scores (fusion.ts), weighed by the
+ * article's date (a soft recency prior relative to `asOf`, plus the window the question names) and
+ * by answer evidence (a sentence that covers the question and holds an answer of the asked type);
+ * then every passage of the best articles re-scored; at most a few passages per article and one
+ * copy of a syndicated story (the same headline, or mostly the same text under another one).
  */
 export class Retriever {
   private readonly store: NewsStore;
   private readonly embedder: Embedder | null;
   private readonly defaults: RetrieverOptions;
   private readonly logger: Logger;
+  private readonly vectorWeight: number;
   /** Sentences of recently scored passages (passage ids are never reused within a store). */
   private readonly sentenceCache = new Map<number, string[]>();
 
@@ -246,6 +223,7 @@ export class Retriever {
     this.embedder = embedder;
     this.defaults = defaults;
     this.logger = defaults.logger ?? silentLogger;
+    this.vectorWeight = defaults.vectorWeight ?? RETRIEVAL_DEFAULTS.hybridVectorWeight;
   }
 
   /** True when vector search is possible (an embedder and stored vectors). */
@@ -267,58 +245,46 @@ export class Retriever {
     const idf = () => (idfs ??= this.store.termIdf(contentTerms(query)));
     const depth = Math.max(MIN_DEPTH, k * 10);
 
-    const candidates = new Map<number, Candidate>();
-    const lexical: { id: number; score: number }[] = [];
-    const vector: { id: number; score: number }[] = [];
+    const match = mode !== 'vector' && terms.length ? ftsQuery(matchTerms(terms, idf)) : '';
     // Start embedding the query first: the model runs while the lexical search does.
     const queryEmbedding = mode !== 'lexical' && this.embedder ? this.embedder.embed([query]) : null;
     queryEmbedding?.catch(() => {}); // awaited below
-    if (mode !== 'vector' && terms.length) {
-      for (const hit of this.store.lexicalSearch(ftsQuery(matchTerms(terms, idf)), depth)) {
-        lexical.push(hit);
-        candidates.set(hit.id, { id: hit.id, lexicalScore: hit.score });
-      }
-    }
-    if (queryEmbedding) {
-      const [queryVector] = await queryEmbedding;
-      const hits = queryVector ? this.store.vectorSearch(queryVector, depth) : [];
-      const floor = (hits[0]?.similarity ?? 0) * VECTOR_RELATIVE_FLOOR;
-      for (const hit of hits) {
-        if (hit.similarity < floor) break;
-        vector.push({ id: hit.id, score: hit.similarity });
-        const c = candidates.get(hit.id) ?? { id: hit.id };
-        c.vectorScore = hit.similarity;
-        candidates.set(hit.id, c);
-      }
-    }
-    if (candidates.size === 0) return { passages: [], mode, terms, window };
+    const lexical: ScoredId[] = match ? this.store.lexicalSearch(match, depth) : [];
+    const queryVector = queryEmbedding ? (await queryEmbedding)[0] : undefined;
+    const vector: ScoredId[] = queryVector ? this.store.vectorSearch(queryVector, depth).map((h) => ({ id: h.id, score: h.similarity })) : [];
+    const candidateIds = [...new Set([...lexical.map((h) => h.id), ...vector.map((h) => h.id)])];
+    if (candidateIds.length === 0) return { passages: [], mode, terms, window };
 
-    const rows = new Map(this.store.getPassages([...candidates.keys()]).map((r) => [r.passage.id, r]));
+    const rows = new Map(this.store.getPassages(candidateIds).map((r) => [r.passage.id, r]));
     const evidence = new EvidenceScorer(query, idf, (passage) => this.sentencesOf(passage));
     // Answer evidence is worth computing only for candidates near the top of a list.
     const contenders = new Set([...lexical.slice(0, EVIDENCE_DEPTH), ...vector.slice(0, EVIDENCE_DEPTH)].map((h) => h.id));
-    const weight = (id: number) => {
+    const prior = (id: number) => {
       const row = rows.get(id);
       if (!row) return 0;
       const answerEvidence = contenders.has(id) ? evidence.of(id, row).answer : 0;
       return timeFactor(row.article.date, asOf, window) * (options.preferArticles?.get(row.article.id) ?? 1) * (1 + ANSWER_TYPE_WEIGHT * answerEvidence);
     };
-    // Each list is re-weighed and re-ranked, then the lists are fused by weighted reciprocal rank.
-    const reweigh = (list: { id: number; score: number }[]) =>
-      list.map((h) => ({ id: h.id, score: h.score * weight(h.id) })).sort((a, b) => b.score - a.score || a.id - b.id);
-    const lexicalRanked = reweigh(lexical);
-    const vectorRanked = reweigh(vector);
-    const listWeight = { lexicalRank: 1, vectorRank: vectorWeight(lexicalRanked.map((h) => h.id), vectorRanked.map((h) => h.id)) };
-    const fused = new Map<number, number>();
-    const fuse = (list: { id: number; score: number }[], key: 'lexicalRank' | 'vectorRank') => {
-      list.forEach((h, i) => {
-        candidates.get(h.id)![key] = i + 1;
-        fused.set(h.id, (fused.get(h.id) ?? 0) + (mode === 'hybrid' ? listWeight[key] / (RRF_K + i + 1) : h.score));
-      });
-    };
-    fuse(lexicalRanked, 'lexicalRank');
-    fuse(vectorRanked, 'vectorRank');
-    for (const id of this.rescoreTopArticles(fused, rows, evidence)) if (!candidates.has(id)) candidates.set(id, { id });
+    const bm25 = new Map(lexical.map((h) => [h.id, h.score]));
+    const similarity = new Map(vector.map((h) => [h.id, h.score]));
+    let fused: Map<number, number>;
+    const alsoRescored: string[] = [];
+    if (lexical.length > 0 && vector.length > 0) {
+      // Hybrid: a candidate gets credit from each list it is in (see fusion.ts).
+      const region = vectorRegion(vector.length, this.store.vectorIndex()?.size ?? vector.length);
+      const lists = { bm25, similarity, bestBm25: lexical[0]!.score, bestSimilarity: vector[0]!.score, lastSimilarity: vector[region - 1]!.score };
+      fused = fuseScores(candidateIds, lists, this.vectorWeight, prior);
+      // The best articles of each list are re-scored whatever the fusion made of them.
+      const articleOf = (id: number) => rows.get(id)?.article.id;
+      alsoRescored.push(...topArticles(lexical, articleOf, LIST_ARTICLES_RESCORED), ...topArticles(vector, articleOf, LIST_ARTICLES_RESCORED));
+    } else {
+      // One list (lexical mode, vector mode, no query words or no vectors): its score times the prior.
+      fused = new Map([...lexical, ...vector].map((h) => [h.id, h.score * prior(h.id)]));
+    }
+    const rankOf = (list: ScoredId[]) => new Map([...list].map((h) => ({ id: h.id, score: h.score * prior(h.id) })).sort((a, b) => b.score - a.score || a.id - b.id).map((h, i) => [h.id, i + 1]));
+    const lexicalRank = rankOf(lexical);
+    const vectorRank = rankOf(vector);
+    this.rescoreTopArticles(fused, rows, evidence, alsoRescored);
 
     const ordered = [...fused.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     const perArticle = new Map<string, number>();
@@ -338,12 +304,12 @@ export class Retriever {
       chosen.push({ articleId: row.article.id, shingles: own });
       stories.set(story, row.article.id);
       perArticle.set(row.article.id, n + 1);
-      const c = candidates.get(id)!;
       const out: RetrievedPassage = { passage: row.passage, article: row.article, score };
-      if (c.lexicalRank !== undefined) out.lexicalRank = c.lexicalRank;
-      if (c.vectorRank !== undefined) out.vectorRank = c.vectorRank;
-      if (c.lexicalScore !== undefined) out.lexicalScore = c.lexicalScore;
-      if (c.vectorScore !== undefined) out.vectorScore = c.vectorScore;
+      const [lexicalAt, vectorAt, bm25Of, similarityOf] = [lexicalRank.get(id), vectorRank.get(id), bm25.get(id), similarity.get(id)];
+      if (lexicalAt !== undefined) out.lexicalRank = lexicalAt;
+      if (vectorAt !== undefined) out.vectorRank = vectorAt;
+      if (bm25Of !== undefined) out.lexicalScore = bm25Of;
+      if (similarityOf !== undefined) out.vectorScore = similarityOf;
       passages.push(out);
       if (passages.length >= k) break;
     }
@@ -352,19 +318,24 @@ export class Retriever {
   }
 
   /**
-   * Scores every passage of the top articles: article score (its best passage) times how well
-   * the passage itself answers (evidence, coverage, lede, own match). Returns the ids of
-   * passages that were not candidates before.
+   * Scores every passage of the top articles (the best RESCORE_ARTICLES by fused score, plus
+   * `alsoArticles`): article score (its best passage) times how well the passage itself answers
+   * (evidence, coverage, lede, own match). Passages of those articles that were not candidates
+   * are added to `rows` and `fused`.
    */
-  private rescoreTopArticles(fused: Map<number, number>, rows: Map<number, PassageRow>, evidence: EvidenceScorer): number[] {
+  private rescoreTopArticles(fused: Map<number, number>, rows: Map<number, PassageRow>, evidence: EvidenceScorer, alsoArticles: string[]): void {
     const articleScore = new Map<string, number>();
+    const pending = new Set(alsoArticles);
     for (const [id, score] of [...fused].sort((a, b) => b[1] - a[1] || a[0] - b[0])) {
       const row = rows.get(id);
-      if (!row || articleScore.has(row.article.id)) continue;
-      if (articleScore.size >= RESCORE_ARTICLES) break;
+      // An article without a positive score has nothing to scale its passages' fit by.
+      if (!row || score <= 0 || articleScore.has(row.article.id)) continue;
+      if (articleScore.size >= RESCORE_ARTICLES && !pending.has(row.article.id)) continue;
       articleScore.set(row.article.id, score);
+      pending.delete(row.article.id);
+      if (articleScore.size >= RESCORE_ARTICLES && pending.size === 0) break;
     }
-    if (articleScore.size === 0) return [];
+    if (articleScore.size === 0) return;
     const added = this.store.passageIdsOf([...articleScore.keys()], RESCORE_PASSAGES).filter((id) => !rows.has(id));
     for (const row of this.store.getPassages(added)) rows.set(row.passage.id, row);
     for (const [id, row] of rows) {
@@ -379,7 +350,6 @@ export class Retriever {
         PASSAGE_MATCH_WEIGHT * ((fused.get(id) ?? 0) / best);
       fused.set(id, best * fit);
     }
-    return added;
   }
 
   private sentencesOf(passage: Passage): string[] {

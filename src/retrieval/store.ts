@@ -5,6 +5,7 @@ import { StoreModelMismatchError, StoreSchemaError, NewsBotError, ErrorCodes, de
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { Article, ArticleMeta, Passage } from '../core/types.js';
 import { VectorIndex, type VectorHit } from './vector-index.js';
+import { RETRIEVAL_DEFAULTS } from './defaults.js';
 
 /** Bump on any change to the tables below. */
 export const STORE_SCHEMA_VERSION = 1;
@@ -262,7 +263,7 @@ export class NewsStore {
         set.run('chunker_version', String(options.chunkerVersion));
         set.run('created_at', new Date().toISOString());
       }
-      const store = new NewsStore(dir, db, manifest, logger, options.efSearch ?? 128);
+      const store = new NewsStore(dir, db, manifest, logger, options.efSearch ?? RETRIEVAL_DEFAULTS.efSearch);
       if (emb && !options.readonly && !manifest.embeddingModel) store.adoptModel(emb.modelId, emb.dimension);
       return store;
     } catch (error) {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import hnswlib from 'hnswlib-node';
+import { RETRIEVAL_DEFAULTS } from './defaults.js';
 
 const { HierarchicalNSW } = hnswlib;
 type Hnsw = InstanceType<typeof HierarchicalNSW>;
@@ -49,7 +50,7 @@ export class VectorIndex {
       randomSeed: 42,
       allowReplaceDeleted: true,
     });
-    return new VectorIndex(dimension, index, options.efSearch ?? 128, new Set());
+    return new VectorIndex(dimension, index, options.efSearch ?? RETRIEVAL_DEFAULTS.efSearch, new Set());
   }
 
   /** Reads an index file. Throws when the file is missing, unreadable or of another dimension. */
@@ -58,7 +59,7 @@ export class VectorIndex {
     index.readIndexSync(file, true);
     if (index.getNumDimensions() !== dimension) throw new Error(`index dimension ${index.getNumDimensions()} != ${dimension}`);
     // The live labels are settled by reconcile; until then assume every listed label is live.
-    return new VectorIndex(dimension, index, options.efSearch ?? 128, new Set(index.getIdsList()));
+    return new VectorIndex(dimension, index, options.efSearch ?? RETRIEVAL_DEFAULTS.efSearch, new Set(index.getIdsList()));
   }
 
   /** Number of live (searchable) vectors. */

@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Article } from '../../src/core/types.js';
+import type { Embedder } from '../../src/retrieval/embedder.js';
 import { Retriever } from '../../src/retrieval/retriever.js';
 import { NewsStore } from '../../src/retrieval/store.js';
-import { tempDir } from '../helpers/env.js';
+import { tempDir, unitVector } from '../helpers/env.js';
 
 function article(id: string, title: string, date: string, paragraphs: string[]): { article: Article; passages: { position: number; start: number; end: number; text: string }[] } {
   const text = paragraphs.join('\n\n');
@@ -70,5 +71,105 @@ describe('Retriever ranking', () => {
     const ids = passages.map((p) => p.article.id);
     expect(ids.filter((id) => id === 'outlet-a' || id === 'outlet-b')).toHaveLength(1);
     expect(ids).toContain('other');
+  });
+});
+
+/**
+ * A toy embedding model with meaning: words of one concept share a dimension ("automaker",
+ * "carmaker"), other words hash to their own. Stands in for a real model in ranking tests.
+ */
+function conceptEmbedder(): Embedder {
+  const concepts: Record<string, number> = { automaker: 0, carmaker: 0, automobile: 0, manufacturer: 0, recall: 1, recalls: 1, recalled: 1, recalling: 1, withdrawn: 1, withdraws: 1, back: 1, sedans: 2, vehicles: 2, cars: 2 };
+  const dimension = 32;
+  return {
+    modelId: 'test/concepts',
+    dimension,
+    embed(texts) {
+      return Promise.resolve(
+        texts.map((text) => {
+          const v = new Float32Array(dimension);
+          for (const word of text.toLowerCase().match(/[a-z]+/g) ?? []) {
+            const concept = concepts[word];
+            if (concept !== undefined) v[concept]! += 1;
+            else v[4 + ([...word].reduce((h, c) => h * 31 + c.charCodeAt(0), 7) % (dimension - 4))]! += 0.2;
+          }
+          const norm = Math.hypot(...v) || 1;
+          return v.map((x) => x / norm);
+        }),
+      );
+    },
+  };
+}
+
+/** A model with random weights: every text gets a vector that means nothing. */
+function randomEmbedder(): Embedder {
+  return {
+    modelId: 'test/random',
+    dimension: 16,
+    embed(texts) {
+      return Promise.resolve(texts.map((text) => unitVector(16, [...text].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 100_003, 1))));
+    },
+  };
+}
+
+describe('Retriever hybrid fusion', () => {
+  let dir: string;
+  let cleanup: () => void;
+  beforeEach(() => ({ dir, cleanup } = tempDir()));
+  afterEach(() => cleanup());
+  const asOf = new Date('2024-06-07T12:00:00Z');
+
+  async function storeWith(embedder: Embedder, items: ReturnType<typeof article>[]): Promise<NewsStore> {
+    const store = NewsStore.open(dir, { embedding: { modelId: embedder.modelId, dimension: embedder.dimension }, chunkerVersion: 2 });
+    const withVectors = await Promise.all(
+      items.map(async ({ article: a, passages }) => {
+        const vectors = await embedder.embed(passages.map((p) => `${a.title}\n${p.text}`));
+        return { article: a, passages: passages.map((p, i) => ({ ...p, vector: vectors[i]! })) };
+      }),
+    );
+    store.putArticles(withVectors);
+    return store;
+  }
+
+  const corpus = () => [
+    article('recall', 'Nordauto calls back sedans', '2024-06-05', ['Nordauto, the carmaker, is recalling 50,000 sedans over a brake fault.']),
+    ...Array.from({ length: 8 }, (_, i) =>
+      article(`parade${i}`, `Which parade ${i} this summer`, '2024-06-04', [`The summer parade ${i} which the town holds drew a crowd, organisers said.`]),
+    ),
+    article('fair', 'Town fair opens', '2024-06-03', ['The town fair opened with rides and food stalls.']),
+  ];
+
+  it('finds a passage that shares no word with the question when the model puts it first', async () => {
+    const embedder = conceptEmbedder();
+    const store = await storeWith(embedder, corpus());
+    try {
+      const question = 'Which automaker is withdrawing vehicles this summer?';
+      const lexical = await new Retriever(store, embedder, { k: 3, mode: 'lexical', maxPerArticle: 1 }).search(question, { asOf });
+      expect(lexical.passages.map((p) => p.article.id)).not.toContain('recall');
+      const hybrid = await new Retriever(store, embedder, { k: 3, mode: 'hybrid', maxPerArticle: 1 }).search(question, { asOf });
+      expect(hybrid.passages.map((p) => p.article.id)).toContain('recall');
+      const found = hybrid.passages.find((p) => p.article.id === 'recall')!;
+      expect(found.vectorRank).toBe(1);
+      expect(found.lexicalRank).toBeUndefined();
+    } finally {
+      store.close();
+    }
+  });
+
+  it('keeps the lexical results when the model means nothing', async () => {
+    const embedder = randomEmbedder();
+    // A store of some size: a random model puts a given passage in its top 1% by chance only.
+    const notes = Array.from({ length: 400 }, (_, i) => article(`note${i}`, `Weather note ${i}`, '2024-06-01', [`Skies were clear over district ${i} on Saturday.`]));
+    const store = await storeWith(embedder, [...corpus(), ...notes]);
+    try {
+      for (const question of ['Which parade drew a crowd this summer?', 'When did the town fair open?', 'Which carmaker is recalling sedans?']) {
+        const lexical = await new Retriever(store, embedder, { k: 3, mode: 'lexical', maxPerArticle: 1 }).search(question, { asOf });
+        const hybrid = await new Retriever(store, embedder, { k: 3, mode: 'hybrid', maxPerArticle: 1 }).search(question, { asOf });
+        expect(hybrid.mode).toBe('hybrid');
+        expect(hybrid.passages[0]?.passage.id).toBe(lexical.passages[0]?.passage.id);
+      }
+    } finally {
+      store.close();
+    }
   });
 });

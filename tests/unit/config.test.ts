@@ -2,6 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/core/errors.js';
+import { RETRIEVAL_DEFAULTS } from '../../src/retrieval/defaults.js';
 
 describe('loadConfig', () => {
   it('applies defaults', () => {
@@ -9,9 +10,27 @@ describe('loadConfig', () => {
     expect(config.dataDir).toBe(path.resolve('/srv/bot/data'));
     expect(config.embedding.model).toBe('Xenova/all-MiniLM-L6-v2');
     expect(config.embedding.modelDir).toBeUndefined();
-    expect(config.retrieval).toEqual({ mode: 'hybrid', topK: 5, maxPassagesPerArticle: 2, efSearch: 256 });
+    expect(config.retrieval).toEqual({ mode: 'hybrid', topK: 5, maxPassagesPerArticle: 2, efSearch: 256, vectorWeight: 0.3 });
     expect(config.discord.token).toBeUndefined();
     expect(config.ingestTimeoutMinutes).toBe(10);
+  });
+
+  it('takes the retrieval defaults from the one shared object', () => {
+    const { retrieval } = loadConfig({}, '/srv/bot');
+    expect(retrieval).toEqual({
+      mode: RETRIEVAL_DEFAULTS.mode,
+      topK: RETRIEVAL_DEFAULTS.topK,
+      maxPassagesPerArticle: RETRIEVAL_DEFAULTS.maxPassagesPerArticle,
+      efSearch: RETRIEVAL_DEFAULTS.efSearch,
+      vectorWeight: RETRIEVAL_DEFAULTS.hybridVectorWeight,
+    });
+  });
+
+  it('reads the hybrid vector weight and rejects one outside 0-1', () => {
+    expect(loadConfig({ HYBRID_VECTOR_WEIGHT: '0.7' }, '/x').retrieval.vectorWeight).toBe(0.7);
+    expect(loadConfig({ HYBRID_VECTOR_WEIGHT: '' }, '/x').retrieval.vectorWeight).toBe(RETRIEVAL_DEFAULTS.hybridVectorWeight);
+    expect(() => loadConfig({ HYBRID_VECTOR_WEIGHT: '1.5' }, '/x')).toThrow(/HYBRID_VECTOR_WEIGHT/);
+    expect(() => loadConfig({ HYBRID_VECTOR_WEIGHT: 'half' }, '/x')).toThrow(/HYBRID_VECTOR_WEIGHT/);
   });
 
   it('reads values and treats empty strings as unset', () => {

@@ -6,7 +6,7 @@ import { aggregate, containsAnswer, firstHitRank, isOffTopicArticle, LEDE_CHARS 
 import { contentTerms } from '../../src/core/text.js';
 import { readQuestions, runEval } from '../../src/eval/run-eval.js';
 import { answerTypeOf, hasAnswerCandidate } from '../../src/retrieval/answer-type.js';
-import { timeFactor, vectorWeight } from '../../src/retrieval/retriever.js';
+import { timeFactor } from '../../src/retrieval/retriever.js';
 import { tempDir } from '../helpers/env.js';
 
 describe('eval metrics', () => {
@@ -134,14 +134,5 @@ describe('ranking signals', () => {
     expect(hasAnswerCandidate('Japan landed again.', 'country', q)).toBe(false);
     expect(hasAnswerCandidate('It cost 35 dollars.', 'number', new Set())).toBe(true);
     expect(hasAnswerCandidate('The race was won by Luke Humphries on Monday.', 'person', new Set(['who']))).toBe(true);
-  });
-
-  it('trusts the vector list by its agreement with the lexical list', () => {
-    const lexical = Array.from({ length: 20 }, (_, i) => i);
-    expect(vectorWeight(lexical, Array.from({ length: 20 }, (_, i) => 100 + i))).toBe(0.25);
-    expect(vectorWeight(lexical, [0, 1, 2, 3, 4, 5, ...Array.from({ length: 14 }, (_, i) => 100 + i)])).toBe(1);
-    expect(vectorWeight(lexical, [0, 1, ...Array.from({ length: 18 }, (_, i) => 100 + i)])).toBeCloseTo(0.5, 5);
-    expect(vectorWeight([], [1, 2, 3])).toBe(1);
-    expect(vectorWeight(lexical, [])).toBe(0);
   });
 });
