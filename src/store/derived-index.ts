@@ -32,8 +32,8 @@ export interface VectorSource {
 export interface DerivedIndexOptions {
   efSearch: number;
   logger?: Logger;
-  /** Vectors added per slice before the event loop gets a turn. */
-  sliceSize?: number;
+  /** Longest a slice of index work holds the event loop, in ms (at least one vector a slice). */
+  sliceMs?: number;
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -54,7 +54,7 @@ export class DerivedVectorIndex {
   private readonly source: VectorSource;
   private readonly efSearch: number;
   private readonly logger: Logger;
-  private readonly sliceSize: number;
+  private readonly sliceMs: number;
   private index: VectorIndex | null = null;
   private appliedSeq = 0;
   private dirty = false;
@@ -69,7 +69,7 @@ export class DerivedVectorIndex {
     this.source = source;
     this.efSearch = options.efSearch;
     this.logger = options.logger ?? silentLogger;
-    this.sliceSize = Math.max(1, options.sliceSize ?? 64);
+    this.sliceMs = options.sliceMs ?? 8;
   }
 
   /** Vectors in the index (0 before it is opened). */
@@ -151,12 +151,14 @@ export class DerivedVectorIndex {
     for (let i = 0; i < ids.length; i += LOG_PAGE) {
       const page = ids.slice(i, i + LOG_PAGE);
       const vectors = await this.source.vectorsOf(page);
-      for (let j = 0; j < page.length; j += this.sliceSize) {
+      let j = 0;
+      while (j < page.length) {
         const started = performance.now();
-        for (const id of page.slice(j, j + this.sliceSize)) {
+        do {
+          const id = page[j++]!;
           const vector = vectors.get(id);
           if (vector && !index.has(id)) index.add(id, vector);
-        }
+        } while (j < page.length && performance.now() - started < this.sliceMs);
         this.longestSliceMs = Math.max(this.longestSliceMs, performance.now() - started);
         await yieldToEventLoop();
       }

@@ -60,6 +60,21 @@ export function schemaSql(schema: string): string {
       passage_id integer NOT NULL,
       op "char" NOT NULL
     );
+    -- Vector additions ('a') and removals ('d') in commit order, written by triggers in the
+    -- writer's own transaction (cascading deletes included); readers replay it into their
+    -- in-memory index, woken by NOTIFY.
+    CREATE OR REPLACE FUNCTION ${s}.log_vector_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF TG_OP = 'DELETE' THEN
+        INSERT INTO ${s}.vector_log (passage_id, op) VALUES (OLD.passage_id, 'd');
+      ELSE
+        INSERT INTO ${s}.vector_log (passage_id, op) VALUES (NEW.passage_id, 'a');
+      END IF;
+      PERFORM pg_notify('${schema}_vectors', '');
+      RETURN NULL;
+    END $$;
+    CREATE OR REPLACE TRIGGER vectors_log AFTER INSERT OR UPDATE OR DELETE ON ${s}.vectors
+      FOR EACH ROW EXECUTE FUNCTION ${s}.log_vector_change();
     CREATE TABLE IF NOT EXISTS ${s}.ingest_runs (
       id serial PRIMARY KEY,
       finished_at timestamptz NOT NULL,

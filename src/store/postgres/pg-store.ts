@@ -327,8 +327,6 @@ export class PostgresStore implements NewsStore {
       `INSERT INTO ${s}.vectors (passage_id, embedding) SELECT * FROM unnest($1::int[], $2::bytea[]) ON CONFLICT (passage_id) DO UPDATE SET embedding = excluded.embedding`,
       [ids, bytes],
     );
-    await c.query(`INSERT INTO ${s}.vector_log (passage_id, op) SELECT id, 'a' FROM unnest($1::int[]) AS t(id)`, [ids]);
-    await c.query('SELECT pg_notify($1, $2)', [this.channel(), String(ids.length)]);
   }
 
   /** Deletes articles and all derived rows inside a write; returns how many articles existed. */
@@ -353,11 +351,6 @@ export class PostgresStore implements NewsStore {
       );
       await c.query(`DELETE FROM ${s}.term_stats WHERE term = ANY($1::text[]) AND df <= 0`, [[...new Set(terms)]]);
       await c.query(`UPDATE ${s}.corpus_stats SET passages = passages - $1, tokens = tokens - $2 WHERE id = 1`, [passages.length, tokens]);
-      const withVectors = (await c.query<{ passage_id: number }>(`SELECT passage_id FROM ${s}.vectors WHERE passage_id = ANY($1::int[])`, [passages.map((p) => p.id)])).rows.map((r) => r.passage_id);
-      if (withVectors.length) {
-        await c.query(`INSERT INTO ${s}.vector_log (passage_id, op) SELECT id, 'd' FROM unnest($1::int[]) AS t(id)`, [withVectors]);
-        await c.query('SELECT pg_notify($1, $2)', [this.channel(), String(withVectors.length)]);
-      }
     }
     return (await c.query(`DELETE FROM ${s}.articles WHERE id = ANY($1::text[])`, [articleIds])).rowCount ?? 0;
   }
