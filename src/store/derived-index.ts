@@ -18,7 +18,10 @@ export interface VectorChange {
 export interface VectorSource {
   /** Highest sequence number in the change log (0 when nothing was ever logged). */
   lastSeq(): Promise<number>;
-  /** Lowest sequence number still in the log (null when the log is empty). */
+  /**
+   * Lowest sequence number still in the log (null when the log is empty; Infinity when the store
+   * keeps no log, which makes every update compare ids).
+   */
   firstSeq(): Promise<number | null>;
   /** Changes with seq > `seq`, oldest first, at most `limit`. */
   changesAfter(seq: number, limit: number): Promise<VectorChange[]>;
@@ -57,7 +60,8 @@ export class DerivedVectorIndex {
   private readonly sliceMs: number;
   private index: VectorIndex | null = null;
   private appliedSeq = 0;
-  private dirty = false;
+  /** Additions and removals since the file was last written. */
+  private unsaved = 0;
   private running: Promise<void> | null = null;
   private again = false;
   /** Longest synchronous stretch of index work, in ms (for benchmarks and tests). */
@@ -142,9 +146,9 @@ export class DerivedVectorIndex {
     await this.addSlices(index, missing);
     this.index = index;
     this.appliedSeq = startSeq;
-    this.dirty ||= deleted > 0 || missing.length > 0;
+    this.unsaved += deleted + missing.length;
     if (deleted || missing.length) this.logger.debug('vector index reconciled with the store', { deleted, added: missing.length });
-    await this.replay();
+    await this.replayLog();
   }
 
   private async addSlices(index: VectorIndex, ids: number[]): Promise<void> {
@@ -170,10 +174,15 @@ export class DerivedVectorIndex {
     const index = this.index!;
     const first = await this.source.firstSeq();
     if (first !== null && first > this.appliedSeq + 1) {
-      this.logger.info('the vector change log was trimmed past this index; reconciling with the stored vectors');
+      if (Number.isFinite(first)) this.logger.info('the vector change log was trimmed past this index; reconciling with the stored vectors');
       await this.reconcile(index, await this.source.lastSeq());
       return;
     }
+    await this.replayLog();
+  }
+
+  private async replayLog(): Promise<void> {
+    const index = this.index!;
     for (;;) {
       const changes = await this.source.changesAfter(this.appliedSeq, LOG_PAGE);
       if (changes.length === 0) return;
@@ -182,10 +191,13 @@ export class DerivedVectorIndex {
       for (const c of changes) last.set(c.id, c.op);
       const adds: number[] = [];
       for (const [id, op] of last) {
-        if (op === 'del') this.dirty = index.remove(id) || this.dirty;
-        else if (!index.has(id)) adds.push(id);
+        if (op === 'del') {
+          if (index.remove(id)) this.unsaved++;
+        } else if (!index.has(id)) {
+          adds.push(id);
+        }
       }
-      if (adds.length) this.dirty = true;
+      this.unsaved += adds.length;
       await this.addSlices(index, adds);
       this.appliedSeq = changes[changes.length - 1]!.seq;
       if (changes.length < LOG_PAGE) return;
@@ -193,14 +205,17 @@ export class DerivedVectorIndex {
   }
 
   /**
-   * Writes the index file atomically when it changed since the last save (always with `force`);
-   * a failed write leaves the previous file in place. The file is a cache: opening reconciles it
-   * with the stored vectors, so a stale or missing file costs time, never correctness.
+   * Writes the index file atomically when it changed since the last save; a failed write leaves
+   * the previous file in place. Unless `force`, a few changes to a large existing file wait for
+   * later: the file is a cache that opening reconciles with the stored vectors, so a stale or
+   * missing file costs time, never correctness, and rewriting a large index for one changed
+   * article would cost more than the change.
    */
   save(options: { force?: boolean } = {}): boolean {
-    if (!this.file || !this.index || (!options.force && !this.dirty)) return false;
+    if (!this.file || !this.index || this.unsaved === 0) return false;
+    if (!options.force && this.unsaved < Math.max(1_000, this.index.size * 0.02) && fs.existsSync(this.file)) return false;
     this.index.save(this.file);
-    this.dirty = false;
+    this.unsaved = 0;
     return true;
   }
 }

@@ -149,6 +149,8 @@ export interface NewsStore extends RetrievalStore, IngestStore {
    */
   acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
   releaseLease(name: string, holder: string): Promise<void>;
+  /** Every stored vector (exact search in benchmarks). */
+  allVectors(): AsyncIterable<{ id: number; vector: Float32Array }>;
   /** Persists derived data and closes connections. */
   close(): Promise<void>;
 }

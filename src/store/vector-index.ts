@@ -115,7 +115,12 @@ export class VectorIndex {
     return result.neighbors.map((id, i) => ({ id, similarity: 1 - (result.distances[i] ?? 1) }));
   }
 
-  /** Writes the index to `file` atomically (temp file in the same folder, fsync, rename). */
+  /**
+   * Writes the index to `file` atomically: temp file in the same folder, fsync, a check of the
+   * temp file (exact size from its own structure, and vectors read back), then rename. hnswlib's
+   * writer does not report failed writes (a full disk leaves a short or empty file), so a file
+   * that fails the check never replaces the previous index: this throws instead.
+   */
   save(file: string): void {
     const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
     try {
@@ -123,6 +128,7 @@ export class VectorIndex {
       const fd = fs.openSync(tmp, 'r');
       try {
         fs.fsyncSync(fd);
+        this.verifyFile(fd);
       } finally {
         fs.closeSync(fd);
       }
@@ -132,4 +138,75 @@ export class VectorIndex {
       throw error;
     }
   }
+
+  /** Checks a written index file against this index: header, exact size and a few vectors read back. */
+  private verifyFile(fd: number): void {
+    const header = readIndexHeader(fd);
+    const count = this.index.getCurrentCount();
+    if (header.count !== count) throw new Error(`index file lists ${header.count} vectors, the index has ${count}`);
+    const expectedPerElement = header.maxM0 * 4 + 4 + this.dimension * 4 + 8;
+    if (header.bytesPerElement !== expectedPerElement) throw new Error(`index file has ${header.bytesPerElement} bytes per vector, expected ${expectedPerElement}`);
+    // Read back vectors spread over the file with their labels and compare them to memory
+    // (deleted labels are not readable from memory: those are passed over).
+    const element = Buffer.alloc(header.bytesPerElement);
+    let compared = 0;
+    for (let k = 0; k < Math.min(count, 64) && compared < 3; k++) {
+      const i = Math.floor((k * count) / Math.min(count, 64));
+      if (fs.readSync(fd, element, 0, element.length, INDEX_HEADER_BYTES + i * header.bytesPerElement) !== element.length) throw new Error('index file is short');
+      const label = Number(element.readBigUInt64LE(header.labelOffset));
+      let memory: number[];
+      try {
+        memory = this.index.getPoint(label);
+      } catch {
+        continue;
+      }
+      const stored = new Float32Array(element.buffer.slice(element.byteOffset + header.dataOffset, element.byteOffset + header.dataOffset + this.dimension * 4));
+      if (memory.some((v, d) => Math.fround(v) !== stored[d])) throw new Error(`vector ${label} reads back different from the index in memory`);
+      compared++;
+    }
+  }
+}
+
+const INDEX_HEADER_BYTES = 96;
+
+/**
+ * Reads an hnswlib index file's header and walks its link lists to check that the file is exactly
+ * as long as its own structure says (what hnswlib's loader checks too). Throws when it is not.
+ */
+export function readIndexHeader(fd: number): { count: number; bytesPerElement: number; labelOffset: number; dataOffset: number; maxM0: number } {
+  const size = fs.fstatSync(fd).size;
+  const head = Buffer.alloc(INDEX_HEADER_BYTES);
+  if (size < INDEX_HEADER_BYTES || fs.readSync(fd, head, 0, INDEX_HEADER_BYTES, 0) !== INDEX_HEADER_BYTES) throw new Error(`index file is ${size} bytes: too short`);
+  const word = (offset: number) => Number(head.readBigUInt64LE(offset));
+  // size_t offsetLevel0, maxElements, count, bytesPerElement, labelOffset, dataOffset; int maxLevel;
+  // uint entryPoint; size_t maxM, maxM0, M; double mult; size_t efConstruction.
+  const count = word(16);
+  const bytesPerElement = word(24);
+  const labelOffset = word(32);
+  const dataOffset = word(40);
+  const maxM = word(56);
+  const maxM0 = word(64);
+  const linksPerLevel = maxM * 4 + 4;
+  let pos = INDEX_HEADER_BYTES + count * bytesPerElement;
+  if (!(bytesPerElement > 0) || pos > size) throw new Error(`index file is ${size} bytes, its header needs at least ${pos}`);
+  // Link lists: a 4-byte size then that many bytes, per element. Read sequentially in blocks.
+  const block = Buffer.alloc(1 << 20);
+  let blockStart = -1;
+  let blockEnd = -1;
+  const readUint32 = (at: number): number => {
+    if (at < blockStart || at + 4 > blockEnd) {
+      blockStart = at;
+      blockEnd = at + fs.readSync(fd, block, 0, block.length, at);
+      if (at + 4 > blockEnd) throw new Error('index file is short');
+    }
+    return block.readUInt32LE(at - blockStart);
+  };
+  for (let i = 0; i < count; i++) {
+    if (pos + 4 > size) throw new Error(`index file is short: ${size} bytes, link list ${i} of ${count} starts at ${pos}`);
+    const links = readUint32(pos);
+    if (links % linksPerLevel !== 0) throw new Error(`index file is corrupt: link list ${i} has ${links} bytes`);
+    pos += 4 + links;
+  }
+  if (pos !== size) throw new Error(`index file is ${size} bytes, its structure says ${pos}`);
+  return { count, bytesPerElement, labelOffset, dataOffset, maxM0 };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { PostgresStore } from '../../src/store/postgres/pg-store.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { NewsStore } from '../../src/store/ports.js';
 import type { ManifestExpectation } from '../../src/store/manifest.js';
 import { tempDir } from './env.js';
@@ -18,6 +19,19 @@ export interface StoreFactory {
   /** A new empty store location; `open` opens it (again), `cleanup` removes it. */
   create(): { open(expect: ManifestExpectation & { follow?: boolean }): Promise<NewsStore>; cleanup(): Promise<void> };
 }
+
+/** SQLite stores, each in its own temporary folder. */
+export const sqliteStores: StoreFactory = {
+  backend: 'sqlite',
+  available: true,
+  create() {
+    const { dir, cleanup } = tempDir('newsbot-sqlite-');
+    return {
+      open: async (expect) => SqliteStore.open(dir, { efSearch: 64, ...expect }),
+      cleanup: async () => cleanup(),
+    };
+  },
+};
 
 /** PostgreSQL stores, each in its own schema of the test database. */
 export const postgresStores: StoreFactory = {

@@ -4,7 +4,7 @@ import type { Article } from '../../src/core/types.js';
 import { BM25 } from '../../src/store/lexical-terms.js';
 import type { ArticleInput, NewsStore, PassageInput } from '../../src/store/ports.js';
 import { unitVector } from '../helpers/env.js';
-import { postgresStores, type StoreFactory } from '../helpers/stores.js';
+import { postgresStores, sqliteStores, type StoreFactory } from '../helpers/stores.js';
 
 const DIM = 16;
 const EMB = { embedding: { modelId: 'test/model', dimension: DIM }, chunkerVersion: 1 };
@@ -49,7 +49,7 @@ function referenceBm25(rows: { title: string[]; text: string[] }[], query: strin
   });
 }
 
-const backends: StoreFactory[] = [postgresStores];
+const backends: StoreFactory[] = [sqliteStores, postgresStores];
 
 describe.each(backends)('store contract: $backend', (factory) => {
   let place: ReturnType<StoreFactory['create']>;

@@ -535,7 +535,18 @@ export class PostgresStore implements NewsStore {
     await this.read(`DELETE FROM ${this.s}.leases WHERE name = $1 AND holder = $2`, [name, holder]);
   }
 
-  /** Vectors of this process's index; null without vectors (for tests and benchmarks). */
+  /** Every stored vector, read in pages (exact search in benchmarks). */
+  async *allVectors(): AsyncGenerator<{ id: number; vector: Float32Array }> {
+    let after = 0;
+    for (;;) {
+      const rows = await this.read<{ passage_id: number; embedding: Buffer }>(`SELECT passage_id, embedding FROM ${this.s}.vectors WHERE passage_id > $1 ORDER BY passage_id LIMIT 5000`, [after]);
+      for (const r of rows) yield { id: r.passage_id, vector: bytesToVector(r.embedding) };
+      if (rows.length < 5000) return;
+      after = rows[rows.length - 1]!.passage_id;
+    }
+  }
+
+  /** This process's vector index; null without vectors (for tests and benchmarks). */
   get vectorIndex(): DerivedVectorIndex | null {
     return this.index;
   }
