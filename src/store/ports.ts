@@ -1,0 +1,156 @@
+import type { Article, ArticleMeta, Passage } from '../core/types.js';
+
+/** What a store records about how it was built. */
+export interface StoreManifest {
+  schemaVersion: number;
+  /** Embedding model id, or null while the store holds no vectors. */
+  embeddingModel: string | null;
+  dimension: number | null;
+  chunkerVersion: number;
+}
+
+/** A passage to store: chunk offsets and text, and its vector when an embedder is available. */
+export interface PassageInput {
+  position: number;
+  start: number;
+  end: number;
+  text: string;
+  vector?: Float32Array | undefined;
+}
+
+/** An article with its passages, written as one unit. */
+export interface ArticleInput {
+  article: Article;
+  passages: PassageInput[];
+}
+
+/** A lexical hit: passage id and BM25 score (higher is better). */
+export interface LexicalHit {
+  id: number;
+  score: number;
+}
+
+/** A nearest-neighbour hit: passage id and cosine similarity. */
+export interface VectorHit {
+  id: number;
+  similarity: number;
+}
+
+/** A passage with its article's fields. */
+export interface PassageRow {
+  passage: Passage;
+  article: ArticleMeta;
+}
+
+/** A finished ingest run as recorded in the store. */
+export interface IngestRunRecord {
+  finishedAt: string;
+  added: number;
+  updated: number;
+  removed: number;
+  unchanged: number;
+  skipped: number;
+}
+
+/** Counts and the last ingest, for /status and the CLI. */
+export interface StoreStats {
+  articles: number;
+  passages: number;
+  vectors: number;
+  lastIngest: IngestRunRecord | null;
+  manifest: StoreManifest;
+}
+
+/** What `checkConsistency` found. */
+export interface ConsistencyReport {
+  ok: boolean;
+  problems: string[];
+  articles: number;
+  passages: number;
+  vectors: number;
+  /** Entries in the lexical index (one per passage when consistent). */
+  lexical: number;
+  /** Vectors in this process's HNSW index, or null without vectors. */
+  indexed: number | null;
+}
+
+/** An article's id and where it came from (for pruning vanished files). */
+export interface ArticleOrigin {
+  id: string;
+  origin: string;
+}
+
+/**
+ * What retrieval reads: lexical and vector search, term statistics, passages and articles.
+ * Every backend answers these the same way (the store contract tests hold them to it).
+ */
+export interface RetrievalStore {
+  readonly manifest: StoreManifest;
+  /**
+   * BM25 over passage title and text for any of `terms` (query words, lowercased and unstemmed;
+   * the store stems them as it stemmed the passages). The title field weighs `titleWeight`.
+   */
+  lexicalSearch(terms: readonly string[], limit: number, titleWeight?: number): Promise<LexicalHit[]>;
+  /** Nearest passages to a query vector (empty when the store holds no vectors). */
+  vectorSearch(vector: Float32Array, limit: number): Promise<VectorHit[]>;
+  /** BM25-style idf of each Porter-stemmed term over all passages: ln(1 + (N - df + 0.5) / (df + 0.5)). */
+  termIdf(stems: readonly string[]): Promise<Map<string, number>>;
+  /** Passages with their articles, in the order of `ids` (unknown ids are dropped). */
+  getPassages(ids: readonly number[]): Promise<PassageRow[]>;
+  /** Ids of the passages of the given articles, in article order then position; at most `perArticle` each. */
+  passageIdsOf(articleIds: readonly string[], perArticle: number): Promise<number[]>;
+  /** Most recent articles, by date (undated last), then by ingest time. */
+  latestArticles(limit: number): Promise<ArticleMeta[]>;
+  /** The full text of a stored article, if any. */
+  articleText(id: string): Promise<string | undefined>;
+}
+
+/**
+ * What ingest writes. Each call is one transaction: a crash leaves the store as it was before the
+ * call or after it, never between.
+ */
+export interface IngestStore {
+  readonly manifest: StoreManifest;
+  getArticle(id: string): Promise<ArticleMeta | undefined>;
+  /** The id of an article with this content hash, if any (exact duplicate detection). */
+  findByContentHash(hash: string): Promise<string | undefined>;
+  /** The id of an article with this canonical URL, if any. */
+  findByUrl(url: string): Promise<string | undefined>;
+  /** Writes articles with their passages (and vectors), replacing stored versions of the same ids. */
+  putArticles(items: readonly ArticleInput[]): Promise<void>;
+  /** Removes articles and everything derived from them. Returns how many existed. */
+  removeArticles(ids: readonly string[]): Promise<number>;
+  /** Passages without a vector (stored while no embedder was available), oldest first. */
+  passagesWithoutVectors(limit: number): Promise<{ id: number; title: string; text: string }[]>;
+  /** Stores vectors for existing passages (backfill). */
+  putVectors(items: readonly { id: number; vector: Float32Array }[]): Promise<void>;
+  /** Stored articles whose origin is one of these files (or a record of one). */
+  articlesFromFiles(files: readonly string[]): Promise<ArticleOrigin[]>;
+  /** Stored articles whose origin starts with a folder prefix. */
+  articlesUnder(prefix: string): Promise<ArticleOrigin[]>;
+  /** Records a finished ingest run. */
+  recordIngestRun(run: Omit<IngestRunRecord, 'finishedAt'>): Promise<void>;
+  /** Housekeeping after a large ingest (merging lexical index segments, persisting the vector index). */
+  afterIngest(options: { largeChange: boolean }): Promise<void>;
+}
+
+/** A whole store: both ports plus administration. */
+export interface NewsStore extends RetrievalStore, IngestStore {
+  /** "sqlite" (embedded, one machine) or "postgres" (shared). */
+  readonly backend: 'sqlite' | 'postgres';
+  /** Where it lives, for messages (a folder, or a database URL without its password). */
+  readonly location: string;
+  stats(): Promise<StoreStats>;
+  /** Checks that the store's parts agree. */
+  checkConsistency(): Promise<ConsistencyReport>;
+  /**
+   * Takes (or renews) the named lease for `holder` until `ttlMs` from now; false when another
+   * holder has it. Used so that only one process ingests feeds at a time.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  releaseLease(name: string, holder: string): Promise<void>;
+  /** Every stored vector (exact search in benchmarks). */
+  allVectors(): AsyncIterable<{ id: number; vector: Float32Array }>;
+  /** Persists derived data and closes connections. */
+  close(): Promise<void>;
+}

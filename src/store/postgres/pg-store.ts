@@ -1,0 +1,589 @@
+import path from 'node:path';
+import pg from 'pg';
+import { ErrorCodes, NewsBotError, describeError } from '../../core/errors.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
+import type { ArticleMeta } from '../../core/types.js';
+import { DerivedVectorIndex, type VectorChange, type VectorSource } from '../derived-index.js';
+import { BM25, TITLE_WEIGHT, bm25Idf, countTerms, indexTerms, termIdf } from '../lexical-terms.js';
+import { STORE_SCHEMA_VERSION, bytesToVector, checkDimension, checkManifest, vectorToBytes, type ManifestExpectation } from '../manifest.js';
+import type {
+  ArticleInput,
+  ArticleOrigin,
+  ConsistencyReport,
+  IngestRunRecord,
+  LexicalHit,
+  NewsStore,
+  PassageRow,
+  StoreManifest,
+  StoreStats,
+  VectorHit,
+} from '../ports.js';
+import { checkSchemaName, quoteIdent, schemaSql } from './pg-schema.js';
+
+/** How to open a PostgreSQL store. */
+export interface PostgresStoreOptions extends ManifestExpectation {
+  /** postgres://user:password@host:port/database */
+  url: string;
+  /** Schema holding the tables (default "newsbot"): several stores can share one database. */
+  schema?: string;
+  /** Folder for this process's copy of the vector index file (a cache; null keeps none). */
+  cacheDir: string | null;
+  efSearch: number;
+  logger?: Logger;
+  /** Most connections this process opens (default 4). */
+  poolSize?: number;
+  /** Follow other processes' writes as they commit (LISTEN/NOTIFY); on for long-running processes. */
+  follow?: boolean;
+}
+
+interface ArticleRow {
+  id: string;
+  title: string;
+  date: string | null;
+  source: string;
+  url: string | null;
+  author: string | null;
+  origin: string;
+  content_hash: string;
+}
+
+function toMeta(row: ArticleRow): ArticleMeta {
+  return { id: row.id, title: row.title, date: row.date, source: row.source, url: row.url, author: row.author, origin: row.origin, contentHash: row.content_hash };
+}
+
+const ARTICLE_COLUMNS = 'a.id, a.title, a.date, a.source, a.url, a.author, a.origin, a.content_hash';
+
+/** The URL without its password, for messages. */
+export function describeDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = '';
+    return u.toString().replace(/:@/, '@');
+  } catch {
+    return 'the database';
+  }
+}
+
+/** Escapes LIKE wildcards (with `ESCAPE '\\'`). */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => '\\' + c);
+}
+
+const MAX_TF = 32_767;
+/** Log entries kept after an ingest; a reader further behind reconciles by ids instead. */
+const LOG_KEEP = 200_000;
+
+/**
+ * The shared store on PostgreSQL: articles, passages, vectors, postings for BM25 and a change log
+ * of vectors, in one schema. Each process keeps its own HNSW index derived from the stored
+ * vectors and current through the change log (woken by NOTIFY), as the SQLite store does.
+ * Writers serialize on an advisory lock, so two ingests queue instead of failing.
+ */
+export class PostgresStore implements NewsStore {
+  readonly backend = 'postgres' as const;
+  readonly location: string;
+  readonly manifest: StoreManifest;
+  private readonly pool: pg.Pool;
+  private readonly s: string;
+  private readonly schema: string;
+  private readonly logger: Logger;
+  private readonly index: DerivedVectorIndex | null;
+  private listener: pg.Client | null = null;
+  private followTimer: NodeJS.Timeout | null = null;
+  private readonly options: PostgresStoreOptions;
+  private closed = false;
+
+  private constructor(pool: pg.Pool, manifest: StoreManifest, options: PostgresStoreOptions) {
+    this.pool = pool;
+    this.manifest = manifest;
+    this.options = options;
+    this.schema = checkSchemaName(options.schema ?? 'newsbot');
+    this.s = quoteIdent(this.schema);
+    this.location = `${describeDatabaseUrl(options.url)} (schema ${this.schema})`;
+    this.logger = options.logger ?? silentLogger;
+    this.index = this.makeIndex();
+  }
+
+  /** Connects, creates the schema when missing and checks the manifest. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const schema = checkSchemaName(options.schema ?? 'newsbot');
+    const where = `${describeDatabaseUrl(options.url)} (schema ${schema})`;
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 4, connectionTimeoutMillis: 10_000 });
+    pool.on('error', (error) => (options.logger ?? silentLogger).warn('idle database connection failed', { error: describeError(error) }));
+    try {
+      const client = await pool.connect().catch((error: unknown) => {
+        throw storeError(error, where, 'cannot connect to');
+      });
+      let manifest: StoreManifest;
+      try {
+        await client.query('BEGIN');
+        // Two processes creating the schema at once would collide: one goes after the other.
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`newsbot-schema:${schema}`]);
+        await client.query(schemaSql(schema));
+        const s = quoteIdent(schema);
+        const rows = (await client.query<{ key: string; value: string }>(`SELECT key, value FROM ${s}.meta`)).rows;
+        manifest = checkManifest(new Map(rows.map((r) => [r.key, r.value])), options, where);
+        const set = `INSERT INTO ${s}.meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`;
+        await client.query(set, ['schema_version', String(STORE_SCHEMA_VERSION)]);
+        await client.query(set, ['chunker_version', String(options.chunkerVersion)]);
+        await client.query(set, ['created_at', new Date().toISOString()]);
+        if (options.embedding && !manifest.embeddingModel) {
+          await client.query(`INSERT INTO ${s}.meta (key, value) VALUES ('embedding_model', $1), ('embedding_dimension', $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [
+            options.embedding.modelId,
+            String(options.embedding.dimension),
+          ]);
+          manifest.embeddingModel = options.embedding.modelId;
+          manifest.dimension = options.embedding.dimension;
+        }
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error instanceof NewsBotError ? error : storeError(error, where, 'cannot open the store in');
+      } finally {
+        client.release();
+      }
+      const store = new PostgresStore(pool, manifest, options);
+      if (options.follow) await store.follow();
+      return store;
+    } catch (error) {
+      await pool.end().catch(() => {});
+      throw error;
+    }
+  }
+
+  private makeIndex(): DerivedVectorIndex | null {
+    if (this.manifest.dimension === null) return null;
+    const file = this.options.cacheDir ? path.join(this.options.cacheDir, `vectors-pg-${this.schema}.hnsw`) : null;
+    return new DerivedVectorIndex(file, this.manifest.dimension, this.vectorSource(), { efSearch: this.options.efSearch, logger: this.logger });
+  }
+
+  private vectorSource(): VectorSource {
+    const s = this.s;
+    return {
+      lastSeq: async () => Number((await this.pool.query<{ n: string }>(`SELECT coalesce(max(seq), 0) AS n FROM ${s}.vector_log`)).rows[0]?.n ?? 0),
+      firstSeq: async () => {
+        const v = (await this.pool.query<{ n: string | null }>(`SELECT min(seq) AS n FROM ${s}.vector_log`)).rows[0]?.n;
+        return v === null || v === undefined ? null : Number(v);
+      },
+      changesAfter: async (seq, limit) =>
+        (await this.pool.query<{ seq: string; passage_id: number; op: string }>(`SELECT seq, passage_id, op FROM ${s}.vector_log WHERE seq > $1 ORDER BY seq LIMIT $2`, [seq, limit])).rows.map(
+          (r): VectorChange => ({ seq: Number(r.seq), id: r.passage_id, op: r.op === 'a' ? 'add' : 'del' }),
+        ),
+      vectorIds: async () => (await this.pool.query<{ passage_id: number }>(`SELECT passage_id FROM ${s}.vectors`)).rows.map((r) => r.passage_id),
+      vectorsOf: async (ids) => {
+        const rows = (await this.pool.query<{ passage_id: number; embedding: Buffer }>(`SELECT passage_id, embedding FROM ${s}.vectors WHERE passage_id = ANY($1::int[])`, [ids])).rows;
+        return new Map(rows.map((r) => [r.passage_id, bytesToVector(r.embedding)]));
+      },
+    };
+  }
+
+  /** Listens for other processes' writes; falls back to polling every few seconds if the listener drops. */
+  private async follow(): Promise<void> {
+    const wake = () => {
+      if (!this.closed) this.index?.update().catch((error: unknown) => this.logger.warn('vector index update failed', { error: describeError(error) }));
+    };
+    const listen = async () => {
+      const client = new pg.Client({ connectionString: this.options.url });
+      client.on('notification', wake);
+      client.on('error', (error) => {
+        this.logger.warn('database listener dropped; polling for changes until it reconnects', { error: describeError(error) });
+        this.listener = null;
+        client.end().catch(() => {});
+      });
+      await client.connect();
+      await client.query(`LISTEN ${this.channel()}`);
+      this.listener = client;
+    };
+    await listen().catch((error: unknown) => this.logger.warn('cannot listen for changes; polling instead', { error: describeError(error) }));
+    this.followTimer = setInterval(() => {
+      if (!this.listener) listen().catch(() => {});
+      wake();
+    }, 5_000);
+    this.followTimer.unref();
+    wake();
+  }
+
+  private channel(): string {
+    return `${this.schema}_vectors`;
+  }
+
+  /** Runs `fn` in one transaction holding the store's write lock. */
+  private async write<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect().catch((error: unknown) => {
+      throw storeError(error, this.location, 'cannot connect to');
+    });
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`newsbot-write:${this.schema}`]);
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error instanceof NewsBotError ? error : storeError(error, this.location, 'could not write to');
+    } finally {
+      client.release();
+    }
+  }
+
+  private async read<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+    try {
+      return (await this.pool.query<R>(sql, params)).rows;
+    } catch (error) {
+      throw storeError(error, this.location, 'could not read from');
+    }
+  }
+
+  async getArticle(id: string): Promise<ArticleMeta | undefined> {
+    const [row] = await this.read<ArticleRow>(`SELECT ${ARTICLE_COLUMNS} FROM ${this.s}.articles a WHERE a.id = $1`, [id]);
+    return row ? toMeta(row) : undefined;
+  }
+
+  async articleText(id: string): Promise<string | undefined> {
+    return (await this.read<{ text: string }>(`SELECT text FROM ${this.s}.articles WHERE id = $1`, [id]))[0]?.text;
+  }
+
+  async findByContentHash(hash: string): Promise<string | undefined> {
+    return (await this.read<{ id: string }>(`SELECT id FROM ${this.s}.articles WHERE content_hash = $1 LIMIT 1`, [hash]))[0]?.id;
+  }
+
+  async findByUrl(url: string): Promise<string | undefined> {
+    return (await this.read<{ id: string }>(`SELECT id FROM ${this.s}.articles WHERE url = $1 LIMIT 1`, [url]))[0]?.id;
+  }
+
+  async putArticles(items: readonly ArticleInput[]): Promise<void> {
+    if (items.length === 0) return;
+    for (const { passages } of items) for (const p of passages) if (p.vector) checkDimension(this.manifest, p.vector);
+    const s = this.s;
+    await this.write(async (c) => {
+      await this.deleteArticles(c, items.map((i) => i.article.id));
+      const a = items.map((i) => i.article);
+      await c.query(
+        `INSERT INTO ${s}.articles (id, title, date, source, url, author, origin, content_hash, text)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])`,
+        [a.map((x) => x.id), a.map((x) => x.title), a.map((x) => x.date), a.map((x) => x.source), a.map((x) => x.url), a.map((x) => x.author), a.map((x) => x.origin), a.map((x) => x.contentHash), a.map((x) => x.text)],
+      );
+      const total = items.reduce((n, i) => n + i.passages.length, 0);
+      if (total === 0) return;
+      const ids = (await c.query<{ id: number }>(`SELECT nextval(pg_get_serial_sequence('${s}.passages', 'id'))::int AS id FROM generate_series(1, $1)`, [total])).rows.map((r) => r.id);
+      const cols = { id: [] as number[], article: [] as string[], position: [] as number[], start: [] as number[], end: [] as number[], text: [] as string[], length: [] as number[], terms: [] as string[] };
+      const post = { term: [] as string[], id: [] as number[], title: [] as number[], text: [] as number[], length: [] as number[] };
+      const vec = { id: [] as number[], bytes: [] as Buffer[] };
+      let tokens = 0;
+      let k = 0;
+      for (const { article, passages } of items) {
+        for (const p of passages) {
+          const id = ids[k++]!;
+          const { counts, length } = countTerms(article.title, p.text);
+          cols.id.push(id);
+          cols.article.push(article.id);
+          cols.position.push(p.position);
+          cols.start.push(p.start);
+          cols.end.push(p.end);
+          cols.text.push(p.text);
+          cols.length.push(length);
+          cols.terms.push([...counts.keys()].join(' '));
+          tokens += length;
+          for (const [term, [inTitle, inText]] of counts) {
+            post.term.push(term);
+            post.id.push(id);
+            post.title.push(Math.min(MAX_TF, inTitle));
+            post.text.push(Math.min(MAX_TF, inText));
+            post.length.push(length);
+          }
+          if (p.vector) {
+            vec.id.push(id);
+            vec.bytes.push(vectorToBytes(p.vector));
+          }
+        }
+      }
+      await c.query(
+        `INSERT INTO ${s}.passages (id, article_id, position, start, "end", text, length, terms)
+         SELECT id, article_id, position, start, e, text, length, CASE WHEN terms = '' THEN '{}'::text[] ELSE string_to_array(terms, ' ') END
+         FROM unnest($1::int[], $2::text[], $3::int[], $4::int[], $5::int[], $6::text[], $7::int[], $8::text[]) AS t(id, article_id, position, start, e, text, length, terms)`,
+        [cols.id, cols.article, cols.position, cols.start, cols.end, cols.text, cols.length, cols.terms],
+      );
+      await c.query(`INSERT INTO ${s}.postings (term, passage_id, tf_title, tf_text, length) SELECT * FROM unnest($1::text[], $2::int[], $3::int2[], $4::int2[], $5::int[])`, [
+        post.term,
+        post.id,
+        post.title,
+        post.text,
+        post.length,
+      ]);
+      await c.query(
+        `INSERT INTO ${s}.term_stats (term, df) SELECT term, count(*) FROM unnest($1::text[]) AS t(term) GROUP BY term ORDER BY term
+         ON CONFLICT (term) DO UPDATE SET df = ${s}.term_stats.df + excluded.df`,
+        [post.term],
+      );
+      await c.query(`UPDATE ${s}.corpus_stats SET passages = passages + $1, tokens = tokens + $2 WHERE id = 1`, [total, tokens]);
+      if (vec.id.length) await this.insertVectors(c, vec.id, vec.bytes);
+    });
+    await this.index?.update();
+  }
+
+  private async insertVectors(c: pg.PoolClient, ids: number[], bytes: Buffer[]): Promise<void> {
+    const s = this.s;
+    await c.query(
+      `INSERT INTO ${s}.vectors (passage_id, embedding) SELECT * FROM unnest($1::int[], $2::bytea[]) ON CONFLICT (passage_id) DO UPDATE SET embedding = excluded.embedding`,
+      [ids, bytes],
+    );
+  }
+
+  /** Deletes articles and all derived rows inside a write; returns how many articles existed. */
+  private async deleteArticles(c: pg.PoolClient, articleIds: readonly string[]): Promise<number> {
+    const s = this.s;
+    const passages = (await c.query<{ id: number; terms: string[]; length: number }>(`SELECT id, terms, length FROM ${s}.passages WHERE article_id = ANY($1::text[])`, [articleIds])).rows;
+    if (passages.length) {
+      const terms: string[] = [];
+      const pids: number[] = [];
+      let tokens = 0;
+      for (const p of passages) {
+        for (const t of p.terms) {
+          terms.push(t);
+          pids.push(p.id);
+        }
+        tokens += p.length;
+      }
+      await c.query(`DELETE FROM ${s}.postings p USING unnest($1::text[], $2::int[]) AS d(term, pid) WHERE p.term = d.term AND p.passage_id = d.pid`, [terms, pids]);
+      await c.query(
+        `UPDATE ${s}.term_stats t SET df = t.df - d.n FROM (SELECT term, count(*) AS n FROM unnest($1::text[]) AS u(term) GROUP BY term ORDER BY term) d WHERE t.term = d.term`,
+        [terms],
+      );
+      await c.query(`DELETE FROM ${s}.term_stats WHERE term = ANY($1::text[]) AND df <= 0`, [[...new Set(terms)]]);
+      await c.query(`UPDATE ${s}.corpus_stats SET passages = passages - $1, tokens = tokens - $2 WHERE id = 1`, [passages.length, tokens]);
+    }
+    return (await c.query(`DELETE FROM ${s}.articles WHERE id = ANY($1::text[])`, [articleIds])).rowCount ?? 0;
+  }
+
+  async removeArticles(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const n = await this.write((c) => this.deleteArticles(c, ids));
+    await this.index?.update();
+    return n;
+  }
+
+  async passagesWithoutVectors(limit: number): Promise<{ id: number; title: string; text: string }[]> {
+    return this.read(
+      `SELECT p.id, a.title, p.text FROM ${this.s}.passages p JOIN ${this.s}.articles a ON a.id = p.article_id
+       WHERE NOT EXISTS (SELECT 1 FROM ${this.s}.vectors v WHERE v.passage_id = p.id) ORDER BY p.id LIMIT $1`,
+      [limit],
+    );
+  }
+
+  async putVectors(items: readonly { id: number; vector: Float32Array }[]): Promise<void> {
+    if (items.length === 0) return;
+    for (const { vector } of items) checkDimension(this.manifest, vector);
+    await this.write(async (c) => {
+      // Only passages that still exist (an ingest elsewhere may have replaced them meanwhile).
+      const live = new Set((await c.query<{ id: number }>(`SELECT id FROM ${this.s}.passages WHERE id = ANY($1::int[])`, [items.map((i) => i.id)])).rows.map((r) => r.id));
+      const kept = items.filter((i) => live.has(i.id));
+      if (kept.length) await this.insertVectors(c, kept.map((i) => i.id), kept.map((i) => vectorToBytes(i.vector)));
+    });
+    await this.index?.update();
+  }
+
+  async articlesFromFiles(files: readonly string[]): Promise<ArticleOrigin[]> {
+    if (files.length === 0) return [];
+    return this.read(
+      `SELECT a.id, a.origin FROM ${this.s}.articles a JOIN unnest($1::text[], $2::text[]) AS f(file, pattern) ON a.origin = f.file OR a.origin LIKE f.pattern ESCAPE '\\'`,
+      [files, files.map((f) => escapeLike(f) + '#%')],
+    );
+  }
+
+  async articlesUnder(prefix: string): Promise<ArticleOrigin[]> {
+    return this.read(`SELECT id, origin FROM ${this.s}.articles WHERE origin LIKE $1 ESCAPE '\\'`, [escapeLike(prefix) + '%']);
+  }
+
+  async recordIngestRun(run: Omit<IngestRunRecord, 'finishedAt'>): Promise<void> {
+    await this.write((c) =>
+      c.query(`INSERT INTO ${this.s}.ingest_runs (finished_at, added, updated, removed, unchanged, skipped) VALUES (now(), $1, $2, $3, $4, $5)`, [
+        run.added,
+        run.updated,
+        run.removed,
+        run.unchanged,
+        run.skipped,
+      ]),
+    );
+  }
+
+  async afterIngest(options: { largeChange: boolean }): Promise<void> {
+    await this.write((c) => c.query(`DELETE FROM ${this.s}.vector_log WHERE seq < (SELECT max(seq) FROM ${this.s}.vector_log) - $1`, [LOG_KEEP]));
+    if (options.largeChange) await this.read(`ANALYZE ${this.s}.postings`);
+    await this.index?.update();
+    this.index?.save();
+  }
+
+  async lexicalSearch(terms: readonly string[], limit: number, titleWeight = TITLE_WEIGHT): Promise<LexicalHit[]> {
+    const stems = [...new Set(terms.flatMap((t) => indexTerms(t)))];
+    if (stems.length === 0 || limit <= 0) return [];
+    const s = this.s;
+    const [stats] = await this.read<{ passages: string; tokens: string }>(`SELECT passages, tokens FROM ${s}.corpus_stats WHERE id = 1`);
+    const n = Number(stats?.passages ?? 0);
+    if (n === 0) return [];
+    const avgdl = Math.max(1, Number(stats?.tokens ?? 0)) / n;
+    const dfs = await this.read<{ term: string; df: number }>(`SELECT term, df FROM ${s}.term_stats WHERE term = ANY($1::text[])`, [stems]);
+    if (dfs.length === 0) return [];
+    const rows = await this.read<{ id: number; score: number }>(
+      `SELECT p.passage_id AS id,
+              sum(q.idf * w.w * ${BM25.k1 + 1} / (w.w + ${BM25.k1} * (${1 - BM25.b} + ${BM25.b} * p.length / $3::float8))) AS score
+       FROM unnest($1::text[], $2::float8[]) AS q(term, idf)
+       JOIN ${s}.postings p ON p.term = q.term
+       CROSS JOIN LATERAL (SELECT ($4::float8 * p.tf_title + p.tf_text) AS w) w
+       GROUP BY p.passage_id ORDER BY score DESC, p.passage_id LIMIT $5`,
+      [dfs.map((d) => d.term), dfs.map((d) => bm25Idf(n, d.df)), avgdl, titleWeight, limit],
+    );
+    return rows.map((r) => ({ id: r.id, score: Number(r.score) }));
+  }
+
+  async termIdf(stems: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const unique = [...new Set(stems)];
+    if (unique.length === 0) return out;
+    const [stats] = await this.read<{ passages: string }>(`SELECT passages FROM ${this.s}.corpus_stats WHERE id = 1`);
+    const n = Number(stats?.passages ?? 0);
+    const dfs = new Map((await this.read<{ term: string; df: number }>(`SELECT term, df FROM ${this.s}.term_stats WHERE term = ANY($1::text[])`, [unique])).map((r) => [r.term, r.df]));
+    for (const t of unique) out.set(t, termIdf(n, dfs.get(t) ?? 0));
+    return out;
+  }
+
+  async vectorSearch(vector: Float32Array, limit: number): Promise<VectorHit[]> {
+    if (!this.index) return [];
+    if (!this.index.ready) await this.index.update();
+    return this.index.search(vector, limit);
+  }
+
+  async getPassages(ids: readonly number[]): Promise<PassageRow[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.read<ArticleRow & { pid: number; position: number; start: number; end: number; text: string }>(
+      `SELECT p.id AS pid, p.position, p.start, p."end" AS "end", p.text, ${ARTICLE_COLUMNS}
+       FROM ${this.s}.passages p JOIN ${this.s}.articles a ON a.id = p.article_id WHERE p.id = ANY($1::int[])`,
+      [ids],
+    );
+    const byId = new Map(rows.map((r) => [r.pid, r]));
+    const out: PassageRow[] = [];
+    for (const id of ids) {
+      const r = byId.get(id);
+      if (r) out.push({ passage: { id: r.pid, articleId: r.id, position: r.position, start: r.start, end: r.end, text: r.text }, article: toMeta(r) });
+    }
+    return out;
+  }
+
+  async passageIdsOf(articleIds: readonly string[], perArticle: number): Promise<number[]> {
+    if (articleIds.length === 0) return [];
+    return (
+      await this.read<{ id: number }>(`SELECT id FROM ${this.s}.passages WHERE article_id = ANY($1::text[]) AND position < $2 ORDER BY article_id, position`, [articleIds, perArticle])
+    ).map((r) => r.id);
+  }
+
+  async latestArticles(limit: number): Promise<ArticleMeta[]> {
+    return (await this.read<ArticleRow>(`SELECT ${ARTICLE_COLUMNS} FROM ${this.s}.articles a ORDER BY a.date IS NULL, a.date DESC, a.ingested_at DESC LIMIT $1`, [limit])).map(toMeta);
+  }
+
+  async stats(): Promise<StoreStats> {
+    const s = this.s;
+    const [counts] = await this.read<{ articles: string; passages: string; vectors: string }>(
+      `SELECT (SELECT count(*) FROM ${s}.articles) AS articles, (SELECT count(*) FROM ${s}.passages) AS passages, (SELECT count(*) FROM ${s}.vectors) AS vectors`,
+    );
+    const [last] = await this.read<{ finished_at: Date; added: number; updated: number; removed: number; unchanged: number; skipped: number }>(
+      `SELECT finished_at, added, updated, removed, unchanged, skipped FROM ${s}.ingest_runs ORDER BY id DESC LIMIT 1`,
+    );
+    return {
+      articles: Number(counts?.articles ?? 0),
+      passages: Number(counts?.passages ?? 0),
+      vectors: Number(counts?.vectors ?? 0),
+      lastIngest: last ? { finishedAt: last.finished_at.toISOString(), added: last.added, updated: last.updated, removed: last.removed, unchanged: last.unchanged, skipped: last.skipped } : null,
+      manifest: { ...this.manifest },
+    };
+  }
+
+  async checkConsistency(): Promise<ConsistencyReport> {
+    const s = this.s;
+    const one = async (sql: string) => Number((await this.read<{ n: string }>(sql))[0]?.n ?? 0);
+    const articles = await one(`SELECT count(*) AS n FROM ${s}.articles`);
+    const passages = await one(`SELECT count(*) AS n FROM ${s}.passages`);
+    const vectors = await one(`SELECT count(*) AS n FROM ${s}.vectors`);
+    const lexical = await one(`SELECT count(DISTINCT passage_id) AS n FROM ${s}.postings`);
+    const counted = await one(`SELECT passages AS n FROM ${s}.corpus_stats WHERE id = 1`);
+    const withTerms = await one(`SELECT count(*) AS n FROM ${s}.passages WHERE cardinality(terms) > 0`);
+    const problems: string[] = [];
+    if (lexical !== withTerms) problems.push(`${withTerms} passages with words but ${lexical} in the lexical index`);
+    if (counted !== passages) problems.push(`${passages} passages but the lexical statistics count ${counted}`);
+    const empty = await one(`SELECT count(*) AS n FROM ${s}.articles a WHERE NOT EXISTS (SELECT 1 FROM ${s}.passages p WHERE p.article_id = a.id)`);
+    if (empty) problems.push(`${empty} articles without passages`);
+    if (this.manifest.dimension !== null && vectors !== passages) problems.push(`${passages} passages but ${vectors} vectors`);
+    let indexed: number | null = null;
+    if (this.index) {
+      await this.index.update();
+      indexed = this.index.size;
+      if (indexed !== vectors) problems.push(`${vectors} vectors but ${indexed} in the HNSW index`);
+    }
+    return { ok: problems.length === 0, problems, articles, passages, vectors, lexical, indexed };
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    const rows = await this.read<{ holder: string }>(
+      `INSERT INTO ${this.s}.leases (name, holder, expires_at) VALUES ($1, $2, now() + $3 * interval '1 millisecond')
+       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+       WHERE ${this.s}.leases.holder = excluded.holder OR ${this.s}.leases.expires_at < now()
+       RETURNING holder`,
+      [name, holder, ttlMs],
+    );
+    return rows.length === 1;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.read(`DELETE FROM ${this.s}.leases WHERE name = $1 AND holder = $2`, [name, holder]);
+  }
+
+  /** Every stored vector, read in pages (exact search in benchmarks). */
+  async *allVectors(): AsyncGenerator<{ id: number; vector: Float32Array }> {
+    let after = 0;
+    for (;;) {
+      const rows = await this.read<{ passage_id: number; embedding: Buffer }>(`SELECT passage_id, embedding FROM ${this.s}.vectors WHERE passage_id > $1 ORDER BY passage_id LIMIT 5000`, [after]);
+      for (const r of rows) yield { id: r.passage_id, vector: bytesToVector(r.embedding) };
+      if (rows.length < 5000) return;
+      after = rows[rows.length - 1]!.passage_id;
+    }
+  }
+
+  /** This process's vector index; null without vectors (for tests and benchmarks). */
+  get vectorIndex(): DerivedVectorIndex | null {
+    return this.index;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.followTimer) clearInterval(this.followTimer);
+    await this.listener?.end().catch(() => {});
+    try {
+      this.index?.save();
+    } catch (error) {
+      this.logger.warn('could not save the vector index cache', { error: describeError(error) });
+    }
+    await this.pool.end();
+  }
+
+  /** Drops every table of a store (for --rebuild and tests). */
+  static async destroy(url: string, schema = 'newsbot'): Promise<void> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+    } finally {
+      await client.end();
+    }
+  }
+}
+
+/** A database failure as a StoreIo error that says what happened and where. */
+function storeError(error: unknown, where: string, doing: string): NewsBotError {
+  const code = (error as { code?: string }).code ?? '';
+  const detail = describeError(error);
+  if (code === '53100') return new NewsBotError(ErrorCodes.StoreIo, `the database disk is full (${where}); the transaction in flight was rolled back. Free space and run ingest again.`, { cause: error });
+  if (code === '25006' || code === '42501') return new NewsBotError(ErrorCodes.StoreIo, `the database refuses writes (${where}: ${detail}).`, { cause: error });
+  if (/^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EAI_AGAIN)$/.test(code) || code.startsWith('08') || code.startsWith('57P') || code === '28P01' || code === '3D000') {
+    return new NewsBotError(ErrorCodes.StoreIo, `${doing} the database ${where}: ${detail}`, { cause: error });
+  }
+  return new NewsBotError(ErrorCodes.StoreIo, `${doing} the database ${where}: ${detail}`, { cause: error });
+}

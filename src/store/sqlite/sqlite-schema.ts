@@ -1,0 +1,75 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Creates the SQLite tables when missing: articles, passages, vectors, an FTS5 BM25 index over
+ * passage title and text, ingest runs, leases, and a log of vector changes written by triggers
+ * in the writer's own transaction (so every process's in-memory index can follow it).
+ */
+export function createSchema(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS articles (
+      id TEXT PRIMARY KEY,
+      title TEXT NOT NULL,
+      date TEXT,
+      source TEXT NOT NULL,
+      url TEXT,
+      author TEXT,
+      origin TEXT NOT NULL,
+      content_hash TEXT NOT NULL,
+      text TEXT NOT NULL,
+      ingested_at TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS articles_hash ON articles (content_hash);
+    CREATE INDEX IF NOT EXISTS articles_url ON articles (url);
+    CREATE INDEX IF NOT EXISTS articles_origin ON articles (origin);
+    CREATE INDEX IF NOT EXISTS articles_date ON articles (date);
+    CREATE TABLE IF NOT EXISTS passages (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      article_id TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+      position INTEGER NOT NULL,
+      start INTEGER NOT NULL,
+      "end" INTEGER NOT NULL,
+      text TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS passages_article ON passages (article_id);
+    CREATE TABLE IF NOT EXISTS vectors (
+      passage_id INTEGER PRIMARY KEY REFERENCES passages (id) ON DELETE CASCADE,
+      embedding BLOB NOT NULL
+    );
+    CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5 (
+      title, text, content='', contentless_delete=1, tokenize='porter unicode61 remove_diacritics 2'
+    );
+    CREATE VIRTUAL TABLE IF NOT EXISTS passages_vocab USING fts5vocab (passages_fts, 'row');
+    CREATE TABLE IF NOT EXISTS ingest_runs (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      finished_at TEXT NOT NULL,
+      added INTEGER NOT NULL,
+      updated INTEGER NOT NULL,
+      removed INTEGER NOT NULL,
+      unchanged INTEGER NOT NULL,
+      skipped INTEGER NOT NULL
+    );
+    -- Vector additions (op 1) and removals (op 0) in commit order, written by triggers in the
+    -- writer's own transaction (cascading deletes included). Readers replay new entries into their
+    -- in-memory index instead of comparing every stored id. Trimmed after each ingest run; a
+    -- reader that fell behind the trim compares ids once.
+    CREATE TABLE IF NOT EXISTS vector_log (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      passage_id INTEGER NOT NULL,
+      op INTEGER NOT NULL
+    );
+    CREATE TRIGGER IF NOT EXISTS vector_log_insert AFTER INSERT ON vectors
+      BEGIN INSERT INTO vector_log (passage_id, op) VALUES (new.passage_id, 1); END;
+    CREATE TRIGGER IF NOT EXISTS vector_log_update AFTER UPDATE ON vectors
+      BEGIN INSERT INTO vector_log (passage_id, op) VALUES (new.passage_id, 1); END;
+    CREATE TRIGGER IF NOT EXISTS vector_log_delete AFTER DELETE ON vectors
+      BEGIN INSERT INTO vector_log (passage_id, op) VALUES (old.passage_id, 0); END;
+    -- Who may ingest feeds right now (one process at a time across a deployment).
+    CREATE TABLE IF NOT EXISTS leases (
+      name TEXT PRIMARY KEY,
+      holder TEXT NOT NULL,
+      expires_at INTEGER NOT NULL
+    );
+  `);
+}

@@ -1,0 +1,554 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { ErrorCodes, NewsBotError, describeError } from '../../core/errors.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
+import type { ArticleMeta } from '../../core/types.js';
+import { DerivedVectorIndex, type VectorSource } from '../derived-index.js';
+import { TITLE_WEIGHT, termIdf } from '../lexical-terms.js';
+import { STORE_SCHEMA_VERSION, bytesToVector, checkDimension, checkManifest, vectorToBytes, type ManifestExpectation } from '../manifest.js';
+import type {
+  ArticleInput,
+  ArticleOrigin,
+  ConsistencyReport,
+  IngestRunRecord,
+  LexicalHit,
+  NewsStore,
+  PassageRow,
+  StoreManifest,
+  StoreStats,
+  VectorHit,
+} from '../ports.js';
+import { createSchema } from './sqlite-schema.js';
+
+const DB_FILE = 'news.db';
+const INDEX_FILE = 'vectors.hnsw';
+/** Change-log entries kept for readers catching up; older ones are trimmed after each ingest run. */
+const CHANGE_LOG_KEEP = 100_000;
+
+/** Default wait for the write lock: long enough for another ingest's batch or index merge. */
+export const STORE_BUSY_TIMEOUT_MS = 60_000;
+
+/** Options for opening a SQLite store. */
+export interface SqliteStoreOptions extends ManifestExpectation {
+  efSearch?: number;
+  logger?: Logger;
+  /** Open without writing (no schema creation, no index save). */
+  readonly?: boolean;
+  /** Extra SQLite pragmas for this connection (e.g. cache_size, max_page_count). */
+  pragmas?: Record<string, string | number>;
+  /** How long a write waits for another process's write (an ingest beside the bot) to finish. */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Runs a write; SQLite's disk-full, read-only, I/O and lock-timeout failures become one clear
+ * StoreIo error. The failed write is rolled back whole; earlier writes stay committed (callers
+ * that know how much that was, like the ingest pipeline, say so).
+ */
+function writing<T>(dir: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    if (code.startsWith('SQLITE_FULL')) {
+      throw new NewsBotError(ErrorCodes.StoreIo, `the disk holding the store (${dir}) is full; the write in progress was rolled back. Free space and run ingest again.`, { cause: error });
+    }
+    if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM')) {
+      throw new NewsBotError(ErrorCodes.StoreIo, `the store (${dir}) is read-only; nothing was written. Check the folder's permissions.`, { cause: error });
+    }
+    if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CORRUPT')) {
+      throw new NewsBotError(ErrorCodes.StoreIo, `the store (${dir}) could not be written (${code}); the write in progress was rolled back.`, { cause: error });
+    }
+    if (code.startsWith('SQLITE_BUSY')) {
+      throw new NewsBotError(ErrorCodes.StoreIo, `the store (${dir}) stayed locked by another writer past the busy timeout; the write in progress was rolled back. Run ingest again when the other one is done.`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+interface ArticleRow {
+  id: string;
+  title: string;
+  date: string | null;
+  source: string;
+  url: string | null;
+  author: string | null;
+  origin: string;
+  content_hash: string;
+}
+
+function toMeta(row: ArticleRow): ArticleMeta {
+  return { id: row.id, title: row.title, date: row.date, source: row.source, url: row.url, author: row.author, origin: row.origin, contentHash: row.content_hash };
+}
+
+/** Escapes LIKE wildcards (with `ESCAPE '\\'`). */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => '\\' + c);
+}
+
+/** An FTS5 MATCH expression: any of the words (each quoted, so no syntax leaks in). */
+function ftsQuery(terms: readonly string[]): string {
+  return terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(' OR ');
+}
+
+/**
+ * The embedded store under DATA_DIR: articles, passages, vectors and an FTS5 BM25 index in SQLite
+ * (WAL; every write one transaction that takes the lock up front), plus the process's HNSW index
+ * derived from the stored vectors and kept in `vectors.hnsw`. Writes by any process reach every
+ * process's index through the vector change log; the file is written atomically and reconciled
+ * with the stored vectors when opened, so a crash at any point leaves a store that opens consistent.
+ */
+export class SqliteStore implements NewsStore {
+  readonly backend = 'sqlite' as const;
+  readonly location: string;
+  readonly manifest: StoreManifest;
+  /** The store's folder. */
+  readonly dir: string;
+  private readonly db: Database.Database;
+  private readonly logger: Logger;
+  private readonly efSearch: number;
+  private readonly readonly: boolean;
+  private index: DerivedVectorIndex | null = null;
+  private dataVersion = -1;
+  private passageCountCache: { n: number; at: number } | null = null;
+  private readonly statements;
+
+  private constructor(dir: string, db: Database.Database, manifest: StoreManifest, options: SqliteStoreOptions) {
+    this.dir = dir;
+    this.location = dir;
+    this.db = db;
+    this.manifest = manifest;
+    this.logger = options.logger ?? silentLogger;
+    this.efSearch = options.efSearch ?? 128;
+    this.readonly = options.readonly ?? false;
+    this.statements = {
+      articleById: db.prepare<[string], ArticleRow>('SELECT id, title, date, source, url, author, origin, content_hash FROM articles WHERE id = ?'),
+      articleText: db.prepare<[string], { text: string }>('SELECT text FROM articles WHERE id = ?'),
+      articleByHash: db.prepare<[string], { id: string }>('SELECT id FROM articles WHERE content_hash = ? LIMIT 1'),
+      articleByUrl: db.prepare<[string], { id: string }>('SELECT id FROM articles WHERE url = ? LIMIT 1'),
+      insertArticle: db.prepare(
+        `INSERT INTO articles (id, title, date, source, url, author, origin, content_hash, text, ingested_at)
+         VALUES (@id, @title, @date, @source, @url, @author, @origin, @contentHash, @text, @ingestedAt)`,
+      ),
+      passageIdsOf: db.prepare<[string], { id: number }>('SELECT id FROM passages WHERE article_id = ?'),
+      deleteArticle: db.prepare<[string]>('DELETE FROM articles WHERE id = ?'),
+      insertPassage: db.prepare<[string, number, number, number, string]>('INSERT INTO passages (article_id, position, start, "end", text) VALUES (?, ?, ?, ?, ?)'),
+      insertFts: db.prepare<[number, string, string]>('INSERT INTO passages_fts (rowid, title, text) VALUES (?, ?, ?)'),
+      deleteFts: db.prepare<[number]>('DELETE FROM passages_fts WHERE rowid = ?'),
+      insertVector: db.prepare<[number, Buffer]>('INSERT OR REPLACE INTO vectors (passage_id, embedding) VALUES (?, ?)'),
+      vectorOf: db.prepare<[number], { embedding: Buffer }>('SELECT embedding FROM vectors WHERE passage_id = ?'),
+      setMeta: db.prepare<[string, string]>('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+      passageCount: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM passages'),
+      termDocs: db.prepare<[string], { doc: number }>('SELECT doc FROM passages_vocab WHERE term = ?'),
+      hasLog: db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'vector_log'"),
+    };
+    this.makeIndex();
+  }
+
+  /**
+   * Opens (or creates) the store in `dir`. Fails with StoreModelMismatchError when the store was
+   * built with another embedding model, dimension or chunker version.
+   */
+  static open(dir: string, options: SqliteStoreOptions): SqliteStore {
+    let db: Database.Database;
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      db = new Database(path.join(dir, DB_FILE), options.readonly ? { readonly: true, fileMustExist: true } : {});
+      // First: everything after it (even switching to WAL) may wait for another process's write.
+      db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? STORE_BUSY_TIMEOUT_MS}`);
+      if (!options.readonly) db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      for (const [key, value] of Object.entries(options.pragmas ?? {})) db.pragma(`${key} = ${value}`);
+    } catch (error) {
+      throw new NewsBotError(ErrorCodes.StoreIo, `cannot open the store in ${dir}: ${describeError(error)}`, { cause: error });
+    }
+    try {
+      if (!options.readonly) createSchema(db);
+      const meta = new Map(db.prepare<[], { key: string; value: string }>('SELECT key, value FROM meta').all().map((r) => [r.key, r.value]));
+      const manifest = checkManifest(meta, options, dir);
+      if (!options.readonly) {
+        const set = db.prepare<[string, string]>('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)');
+        writing(dir, () =>
+          db.transaction(() => {
+            set.run('schema_version', String(STORE_SCHEMA_VERSION));
+            set.run('chunker_version', String(options.chunkerVersion));
+            set.run('created_at', new Date().toISOString());
+          }).immediate(),
+        );
+      }
+      const store = new SqliteStore(dir, db, manifest, options);
+      const emb = options.embedding;
+      if (emb && !options.readonly && !manifest.embeddingModel) store.adoptModel(emb.modelId, emb.dimension);
+      return store;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  private adoptModel(modelId: string, dimension: number): void {
+    writing(this.dir, () =>
+      this.db.transaction(() => {
+        this.statements.setMeta.run('embedding_model', modelId);
+        this.statements.setMeta.run('embedding_dimension', String(dimension));
+      }).immediate(),
+    );
+    this.manifest.embeddingModel = modelId;
+    this.manifest.dimension = dimension;
+    this.makeIndex();
+  }
+
+  private makeIndex(): void {
+    if (this.index || this.manifest.dimension === null) return;
+    this.index = new DerivedVectorIndex(this.readonly ? null : path.join(this.dir, INDEX_FILE), this.manifest.dimension, this.vectorSource(), {
+      efSearch: this.efSearch,
+      logger: this.logger,
+    });
+  }
+
+  private vectorSource(): VectorSource {
+    const hasLog = () => (this.statements.hasLog.get()?.n ?? 0) > 0;
+    return {
+      lastSeq: async () => (hasLog() ? (this.db.prepare<[], { seq: number | null }>('SELECT MAX(seq) AS seq FROM vector_log').get()?.seq ?? 0) : 0),
+      firstSeq: async () => (hasLog() ? (this.db.prepare<[], { seq: number | null }>('SELECT MIN(seq) AS seq FROM vector_log').get()?.seq ?? null) : Number.POSITIVE_INFINITY),
+      changesAfter: async (seq, limit) =>
+        hasLog()
+          ? this.db
+              .prepare<[number, number], { seq: number; passage_id: number; op: number }>('SELECT seq, passage_id, op FROM vector_log WHERE seq > ? ORDER BY seq LIMIT ?')
+              .all(seq, limit)
+              .map((r) => ({ seq: r.seq, id: r.passage_id, op: r.op ? ('add' as const) : ('del' as const) }))
+          : [],
+      vectorIds: async () => this.db.prepare<[], { passage_id: number }>('SELECT passage_id FROM vectors').pluck().all() as unknown as number[],
+      vectorsOf: async (ids) => {
+        const out = new Map<number, Float32Array>();
+        for (const id of ids) {
+          const row = this.statements.vectorOf.get(id);
+          if (row) out.set(id, bytesToVector(row.embedding));
+        }
+        return out;
+      },
+    };
+  }
+
+  /**
+   * Picks up writes made by another process (an ingest beside the bot): cheap when nothing changed
+   * (one pragma, SQLite's data version). When something did, lexical search sees it at once and
+   * the vector index catches up from the change log in the background, a slice at a time, so a
+   * large ingest never blocks a query; searches meanwhile use the index as it stands.
+   */
+  private refresh(): void {
+    const version = Number(this.db.pragma('data_version', { simple: true }));
+    if (version === this.dataVersion) return;
+    this.dataVersion = version;
+    this.passageCountCache = null;
+    if (this.manifest.dimension === null) {
+      const row = this.db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'embedding_dimension'").get();
+      const model = this.db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'embedding_model'").get();
+      if (row && model) {
+        this.manifest.dimension = Number(row.value);
+        this.manifest.embeddingModel = model.value;
+        this.makeIndex();
+      }
+    }
+    if (this.index?.ready) this.index.update().catch((error: unknown) => this.logger.warn('vector index update failed', { error: describeError(error) }));
+  }
+
+  /** After a write of this connection: the index follows at once (this process wrote it). */
+  private async afterWrite(): Promise<void> {
+    this.passageCountCache = null;
+    if (this.index?.ready) await this.index.update();
+  }
+
+  async getArticle(id: string): Promise<ArticleMeta | undefined> {
+    const row = this.statements.articleById.get(id);
+    return row ? toMeta(row) : undefined;
+  }
+
+  async articleText(id: string): Promise<string | undefined> {
+    return this.statements.articleText.get(id)?.text;
+  }
+
+  async findByContentHash(hash: string): Promise<string | undefined> {
+    return this.statements.articleByHash.get(hash)?.id;
+  }
+
+  async findByUrl(url: string): Promise<string | undefined> {
+    return this.statements.articleByUrl.get(url)?.id;
+  }
+
+  /**
+   * Writes articles with their passages (and vectors) in one transaction, replacing any stored
+   * version of the same article ids. Like every write here, the transaction takes the write lock
+   * up front (BEGIN IMMEDIATE) and waits for another writer with the busy timeout: a transaction
+   * that read first and upgraded later would fail at once with SQLITE_BUSY when another process
+   * wrote in between.
+   */
+  async putArticles(items: readonly ArticleInput[]): Promise<void> {
+    const now = new Date().toISOString();
+    for (const { passages } of items) for (const p of passages) if (p.vector) checkDimension(this.manifest, p.vector);
+    writing(this.dir, () =>
+      this.db.transaction(() => {
+        for (const { article, passages } of items) {
+          this.deleteArticleRows(article.id);
+          this.statements.insertArticle.run({ ...article, ingestedAt: now });
+          for (const p of passages) {
+            const id = Number(this.statements.insertPassage.run(article.id, p.position, p.start, p.end, p.text).lastInsertRowid);
+            this.statements.insertFts.run(id, article.title, p.text);
+            if (p.vector) this.statements.insertVector.run(id, vectorToBytes(p.vector));
+          }
+        }
+      }).immediate(),
+    );
+    await this.afterWrite();
+  }
+
+  async removeArticles(ids: readonly string[]): Promise<number> {
+    let count = 0;
+    writing(this.dir, () =>
+      this.db.transaction(() => {
+        for (const id of ids) {
+          if (!this.statements.articleById.get(id)) continue;
+          this.deleteArticleRows(id);
+          count++;
+        }
+      }).immediate(),
+    );
+    await this.afterWrite();
+    return count;
+  }
+
+  private deleteArticleRows(articleId: string): void {
+    for (const { id } of this.statements.passageIdsOf.all(articleId)) this.statements.deleteFts.run(id);
+    // Passages and vectors go with the article (ON DELETE CASCADE); the vector log records it.
+    this.statements.deleteArticle.run(articleId);
+  }
+
+  async passagesWithoutVectors(limit: number): Promise<{ id: number; title: string; text: string }[]> {
+    return this.db
+      .prepare<[number], { id: number; title: string; text: string }>(
+        `SELECT p.id, a.title, p.text FROM passages p JOIN articles a ON a.id = p.article_id
+         WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE v.passage_id = p.id) ORDER BY p.id LIMIT ?`,
+      )
+      .all(limit);
+  }
+
+  async putVectors(items: readonly { id: number; vector: Float32Array }[]): Promise<void> {
+    for (const { vector } of items) checkDimension(this.manifest, vector);
+    const exists = this.db.prepare<[number], { id: number }>('SELECT id FROM passages WHERE id = ?');
+    writing(this.dir, () =>
+      this.db.transaction(() => {
+        // Only passages that still exist (an ingest elsewhere may have replaced them meanwhile).
+        for (const { id, vector } of items) if (exists.get(id)) this.statements.insertVector.run(id, vectorToBytes(vector));
+      }).immediate(),
+    );
+    await this.afterWrite();
+  }
+
+  async articlesFromFiles(files: readonly string[]): Promise<ArticleOrigin[]> {
+    const out: ArticleOrigin[] = [];
+    const stmt = this.db.prepare<[string, string], ArticleOrigin>("SELECT id, origin FROM articles WHERE origin = ? OR origin LIKE ? ESCAPE '\\'");
+    for (const file of files) out.push(...stmt.all(file, escapeLike(file) + '#%'));
+    return out;
+  }
+
+  async articlesUnder(prefix: string): Promise<ArticleOrigin[]> {
+    return this.db.prepare<[string], ArticleOrigin>("SELECT id, origin FROM articles WHERE origin LIKE ? ESCAPE '\\'").all(escapeLike(prefix) + '%');
+  }
+
+  async recordIngestRun(run: Omit<IngestRunRecord, 'finishedAt'>): Promise<void> {
+    writing(this.dir, () =>
+      this.db
+        .prepare('INSERT INTO ingest_runs (finished_at, added, updated, removed, unchanged, skipped) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(new Date().toISOString(), run.added, run.updated, run.removed, run.unchanged, run.skipped),
+    );
+  }
+
+  /**
+   * After an ingest run: merges the BM25 index's segments when much changed (faster searches),
+   * trims the change log, and persists the vector index when enough changed.
+   */
+  async afterIngest(options: { largeChange: boolean }): Promise<void> {
+    if (options.largeChange) writing(this.dir, () => this.db.exec("INSERT INTO passages_fts (passages_fts) VALUES ('optimize')"));
+    writing(this.dir, () =>
+      this.db.transaction(() => {
+        this.db.prepare('DELETE FROM vector_log WHERE seq <= (SELECT MAX(seq) FROM vector_log) - ?').run(CHANGE_LOG_KEEP);
+      }).immediate(),
+    );
+    if (this.index) {
+      await this.index.update();
+      this.saveIndex(false);
+    }
+  }
+
+  private saveIndex(force: boolean): void {
+    try {
+      this.index?.save({ force });
+    } catch (error) {
+      // The index is derived data: the previous file is kept (a failed write never replaces it)
+      // and reconciled with the stored vectors on the next open.
+      throw new NewsBotError(
+        ErrorCodes.StoreIo,
+        `could not write the vector index in ${this.dir} (${describeError(error)}); the previous index file is kept and brought up to date from the stored vectors on the next start.`,
+        { cause: error },
+      );
+    }
+  }
+
+  async lexicalSearch(terms: readonly string[], limit: number, titleWeight = TITLE_WEIGHT): Promise<LexicalHit[]> {
+    if (terms.length === 0 || limit <= 0) return [];
+    this.refresh();
+    return this.db
+      .prepare<[number, string, number], { id: number; bm: number }>(
+        'SELECT rowid AS id, bm25(passages_fts, ?, 1.0) AS bm FROM passages_fts WHERE passages_fts MATCH ? ORDER BY bm, rowid LIMIT ?',
+      )
+      .all(titleWeight, ftsQuery(terms), limit)
+      .map((r) => ({ id: r.id, score: -r.bm }));
+  }
+
+  async termIdf(stems: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (stems.length === 0) return out;
+    this.refresh();
+    const n = this.passageCount();
+    for (const t of new Set(stems)) out.set(t, termIdf(n, this.statements.termDocs.get(t)?.doc ?? 0));
+    return out;
+  }
+
+  private passageCount(): number {
+    if (this.passageCountCache === null || Date.now() - this.passageCountCache.at > 30_000) {
+      this.passageCountCache = { n: this.statements.passageCount.get()?.n ?? 0, at: Date.now() };
+    }
+    return this.passageCountCache.n;
+  }
+
+  async vectorSearch(vector: Float32Array, limit: number): Promise<VectorHit[]> {
+    this.refresh();
+    if (!this.index) return [];
+    if (!this.index.ready) await this.index.update();
+    return this.index.search(vector, limit);
+  }
+
+  async getPassages(ids: readonly number[]): Promise<PassageRow[]> {
+    if (ids.length === 0) return [];
+    const placeholders = ids.map(() => '?').join(',');
+    const rows = this.db
+      .prepare<number[], ArticleRow & { pid: number; position: number; start: number; end: number; text: string }>(
+        `SELECT p.id AS pid, p.position, p.start, p."end" AS "end", p.text, a.id, a.title, a.date, a.source, a.url, a.author, a.origin, a.content_hash
+         FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.id IN (${placeholders})`,
+      )
+      .all(...ids);
+    const byId = new Map(rows.map((r) => [r.pid, r]));
+    const out: PassageRow[] = [];
+    for (const id of ids) {
+      const r = byId.get(id);
+      if (r) out.push({ passage: { id: r.pid, articleId: r.id, position: r.position, start: r.start, end: r.end, text: r.text }, article: toMeta(r) });
+    }
+    return out;
+  }
+
+  async passageIdsOf(articleIds: readonly string[], perArticle: number): Promise<number[]> {
+    if (articleIds.length === 0) return [];
+    const placeholders = articleIds.map(() => '?').join(',');
+    return this.db
+      .prepare<unknown[], { id: number }>(`SELECT id FROM passages WHERE article_id IN (${placeholders}) AND position < ? ORDER BY article_id, position`)
+      .pluck()
+      .all(...articleIds, perArticle) as unknown as number[];
+  }
+
+  async latestArticles(limit: number): Promise<ArticleMeta[]> {
+    return this.db
+      .prepare<[number], ArticleRow>('SELECT id, title, date, source, url, author, origin, content_hash FROM articles ORDER BY date IS NULL, date DESC, ingested_at DESC LIMIT ?')
+      .all(limit)
+      .map(toMeta);
+  }
+
+  async stats(): Promise<StoreStats> {
+    this.refresh();
+    const count = (sql: string) => this.db.prepare<[], { n: number }>(sql).get()?.n ?? 0;
+    const last = this.db
+      .prepare<[], { finished_at: string; added: number; updated: number; removed: number; unchanged: number; skipped: number }>(
+        'SELECT finished_at, added, updated, removed, unchanged, skipped FROM ingest_runs ORDER BY id DESC LIMIT 1',
+      )
+      .get();
+    return {
+      articles: count('SELECT COUNT(*) AS n FROM articles'),
+      passages: count('SELECT COUNT(*) AS n FROM passages'),
+      vectors: count('SELECT COUNT(*) AS n FROM vectors'),
+      lastIngest: last ? { finishedAt: last.finished_at, added: last.added, updated: last.updated, removed: last.removed, unchanged: last.unchanged, skipped: last.skipped } : null,
+      manifest: { ...this.manifest },
+    };
+  }
+
+  async checkConsistency(): Promise<ConsistencyReport> {
+    this.refresh();
+    const count = (sql: string) => this.db.prepare<[], { n: number }>(sql).get()?.n ?? 0;
+    const articles = count('SELECT COUNT(*) AS n FROM articles');
+    const passages = count('SELECT COUNT(*) AS n FROM passages');
+    const vectors = count('SELECT COUNT(*) AS n FROM vectors');
+    const lexical = count('SELECT COUNT(*) AS n FROM passages_fts');
+    const problems: string[] = [];
+    if (lexical !== passages) problems.push(`${passages} passages but ${lexical} BM25 entries`);
+    const empty = count('SELECT COUNT(*) AS n FROM articles a WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.article_id = a.id)');
+    if (empty) problems.push(`${empty} articles without passages`);
+    const orphans = count('SELECT COUNT(*) AS n FROM vectors v WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.id = v.passage_id)');
+    if (orphans) problems.push(`${orphans} vectors without passages`);
+    if (this.manifest.dimension !== null && vectors !== passages) problems.push(`${passages} passages but ${vectors} vectors`);
+    let indexed: number | null = null;
+    if (this.index) {
+      await this.index.update();
+      indexed = this.index.size;
+      if (indexed !== vectors) problems.push(`${vectors} vectors but ${indexed} in the HNSW index`);
+    }
+    return { ok: problems.length === 0, problems, articles, passages, vectors, lexical, indexed };
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    const result = writing(this.dir, () =>
+      this.db
+        .prepare<[string, string, number, number]>(
+          `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+           ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+           WHERE leases.holder = excluded.holder OR leases.expires_at < ?`,
+        )
+        .run(name, holder, now + ttlMs, now),
+    );
+    return result.changes === 1;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    writing(this.dir, () => this.db.prepare<[string, string]>('DELETE FROM leases WHERE name = ? AND holder = ?').run(name, holder));
+  }
+
+  /** This process's vector index (null without vectors), for benchmarks and tests. */
+  get vectorIndex(): DerivedVectorIndex | null {
+    return this.index;
+  }
+
+  /** Every stored vector (exact search in benchmarks). */
+  async *allVectors(): AsyncGenerator<{ id: number; vector: Float32Array }> {
+    for (const row of this.db.prepare<[], { passage_id: number; embedding: Buffer }>('SELECT passage_id, embedding FROM vectors').iterate()) {
+      yield { id: row.passage_id, vector: bytesToVector(row.embedding) };
+    }
+  }
+
+  /** Persists the vector index and closes the database. */
+  async close(): Promise<void> {
+    try {
+      // An index this process never opened has nothing new to save (afterIngest saved the writes).
+      if (this.index?.ready && !this.readonly) {
+        await this.index.update();
+        this.saveIndex(true);
+      }
+    } finally {
+      this.db.close();
+    }
+  }
+
+  /** Deletes every file of a store (for --rebuild). */
+  static destroy(dir: string): void {
+    for (const name of [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`, INDEX_FILE]) fs.rmSync(path.join(dir, name), { force: true });
+  }
+}

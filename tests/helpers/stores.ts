@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { PostgresStore } from '../../src/store/postgres/pg-store.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { NewsStore } from '../../src/store/ports.js';
+import type { ManifestExpectation } from '../../src/store/manifest.js';
+import { tempDir } from './env.js';
+
+/** The PostgreSQL server for tests (started by scripts/test-postgres.sh; .ci/run does it). */
+export const TEST_DATABASE_URL = process.env['TEST_DATABASE_URL'] ?? '';
+/** Why PostgreSQL tests are skipped, printed once so a skipped run says so. */
+export const NO_POSTGRES_REASON = 'skipped: TEST_DATABASE_URL is not set (run `export TEST_DATABASE_URL=$(scripts/test-postgres.sh)` to start a throwaway server)';
+if (!TEST_DATABASE_URL) console.warn(NO_POSTGRES_REASON);
+
+/** A way to open fresh stores of one backend, and to reopen the same one. */
+export interface StoreFactory {
+  backend: 'sqlite' | 'postgres';
+  /** True when this backend can run here. */
+  available: boolean;
+  /** A new empty store location; `open` opens it (again), `cleanup` removes it. */
+  create(): { open(expect: ManifestExpectation & { follow?: boolean }): Promise<NewsStore>; cleanup(): Promise<void> };
+}
+
+/** SQLite stores, each in its own temporary folder. */
+export const sqliteStores: StoreFactory = {
+  backend: 'sqlite',
+  available: true,
+  create() {
+    const { dir, cleanup } = tempDir('newsbot-sqlite-');
+    return {
+      open: async (expect) => SqliteStore.open(dir, { efSearch: 64, ...expect }),
+      cleanup: async () => cleanup(),
+    };
+  },
+};
+
+/** PostgreSQL stores, each in its own schema of the test database. */
+export const postgresStores: StoreFactory = {
+  backend: 'postgres',
+  available: TEST_DATABASE_URL !== '',
+  create() {
+    const schema = `t_${randomBytes(6).toString('hex')}`;
+    const { dir, cleanup } = tempDir('newsbot-pg-');
+    return {
+      open: (expect) => PostgresStore.open({ url: TEST_DATABASE_URL, schema, cacheDir: dir, efSearch: 64, follow: expect.follow ?? false, ...expect }),
+      async cleanup() {
+        await PostgresStore.destroy(TEST_DATABASE_URL, schema);
+        cleanup();
+      },
+    };
+  },
+};

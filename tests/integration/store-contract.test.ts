@@ -1,0 +1,216 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StoreModelMismatchError } from '../../src/core/errors.js';
+import type { Article } from '../../src/core/types.js';
+import { BM25 } from '../../src/store/lexical-terms.js';
+import type { ArticleInput, NewsStore, PassageInput } from '../../src/store/ports.js';
+import { unitVector } from '../helpers/env.js';
+import { postgresStores, sqliteStores, type StoreFactory } from '../helpers/stores.js';
+
+const DIM = 16;
+const EMB = { embedding: { modelId: 'test/model', dimension: DIM }, chunkerVersion: 1 };
+const LEXICAL_ONLY = { embedding: null, chunkerVersion: 1 };
+
+function article(id: string, title: string, text: string, extra: Partial<Article> = {}): Article {
+  return { id, title, text, date: '2024-05-01', source: 'test', url: null, author: null, origin: `t/${id}.txt`, contentHash: `h-${id}-${text.length}`, ...extra };
+}
+
+/** Passages from `|`-separated text, each with a vector seeded by `seed`. */
+function passages(text: string, seed: number, withVectors = true): PassageInput[] {
+  return text.split('|').map((t, i) => ({ position: i, start: 0, end: t.length, text: t, ...(withVectors ? { vector: unitVector(DIM, seed * 100 + i) } : {}) }));
+}
+
+function item(id: string, title: string, text: string, seed: number, extra: Partial<Article> = {}): ArticleInput {
+  return { article: article(id, title, text, extra), passages: passages(text, seed) };
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** BM25 as FTS5 computes it, for a query of single words over (title, text) rows. */
+function referenceBm25(rows: { title: string[]; text: string[] }[], query: string[], titleWeight: number): number[] {
+  const n = rows.length;
+  const avgdl = rows.reduce((sum, r) => sum + r.title.length + r.text.length, 0) / n;
+  return rows.map((r) => {
+    let score = 0;
+    for (const q of query) {
+      const df = rows.filter((x) => x.title.includes(q) || x.text.includes(q)).length;
+      if (df === 0) continue;
+      const idf = Math.max(1e-6, Math.log((n - df + 0.5) / (df + 0.5)));
+      const w = titleWeight * r.title.filter((t) => t === q).length + r.text.filter((t) => t === q).length;
+      const dl = r.title.length + r.text.length;
+      score += (idf * w * (BM25.k1 + 1)) / (w + BM25.k1 * (1 - BM25.b + (BM25.b * dl) / avgdl));
+    }
+    return score;
+  });
+}
+
+const backends: StoreFactory[] = [sqliteStores, postgresStores];
+
+describe.each(backends)('store contract: $backend', (factory) => {
+  let place: ReturnType<StoreFactory['create']>;
+  const opened: NewsStore[] = [];
+  const open = async (expect: Parameters<typeof place.open>[0] = EMB) => {
+    const store = await place.open(expect);
+    opened.push(store);
+    return store;
+  };
+  beforeEach(() => {
+    if (factory.available) place = factory.create();
+  });
+  afterEach(async () => {
+    for (const s of opened.splice(0)) await s.close();
+    if (factory.available) await place.cleanup();
+  });
+  const test = factory.available ? it : it.skip;
+
+  test('stores articles, finds passages lexically (title field, stemming) and by vector, and counts them', async () => {
+    const store = await open();
+    await store.putArticles([item('a', 'Starmer visits Washington', 'Starmer asked for a backstop.|He met the president.', 1), item('b', 'Football final', 'The final ended in a draw.', 2)]);
+    const lexical = await store.lexicalSearch(['backstop'], 10);
+    expect(lexical).toHaveLength(1);
+    const [hit] = await store.getPassages([lexical[0]!.id]);
+    expect(hit!.passage).toMatchObject({ text: 'Starmer asked for a backstop.', articleId: 'a', position: 0 });
+    expect(hit!.article).toMatchObject({ id: 'a', title: 'Starmer visits Washington', date: '2024-05-01', source: 'test', origin: 't/a.txt' });
+    expect(await store.lexicalSearch(['washington'], 10)).toHaveLength(2);
+    expect(await store.lexicalSearch(['asks'], 10)).toHaveLength(1);
+    expect(await store.lexicalSearch(['nothing', 'matches'], 10)).toEqual([]);
+    const [nearest] = await store.vectorSearch(unitVector(DIM, 101), 1);
+    expect((await store.getPassages([nearest!.id]))[0]!.passage.text).toBe('He met the president.');
+    expect(nearest!.similarity).toBeCloseTo(1, 5);
+    expect(await store.stats()).toMatchObject({ articles: 2, passages: 3, vectors: 3, lastIngest: null });
+    expect(await store.checkConsistency()).toMatchObject({ ok: true, articles: 2, passages: 3, vectors: 3, indexed: 3 });
+  });
+
+  test('ranks by BM25 as FTS5 does: title weight, term frequency, length, idf', async () => {
+    const store = await open(LEXICAL_ONLY);
+    const docs = [
+      ['ceasefire talks', 'the ceasefire talks resumed in geneva today'],
+      ['markets', 'the ceasefire lifted markets'],
+      ['weather', 'rain again in geneva and rain in paris and rain in rome'],
+      ['ceasefire', 'ceasefire ceasefire ceasefire agreed'],
+      ['sport', 'the final was played in rome'],
+    ];
+    await store.putArticles(docs.map(([title, text], i) => ({ article: article(`d${i}`, title!, text!), passages: [{ position: 0, start: 0, end: text!.length, text: text! }] })));
+    const rows = docs.map(([title, text]) => ({ title: title!.split(' '), text: text!.split(' ') }));
+    for (const [query, weight] of [[['ceasefire'], 2], [['ceasefire', 'geneva'], 2], [['rain', 'rome'], 1], [['geneva', 'rome', 'ceasefire'], 3]] as [string[], number][]) {
+      const expected = referenceBm25(rows, query, weight);
+      const hits = await store.lexicalSearch(query, 10, weight);
+      const byArticle = new Map<string, number>();
+      for (const h of hits) byArticle.set((await store.getPassages([h.id]))[0]!.article.id, h.score);
+      expected.forEach((score, i) => {
+        if (score > 0) expect(byArticle.get(`d${i}`), `${query.join(' ')} d${i}`).toBeCloseTo(score, 6);
+        else expect(byArticle.has(`d${i}`)).toBe(false);
+      });
+      const scores = hits.map((h) => h.score);
+      expect(scores).toEqual([...scores].sort((x, y) => y - x));
+    }
+    // idf for retrieval's own weighting: ln(1 + (N - df + 0.5) / (df + 0.5)), per stemmed term.
+    const idf = await store.termIdf(['ceasefir', 'rome', 'absent']);
+    expect(idf.get('ceasefir')).toBeCloseTo(Math.log(1 + (5 - 3 + 0.5) / (3 + 0.5)), 9);
+    expect(idf.get('rome')).toBeCloseTo(Math.log(1 + (5 - 2 + 0.5) / (2 + 0.5)), 9);
+    expect(idf.get('absent')).toBeCloseTo(Math.log(1 + 5.5 / 0.5), 9);
+  });
+
+  test('replaces an article everywhere and removes articles with everything derived from them', async () => {
+    const store = await open();
+    await store.putArticles([item('a', 'Old title', 'old words here', 1), item('b', 'Other', 'other words', 3)]);
+    await store.putArticles([item('a', 'New title', 'fresh words here', 2)]);
+    expect(await store.lexicalSearch(['old'], 10)).toHaveLength(0);
+    expect(await store.lexicalSearch(['fresh'], 10)).toHaveLength(1);
+    expect(await store.lexicalSearch(['words'], 10)).toHaveLength(2);
+    expect(await store.stats()).toMatchObject({ articles: 2, passages: 2, vectors: 2 });
+    expect((await store.termIdf(['old'])).get('old')).toBeCloseTo(Math.log(1 + 2.5 / 0.5), 9);
+    expect(await store.removeArticles(['a', 'missing'])).toBe(1);
+    expect(await store.lexicalSearch(['fresh'], 10)).toHaveLength(0);
+    const near = await store.vectorSearch(unitVector(DIM, 200), 5);
+    expect(near).toHaveLength(1);
+    expect((await store.getPassages([near[0]!.id]))[0]!.article.id).toBe('b');
+    expect(await store.stats()).toMatchObject({ articles: 1, passages: 1, vectors: 1 });
+    expect((await store.checkConsistency()).ok).toBe(true);
+  });
+
+  test('looks up articles by id, content hash, URL and origin; gives their text and latest ones', async () => {
+    const store = await open(LEXICAL_ONLY);
+    await store.putArticles([
+      item('a', 'A', 'alpha text', 1, { url: 'https://ex.com/a', origin: 'corpus/100%_sure.txt', date: '2024-05-02' }),
+      item('b', 'B', 'beta text', 2, { origin: 'corpus/feed.jsonl#1', date: null }),
+      item('c', 'C', 'gamma text', 3, { origin: 'corpus/feed.jsonl#2', date: '2024-05-03' }),
+      item('d', 'D', 'delta text', 4, { origin: 'corpusX/d.txt', date: '2024-04-01' }),
+    ].map((x) => ({ ...x, passages: x.passages.map((p) => ({ ...p, vector: undefined })) })));
+    expect(await store.getArticle('a')).toMatchObject({ id: 'a', url: 'https://ex.com/a', contentHash: 'h-a-10' });
+    expect(await store.getArticle('zzz')).toBeUndefined();
+    expect(await store.articleText('b')).toBe('beta text');
+    expect(await store.findByContentHash('h-c-10')).toBe('c');
+    expect(await store.findByContentHash('nope')).toBeUndefined();
+    expect(await store.findByUrl('https://ex.com/a')).toBe('a');
+    expect((await store.articlesFromFiles(['corpus/feed.jsonl', 'corpus/100%_sure.txt'])).map((x) => x.id).sort()).toEqual(['a', 'b', 'c']);
+    expect((await store.articlesFromFiles(['corpus/1000_sure.txt'])).map((x) => x.id)).toEqual([]);
+    expect((await store.articlesUnder('corpus/')).map((x) => x.id).sort()).toEqual(['a', 'b', 'c']);
+    expect((await store.articlesUnder('corpus_')).map((x) => x.id)).toEqual([]);
+    expect((await store.latestArticles(10)).map((x) => x.id)).toEqual(['c', 'a', 'd', 'b']);
+    const ids = await store.passageIdsOf(['c', 'a'], 5);
+    expect((await store.getPassages(ids)).map((r) => r.article.id)).toEqual(['a', 'c']);
+    // getPassages keeps the order asked for and drops unknown ids.
+    expect((await store.getPassages([ids[1]!, 999_999, ids[0]!])).map((r) => r.article.id)).toEqual(['c', 'a']);
+  });
+
+  test('keeps passages stored without a model, backfills their vectors, and records ingest runs', async () => {
+    let store = await open(LEXICAL_ONLY);
+    await store.putArticles([{ article: article('a', 'A', 'alpha|beta'), passages: passages('alpha|beta', 1, false) }]);
+    expect(store.manifest.embeddingModel).toBeNull();
+    expect(await store.vectorSearch(unitVector(DIM, 1), 3)).toEqual([]);
+    await store.recordIngestRun({ added: 1, updated: 0, removed: 0, unchanged: 0, skipped: 2 });
+    await store.close();
+    opened.length = 0;
+    store = await open();
+    expect(store.manifest).toMatchObject({ embeddingModel: 'test/model', dimension: DIM });
+    const missing = await store.passagesWithoutVectors(10);
+    expect(missing.map((m) => m.text)).toEqual(['alpha', 'beta']);
+    await store.putVectors(missing.map((m, i) => ({ id: m.id, vector: unitVector(DIM, 50 + i) })));
+    expect(await store.passagesWithoutVectors(10)).toEqual([]);
+    expect((await store.vectorSearch(unitVector(DIM, 51), 1))[0]!.id).toBe(missing[1]!.id);
+    expect((await store.stats()).lastIngest).toMatchObject({ added: 1, skipped: 2, finishedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+  });
+
+  test('refuses another model, dimension or chunker, and writes nothing of a batch that fails', async () => {
+    const store = await open();
+    await store.close();
+    opened.length = 0;
+    await expect(open({ embedding: { modelId: 'other/model', dimension: DIM }, chunkerVersion: 1 })).rejects.toThrow(StoreModelMismatchError);
+    await expect(open({ embedding: { modelId: 'test/model', dimension: 32 }, chunkerVersion: 1 })).rejects.toThrow(/re-ingest/i);
+    await expect(open({ ...EMB, chunkerVersion: 2 })).rejects.toThrow(/chunker version/);
+    const again = await open();
+    const bad: ArticleInput = { article: article('b', 'B', 'beta'), passages: [{ position: 0, start: 0, end: 4, text: 'beta', vector: new Float32Array(3) }] };
+    await expect(again.putArticles([item('a', 'A', 'alpha', 1), bad])).rejects.toThrow(StoreModelMismatchError);
+    expect(await again.stats()).toMatchObject({ articles: 0, passages: 0, vectors: 0 });
+    expect(await again.lexicalSearch(['alpha'], 5)).toHaveLength(0);
+  });
+
+  test("sees another process's writes: lexical at once, vectors once its index catches up", async () => {
+    const reader = await open({ ...EMB, follow: true });
+    const writer = await open();
+    await writer.putArticles([item('a', 'A', 'alpha', 1)]);
+    expect(await reader.lexicalSearch(['alpha'], 5)).toHaveLength(1);
+    await until(async () => (await reader.vectorSearch(unitVector(DIM, 100), 1)).length === 1);
+    await writer.removeArticles(['a']);
+    await until(async () => (await reader.vectorSearch(unitVector(DIM, 100), 1)).length === 0);
+  });
+
+  test('grants a lease to one holder at a time until it expires or is released', async () => {
+    const one = await open(LEXICAL_ONLY);
+    const two = await open(LEXICAL_ONLY);
+    expect(await one.acquireLease('feeds', 'p1', 60_000)).toBe(true);
+    expect(await two.acquireLease('feeds', 'p2', 60_000)).toBe(false);
+    expect(await one.acquireLease('feeds', 'p1', 60_000)).toBe(true);
+    expect(await two.acquireLease('other', 'p2', 60_000)).toBe(true);
+    await one.releaseLease('feeds', 'p1');
+    expect(await two.acquireLease('feeds', 'p2', 200)).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await one.acquireLease('feeds', 'p1', 60_000)).toBe(true);
+  });
+});
