@@ -1,4 +1,5 @@
 import { ErrorCodes, NewsBotError } from '../core/errors.js';
+import { BUSY } from './gate.js';
 import { QueueFullError } from './limits.js';
 
 /** The longest error detail a user sees: the reason, never a wall of text beyond one message. */
@@ -18,7 +19,7 @@ export function isUserMistake(error: unknown): boolean {
 
 /** The short message a Discord user sees for an error: never a stack trace or internal detail. */
 export function userMessageFor(error: unknown): string {
-  if (error instanceof QueueFullError) return "I'm answering a lot of questions right now. Please try again in a minute.";
+  if (error instanceof QueueFullError) return BUSY;
   if (error instanceof NewsBotError) {
     switch (error.code) {
       case ErrorCodes.InvalidQuestion:

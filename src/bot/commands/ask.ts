@@ -9,7 +9,7 @@ export const askCommand: Command = {
     .addStringOption((o) => o.setName('question').setDescription('Your question').setRequired(true).setMaxLength(1000))
     .addBooleanOption((o) => o.setName('private').setDescription('Only you see the answer'))
     .toJSON(),
-  moderatorOnly: false,
+  preconditions: [],
   queued: true,
   ephemeral: (i) => i.options.getBoolean('private') ?? false,
   async execute(interaction, context) {

@@ -1,4 +1,5 @@
 import { MessageFlags, type ChatInputCommandInteraction, type RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
+import type { Precondition } from '../gate.js';
 import type { BotServices, BotSettings } from '../services.js';
 
 /** What a command handler can use. */
@@ -12,8 +13,8 @@ export interface CommandContext {
 /** A slash command: its registration data and a thin handler. */
 export interface Command {
   data: RESTPostAPIChatInputApplicationCommandsJSONBody;
-  /** Checked in the handler, whatever Discord's default permissions say. */
-  moderatorOnly: boolean;
+  /** Checked by the bot's gate before the command runs, whatever Discord's default permissions say. */
+  preconditions: readonly Precondition[];
   /** Goes through the per-user rate limit and the answer queue. */
   queued: boolean;
   /** Whether the reply is visible only to the caller. */

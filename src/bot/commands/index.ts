@@ -1,5 +1,7 @@
+import { MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
+import { askerOfInteraction, type Gate } from '../gate.js';
 import { askCommand } from './ask.js';
-import type { Command } from './command.js';
+import { NO_MENTIONS, type Command, type CommandContext } from './command.js';
 import { ingestCommand } from './ingest.js';
 import { latestCommand } from './latest.js';
 import { reingestCommand } from './reingest.js';
@@ -14,4 +16,29 @@ export const commands: ReadonlyMap<string, Command> = new Map(
 /** Registration bodies for PUT /applications/{app}/commands. */
 export function commandDefinitions() {
   return [...commands.values()].map((c) => c.data);
+}
+
+/**
+ * Runs a slash command: through the gate (a refusal is a private reply), then acknowledged at once
+ * (Discord allows 3 seconds) and executed, in the answer queue when the command is queued.
+ */
+export async function handleCommand(interaction: ChatInputCommandInteraction, gate: Gate, context: CommandContext): Promise<void> {
+  const command = commands.get(interaction.commandName);
+  if (!command) {
+    await interaction.reply({ content: 'I do not know that command (yet).', flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+    return;
+  }
+  const decision = gate.check({ name: `/${command.data.name}`, asker: askerOfInteraction(interaction), preconditions: command.preconditions, queued: command.queued });
+  if (!decision.ok) {
+    await interaction.reply({ content: decision.refusal.message, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+    return;
+  }
+  // Acknowledge at once and take the queue slot in the same tick, so concurrent interactions
+  // cannot all slip past the full-queue check.
+  const deferred = interaction.deferReply(command.ephemeral(interaction) ? { flags: MessageFlags.Ephemeral } : {});
+  deferred.catch(() => {}); // awaited below; this only keeps a failure from counting as unhandled meanwhile
+  await decision.run(async () => {
+    await deferred;
+    await command.execute(interaction, context);
+  });
 }

@@ -1,6 +1,7 @@
 import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import { ErrorCodes, NewsBotError } from '../../core/errors.js';
 import { defuseMentions, escapeMarkdown } from '../format.js';
+import { moderatorOnly } from '../gate.js';
 import { ingestResponse } from '../responses.js';
 import type { BotIngestRequest, BotServices } from '../services.js';
 import { NO_MENTIONS, type Command } from './command.js';
@@ -51,7 +52,7 @@ export const ingestCommand: Command = {
       .toJSON(),
     dm_permission: false,
   },
-  moderatorOnly: true,
+  preconditions: [moderatorOnly],
   queued: false,
   ephemeral: () => true,
   async execute(interaction, { services }) {

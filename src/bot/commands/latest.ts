@@ -9,7 +9,7 @@ export const latestCommand: Command = {
     .setDescription('Recent headlines, optionally about a topic.')
     .addStringOption((o) => o.setName('topic').setDescription('Only headlines about this').setMaxLength(200))
     .toJSON(),
-  moderatorOnly: false,
+  preconditions: [],
   queued: true,
   ephemeral: () => false,
   async execute(interaction, { services }) {

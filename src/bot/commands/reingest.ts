@@ -1,4 +1,5 @@
 import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
+import { moderatorOnly } from '../gate.js';
 import { runIngestCommand } from './ingest.js';
 import { type Command } from './command.js';
 
@@ -14,7 +15,7 @@ export const reingestCommand: Command = {
       .toJSON(),
     dm_permission: false,
   },
-  moderatorOnly: true,
+  preconditions: [moderatorOnly],
   queued: false,
   ephemeral: () => true,
   async execute(interaction, { services }) {

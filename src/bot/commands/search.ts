@@ -9,7 +9,7 @@ export const searchCommand: Command = {
     .setDescription('Show the news passages that best match a query.')
     .addStringOption((o) => o.setName('query').setDescription('What to look for').setRequired(true).setMaxLength(500))
     .toJSON(),
-  moderatorOnly: false,
+  preconditions: [],
   queued: true,
   ephemeral: () => false,
   async execute(interaction, { services }) {

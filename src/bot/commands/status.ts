@@ -5,7 +5,7 @@ import { NO_MENTIONS, type Command } from './command.js';
 /** /status: articles, passages, last ingest, model and answer mode. */
 export const statusCommand: Command = {
   data: new SlashCommandBuilder().setName('status').setDescription('What the bot has read and how it answers.').toJSON(),
-  moderatorOnly: false,
+  preconditions: [],
   queued: false,
   ephemeral: () => true,
   async execute(interaction, { services }) {
