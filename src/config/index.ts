@@ -67,6 +67,32 @@ const schema = z.object({
   MAX_CONCURRENT_ANSWERS: int(4, 1, 64),
   MAX_QUEUED_ANSWERS: int(50, 0, 10_000),
   STREAM_EDIT_INTERVAL_MS: int(1_000, 250, 60_000),
+
+  DISCORD_SHARDS: z.preprocess(emptyToUndefined, z.string().trim().toLowerCase().regex(/^(auto|[1-9]\d{0,4})$/, 'must be "auto" or a number of shards (1-99999)').optional()),
+  SHARD_COUNT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(99_999).optional()),
+  SHARD_IDS: z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : emptyToUndefined(v)),
+    z.array(z.string().regex(/^\d{1,5}$/, 'must be comma-separated shard ids (0, 1, ...)').transform(Number)).min(1).optional(),
+  ),
+}).superRefine((e, ctx) => {
+  const problem = (variable: string, message: string) => ctx.addIssue({ code: 'custom', path: [variable], message });
+  if (!e.DISCORD_SHARDS) {
+    if (e.SHARD_COUNT !== undefined) problem('SHARD_COUNT', 'needs DISCORD_SHARDS (auto or a number) to turn sharding on');
+    if (e.SHARD_IDS) problem('SHARD_IDS', 'needs DISCORD_SHARDS (auto or a number) to turn sharding on');
+    return;
+  }
+  if (e.DISCORD_SHARDS !== 'auto' && e.SHARD_COUNT !== undefined && e.SHARD_COUNT !== Number(e.DISCORD_SHARDS)) {
+    problem('SHARD_COUNT', `is ${e.SHARD_COUNT} but DISCORD_SHARDS is ${e.DISCORD_SHARDS}; give the same total (or only one of them)`);
+  }
+  if (!e.SHARD_IDS) return;
+  if (e.SHARD_COUNT === undefined) {
+    problem('SHARD_IDS', 'needs SHARD_COUNT, the total number of shards over every machine');
+    return;
+  }
+  const count = e.SHARD_COUNT;
+  const outside = e.SHARD_IDS.filter((id) => id >= count);
+  if (outside.length) problem('SHARD_IDS', `ids must be below SHARD_COUNT (${count}); got ${outside.join(', ')}`);
+  if (new Set(e.SHARD_IDS).size !== e.SHARD_IDS.length) problem('SHARD_IDS', 'lists a shard id twice');
 });
 
 /** Validated configuration, read once from the environment. */
@@ -125,6 +151,12 @@ export interface Config {
     maxConcurrent: number;
     maxQueued: number;
     editIntervalMs: number;
+    /**
+     * Null: one process, one gateway connection. Otherwise the bot runs under a ShardingManager,
+     * one process per shard: `totalShards` over every machine ('auto': Discord's recommendation)
+     * and the ids this machine runs (null: all of them).
+     */
+    sharding: { totalShards: 'auto' | number; shardIds: number[] | null } | null;
   };
 }
 
@@ -187,6 +219,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxConcurrent: e.MAX_CONCURRENT_ANSWERS,
       maxQueued: e.MAX_QUEUED_ANSWERS,
       editIntervalMs: e.STREAM_EDIT_INTERVAL_MS,
+      sharding: e.DISCORD_SHARDS
+        ? { totalShards: e.SHARD_COUNT ?? (e.DISCORD_SHARDS === 'auto' ? 'auto' : Number(e.DISCORD_SHARDS)), shardIds: e.SHARD_IDS ?? null }
+        : null,
     },
   };
 }

@@ -23,6 +23,38 @@ export interface FakeDiscordOptions {
   tokenTtlMs?: number;
   /** How long after dispatch an interaction may be acknowledged (Discord: 3 s). */
   ackDeadlineMs?: number;
+  /** The shard count GET /gateway/bot recommends (Discord: one per 1,000 guilds; here 1 unless set). */
+  recommendedShards?: number;
+  /** session_start_limit.max_concurrency of GET /gateway/bot: identifies allowed per 5 s (Discord: 1 for most bots). */
+  maxConcurrency?: number;
+}
+
+/** A server the bot is in, with one text channel. */
+export interface FakeGuild {
+  id: string;
+  channelId: string;
+  name: string;
+}
+
+/** A gateway shard as [shard_id, num_shards], as IDENTIFY and READY carry it. */
+export type ShardTuple = [number, number];
+
+/** The shard a guild's events go to, as Discord assigns it: (guild_id >> 22) % num_shards. */
+export function shardOf(guildId: string, shardCount: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
+}
+
+/** One gateway WebSocket and the shard it identified as (null until IDENTIFY or RESUME). */
+interface Connection {
+  ws: WebSocket;
+  session: Session | null;
+}
+
+/** A gateway session: its shard and the last sequence number sent (kept for RESUME). */
+interface Session {
+  id: string;
+  shard: ShardTuple;
+  seq: number;
 }
 
 /** A reaction the bot added. */
@@ -88,6 +120,11 @@ export function nextId(): string {
  * HELLO / IDENTIFY / READY / GUILD_CREATE / heartbeats / RESUME, driven by the real discord.js
  * Client. Tests inject interactions and messages and read what the bot sent.
  *
+ * It shards as Discord does: the bot may open several gateway connections, each identifying as
+ * `shard: [id, count]`; a guild belongs to shard (guild_id >> 22) % count, and its READY entry,
+ * GUILD_CREATE, interactions and messages go to that shard's connection only (DMs to shard 0).
+ * GET /gateway/bot recommends `recommendedShards`. There is one guild unless `addGuild` adds more.
+ *
  * It enforces what Discord enforces, answering with Discord's status and JSON error
  * (`{ message, code, errors? }`): an interaction is acknowledged once (40060) within 3 s of
  * dispatch (else 10062); its webhook token works for 15 minutes (else 401, 50027); message, embed,
@@ -101,9 +138,14 @@ export function nextId(): string {
 export class FakeDiscord implements RuleBreakSource {
   readonly appId = '111111111111111111';
   readonly bot: User = { id: '111111111111111111', username: 'newsbot', bot: true };
+  /** The first server (every test's default) and its channel; `addGuild` adds more. */
   readonly guildId = '222222222222222222';
   readonly channelId = '333333333333333333';
   readonly moderatorRoleId = '444444444444444444';
+  /** Every server the bot is in, by id. */
+  readonly guilds = new Map<string, FakeGuild>();
+  /** Every IDENTIFY received: the shard it asked for, when. */
+  readonly identified: { shard: ShardTuple; at: number }[] = [];
   readonly calls: RestCall[] = [];
   readonly gatewayOps: number[] = [];
   /** Date.now() of every heartbeat (op 1) received. */
@@ -115,12 +157,15 @@ export class FakeDiscord implements RuleBreakSource {
   readonly heartbeatIntervalMs: number;
   readonly tokenTtlMs: number;
   readonly ackDeadlineMs: number;
+  readonly recommendedShards: number;
+  readonly maxConcurrency: number;
   private readonly server: http.Server;
   private readonly wss: WebSocketServer;
-  private readonly sockets = new Set<WebSocket>();
+  private readonly connections = new Set<Connection>();
+  private readonly sessions = new Map<string, Session>();
   private readonly httpSockets = new Set<Socket>();
-  private seq = 0;
-  private readonly sessionId = 'session-' + Math.random().toString(36).slice(2);
+  /** Channel id -> the guild it is in. */
+  private readonly channelGuild = new Map<string, string>();
   private readonly rateLimits: { match: (c: RestCall) => boolean; retryAfterS: number; remaining: number }[] = [];
   private readonly failures: { match: (c: RestCall) => boolean; status: number; remaining: number }[] = [];
   private readonly threads = new Map<string, { id: string; parentId: string; name: string }>();
@@ -134,6 +179,9 @@ export class FakeDiscord implements RuleBreakSource {
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 41_250;
     this.tokenTtlMs = options.tokenTtlMs ?? 15 * 60_000;
     this.ackDeadlineMs = options.ackDeadlineMs ?? 3_000;
+    this.recommendedShards = options.recommendedShards ?? 1;
+    this.maxConcurrency = options.maxConcurrency ?? 1;
+    this.registerGuild({ id: this.guildId, channelId: this.channelId, name: 'Test Server' });
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (s) => {
       this.httpSockets.add(s);
@@ -166,7 +214,7 @@ export class FakeDiscord implements RuleBreakSource {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const i of this.interactions.values()) if (i.timer) clearTimeout(i.timer);
-    for (const ws of this.sockets) ws.terminate();
+    for (const c of this.connections) c.ws.terminate();
     for (const s of this.httpSockets) s.destroy();
     this.wss.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -201,7 +249,45 @@ export class FakeDiscord implements RuleBreakSource {
 
   /** Drops every gateway connection abruptly (the client should resume). */
   dropGateway(): void {
-    for (const ws of this.sockets) ws.terminate();
+    for (const c of this.connections) c.ws.terminate();
+  }
+
+  /**
+   * Adds a server (with one text channel) the bot is in; `onShard` picks its id so that Discord's
+   * rule puts it on that shard of that many. Add guilds before the bot connects: READY and
+   * GUILD_CREATE announce them.
+   */
+  addGuild(options: { onShard?: ShardTuple } = {}): FakeGuild {
+    const [shard, count] = options.onShard ?? [0, 1];
+    // (id >> 22) is the id's timestamp part: step it until it lands on the shard.
+    let high = BigInt(nextId()) >> 22n;
+    while (high % BigInt(count) !== BigInt(shard)) high++;
+    const id = ((high << 22n) | BigInt(this.guilds.size)).toString();
+    return this.registerGuild({ id, channelId: nextId(), name: `Test Server ${this.guilds.size + 1}` });
+  }
+
+  /** The shards connected now (identified or resumed, socket open), in connection order. */
+  connectedShards(): ShardTuple[] {
+    return [...this.connections].filter((c) => c.session && c.ws.readyState === c.ws.OPEN).map((c) => c.session!.shard);
+  }
+
+  private registerGuild(guild: FakeGuild): FakeGuild {
+    this.guilds.set(guild.id, guild);
+    this.channelGuild.set(guild.channelId, guild.id);
+    return guild;
+  }
+
+  /** The guild a channel or thread is in (the default guild for an unknown channel). */
+  private guildOfChannel(channelId: string): FakeGuild {
+    const thread = this.threads.get(channelId);
+    const guildId = this.channelGuild.get(thread ? thread.parentId : channelId);
+    return (guildId && this.guilds.get(guildId)) || this.guilds.get(this.guildId)!;
+  }
+
+  private guild(id: string | undefined): FakeGuild {
+    const guild = this.guilds.get(id ?? this.guildId);
+    if (!guild) throw new Error(`fake discord: no guild ${id}`);
+    return guild;
   }
 
   /** Calls so far matching a method and a path pattern. */
@@ -230,11 +316,25 @@ export class FakeDiscord implements RuleBreakSource {
     }
   }
 
-  /** Sends a gateway dispatch to every connected client; returns how many received it. */
+  /**
+   * Sends a gateway dispatch as Discord routes it: an event of a guild to the connection of that
+   * guild's shard only, any other event (a DM) to shard 0. Returns how many connections received it.
+   */
   dispatch(t: string, d: unknown): number {
+    const guildId = (d as Body | null)?.['guild_id'];
     let sent = 0;
-    for (const ws of this.sockets) if (this.send(ws, { op: 0, t, s: ++this.seq, d })) sent++;
+    for (const c of this.connections) {
+      if (!c.session) continue;
+      const [shard, count] = c.session.shard;
+      if ((typeof guildId === 'string' ? shardOf(guildId, count) : 0) !== shard) continue;
+      if (this.sendEvent(c, t, d)) sent++;
+    }
     return sent;
+  }
+
+  /** Sends a dispatch (op 0) on one connection with its session's next sequence number. */
+  private sendEvent(c: Connection, t: string, d: unknown): boolean {
+    return this.send(c.ws, { op: 0, t, s: ++c.session!.seq, d });
   }
 
   private send(ws: WebSocket, payload: unknown): boolean {
@@ -260,10 +360,10 @@ export class FakeDiscord implements RuleBreakSource {
     };
   }
 
-  private guildPayload() {
+  private guildPayload(guild: FakeGuild) {
     return {
-      id: this.guildId,
-      name: 'Test Server',
+      id: guild.id,
+      name: guild.name,
       icon: null,
       owner_id: '999999999999999999',
       unavailable: false,
@@ -272,11 +372,11 @@ export class FakeDiscord implements RuleBreakSource {
       joined_at: '2024-01-01T00:00:00.000Z',
       features: [],
       roles: [
-        { id: this.guildId, name: '@everyone', permissions: EVERYONE_PERMISSIONS, position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 },
+        { id: guild.id, name: '@everyone', permissions: EVERYONE_PERMISSIONS, position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 },
         { id: this.moderatorRoleId, name: 'News mods', permissions: EVERYONE_PERMISSIONS, position: 1, color: 0, hoist: false, managed: false, mentionable: true, flags: 0 },
       ],
-      channels: [{ id: this.channelId, type: 0, name: 'news', position: 0, permission_overwrites: [], parent_id: null, topic: null, nsfw: false }],
-      threads: [...this.threads.values()].map((t) => this.threadPayload(t)),
+      channels: [{ id: guild.channelId, type: 0, name: 'news', position: 0, permission_overwrites: [], parent_id: null, topic: null, nsfw: false }],
+      threads: [...this.threads.values()].filter((t) => this.guildOfChannel(t.id).id === guild.id).map((t) => this.threadPayload(t)),
       members: [this.member(this.bot, [], BigInt(EVERYONE_PERMISSIONS))],
       emojis: [],
       stickers: [],
@@ -301,7 +401,7 @@ export class FakeDiscord implements RuleBreakSource {
     return {
       id: t.id,
       type: 11,
-      guild_id: this.guildId,
+      guild_id: this.guildOfChannel(t.parentId).id,
       parent_id: t.parentId,
       owner_id: this.bot.id,
       name: t.name,
@@ -315,9 +415,15 @@ export class FakeDiscord implements RuleBreakSource {
     };
   }
 
+  /**
+   * One gateway connection: HELLO, then IDENTIFY (as `shard: [id, count]`, [0, 1] when absent)
+   * starts a session that gets READY and a GUILD_CREATE for each guild of that shard only;
+   * RESUME continues a known session (else op 9, Invalid Session).
+   */
   private onGateway(ws: WebSocket): void {
-    this.sockets.add(ws);
-    ws.on('close', () => this.sockets.delete(ws));
+    const connection: Connection = { ws, session: null };
+    this.connections.add(connection);
+    ws.on('close', () => this.connections.delete(connection));
     this.send(ws, { op: 10, s: null, t: null, d: { heartbeat_interval: this.heartbeatIntervalMs } });
     ws.on('message', (raw) => {
       const payload = JSON.parse(raw.toString()) as { op: number; d: Record<string, unknown> };
@@ -328,48 +434,69 @@ export class FakeDiscord implements RuleBreakSource {
           this.send(ws, { op: 11, s: null, t: null, d: null });
           break;
         case 2:
-          this.identifies++;
-          this.send(ws, {
-            op: 0,
-            t: 'READY',
-            s: ++this.seq,
-            d: {
-              v: 10,
-              user: { id: this.bot.id, username: this.bot.username, discriminator: '0', global_name: null, avatar: null, bot: true, verified: true, flags: 0 },
-              guilds: [{ id: this.guildId, unavailable: true }],
-              session_id: this.sessionId,
-              resume_gateway_url: this.gatewayUrl,
-              application: { id: this.appId, flags: 0 },
-              private_channels: [],
-              relationships: [],
-              presences: [],
-              shard: [0, 1],
-            },
-          });
-          setTimeout(() => this.send(ws, { op: 0, t: 'GUILD_CREATE', s: ++this.seq, d: this.guildPayload() }), 10);
+          this.identify(connection, payload.d);
           break;
-        case 6:
+        case 6: {
+          const session = this.sessions.get(String(payload.d['session_id']));
+          if (!session) {
+            this.send(ws, { op: 9, s: null, t: null, d: false });
+            break;
+          }
           this.resumes++;
-          this.send(ws, { op: 0, t: 'RESUMED', s: ++this.seq, d: {} });
+          connection.session = session;
+          this.sendEvent(connection, 'RESUMED', {});
           break;
+        }
         default:
           break;
       }
     });
   }
 
+  private identify(connection: Connection, d: Record<string, unknown>): void {
+    const [shard, count] = Array.isArray(d['shard']) ? (d['shard'] as ShardTuple) : [0, 1];
+    if (!Number.isInteger(shard) || !Number.isInteger(count) || count < 1 || shard < 0 || shard >= count) {
+      connection.ws.close(4010, 'Invalid shard');
+      return;
+    }
+    this.identifies++;
+    this.identified.push({ shard: [shard, count], at: Date.now() });
+    const session: Session = { id: 'session-' + Math.random().toString(36).slice(2), shard: [shard, count], seq: 0 };
+    this.sessions.set(session.id, session);
+    connection.session = session;
+    const guilds = [...this.guilds.values()].filter((g) => shardOf(g.id, count) === shard);
+    this.sendEvent(connection, 'READY', {
+      v: 10,
+      user: { id: this.bot.id, username: this.bot.username, discriminator: '0', global_name: null, avatar: null, bot: true, verified: true, flags: 0 },
+      guilds: guilds.map((g) => ({ id: g.id, unavailable: true })),
+      session_id: session.id,
+      resume_gateway_url: this.gatewayUrl,
+      application: { id: this.appId, flags: 0 },
+      private_channels: [],
+      relationships: [],
+      presences: [],
+      shard: [shard, count],
+    });
+    setTimeout(() => {
+      for (const g of guilds) if (connection.session === session) this.sendEvent(connection, 'GUILD_CREATE', this.guildPayload(g));
+    }, 10);
+  }
+
   /** Fields every guild interaction payload carries (channel, member, permissions, entitlements). */
-  private interactionContext(member: ReturnType<FakeDiscord['member']>) {
+  private interactionContext(member: ReturnType<FakeDiscord['member']>, guild: FakeGuild, channelId = guild.channelId) {
+    const thread = this.threads.get(channelId);
     return {
-      guild_id: this.guildId,
-      channel_id: this.channelId,
-      channel: { id: this.channelId, type: 0, name: 'news', guild_id: this.guildId, permissions: EVERYONE_PERMISSIONS },
+      guild_id: guild.id,
+      channel_id: channelId,
+      channel: thread
+        ? { id: channelId, type: 11, name: thread.name, guild_id: guild.id, parent_id: thread.parentId, permissions: EVERYONE_PERMISSIONS }
+        : { id: channelId, type: 0, name: 'news', guild_id: guild.id, permissions: EVERYONE_PERMISSIONS },
       member,
       app_permissions: EVERYONE_PERMISSIONS,
       locale: 'en-US',
       guild_locale: 'en-US',
       entitlements: [],
-      authorizing_integration_owners: { '0': this.guildId },
+      authorizing_integration_owners: { '0': guild.id },
       context: 0,
       attachment_size_limit: 10485760,
     };
@@ -387,7 +514,7 @@ export class FakeDiscord implements RuleBreakSource {
       id: payload.id,
       token: payload.token,
       kind,
-      channelId: this.channelId,
+      channelId: String(payload['channel_id']),
       componentMessageId: message?.['id'] !== undefined ? String(message['id']) : null,
       dispatchedAt: Date.now(),
       callbacks: 0,
@@ -418,12 +545,13 @@ export class FakeDiscord implements RuleBreakSource {
     return { id: state.id, token: state.token, at: state.dispatchedAt };
   }
 
-  /** Sends a slash command from a user; returns the interaction's id, token and dispatch time. */
+  /** Sends a slash command from a user (in the default guild unless `guildId`); returns the interaction's id, token and dispatch time. */
   interaction(
     name: string,
     options: Record<string, string | boolean>,
-    as: { user?: User; roles?: string[]; permissions?: bigint } = {},
+    as: { user?: User; roles?: string[]; permissions?: bigint; guildId?: string } = {},
   ): { id: string; token: string; at: number } {
+    const guild = this.guild(as.guildId);
     const id = nextId();
     const user = as.user ?? { id: '555555555555555555', username: 'reader' };
     const permissions = as.permissions ?? BigInt(EVERYONE_PERMISSIONS);
@@ -437,10 +565,10 @@ export class FakeDiscord implements RuleBreakSource {
         id: `cmd-${name}`,
         name,
         type: 1,
-        guild_id: this.guildId,
+        guild_id: guild.id,
         options: Object.entries(options).map(([k, v]) => ({ name: k, type: typeof v === 'boolean' ? 5 : 3, value: v })),
       },
-      ...this.interactionContext(this.member(user, as.roles ?? [], permissions)),
+      ...this.interactionContext(this.member(user, as.roles ?? [], permissions), guild),
     });
   }
 
@@ -448,6 +576,7 @@ export class FakeDiscord implements RuleBreakSource {
   button(customId: string, message: Record<string, unknown>, as: { user?: User } = {}): { id: string; token: string; at: number } {
     const id = nextId();
     const user = as.user ?? { id: '555555555555555555', username: 'reader' };
+    const channelId = String(message['channel_id'] ?? this.channelId);
     return this.dispatchInteraction('component', {
       id,
       application_id: this.appId,
@@ -455,20 +584,24 @@ export class FakeDiscord implements RuleBreakSource {
       token: `tok-${id}`,
       version: 1,
       data: { custom_id: customId, component_type: 2 },
-      message: { ...message, channel_id: message['channel_id'] ?? this.channelId },
-      ...this.interactionContext(this.member(user, [], BigInt(EVERYONE_PERMISSIONS))),
+      message: { ...message, channel_id: channelId },
+      ...this.interactionContext(this.member(user, [], BigInt(EVERYONE_PERMISSIONS)), this.guildOfChannel(channelId), channelId),
     });
   }
 
-  /** A user posts a message (mentioning the bot when `mention` is true); returns its id. */
-  message(content: string, options: { mention?: boolean; channelId?: string; user?: User } = {}): string {
+  /**
+   * A user posts a message (mentioning the bot when `mention` is true) in a channel or thread
+   * (default: the channel of `guildId`, or of the default guild); returns its id.
+   */
+  message(content: string, options: { mention?: boolean; channelId?: string; guildId?: string; user?: User } = {}): string {
+    const channelId = options.channelId ?? this.guild(options.guildId).channelId;
     const id = nextId();
     const user = options.user ?? { id: '555555555555555555', username: 'reader' };
     const mention = options.mention ?? true;
     const message = {
       id,
-      channel_id: options.channelId ?? this.channelId,
-      guild_id: this.guildId,
+      channel_id: channelId,
+      guild_id: this.guildOfChannel(channelId).id,
       author: { id: user.id, username: user.username, discriminator: '0', global_name: null, avatar: null, bot: user.bot ?? false },
       member: { roles: [], joined_at: '2024-01-01T00:00:00.000Z', deaf: false, mute: false, flags: 0 },
       content: mention ? `<@${this.bot.id}> ${content}` : content,
@@ -494,7 +627,7 @@ export class FakeDiscord implements RuleBreakSource {
     const message: Body = {
       id: nextId(),
       channel_id: channelId,
-      guild_id: this.guildId,
+      guild_id: this.guildOfChannel(channelId).id,
       author: { id: this.bot.id, username: this.bot.username, discriminator: '0', global_name: null, avatar: null, bot: true },
       content: body['content'] ?? '',
       timestamp: new Date().toISOString(),
@@ -523,7 +656,7 @@ export class FakeDiscord implements RuleBreakSource {
   }
 
   private knownChannel(id: string): boolean {
-    return id === this.channelId || this.threads.has(id);
+    return this.channelGuild.has(id) || this.threads.has(id);
   }
 
   /** A refusal as Discord words it, recorded as a protocol rule break. */
@@ -718,7 +851,10 @@ export class FakeDiscord implements RuleBreakSource {
     let m: RegExpExecArray | null;
     let answer: Answer | null = null;
     if (method === 'GET' && path === '/gateway/bot') {
-      answer = { status: 200, data: { url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 } } };
+      answer = {
+        status: 200,
+        data: { url: this.gatewayUrl, shards: this.recommendedShards, session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: this.maxConcurrency } },
+      };
     } else if (method === 'GET' && path === '/applications/@me') {
       answer = { status: 200, data: { id: this.appId, name: 'newsbot', icon: null, description: '', bot_public: true, bot_require_code_grant: false, verify_key: 'x', flags: 0 } };
     } else if (method === 'PUT' && /^\/applications\/\d+(\/guilds\/\d+)?\/commands$/.test(path)) {

@@ -1,7 +1,8 @@
-import { DiscordAPIError, Events, REST, type Client, type Interaction } from 'discord.js';
+import { Client, DiscordAPIError, Events, GatewayIntentBits, REST, type Interaction, type Message } from 'discord.js';
+import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDiscordClient } from '../../src/bot/client.js';
-import { FakeDiscord, type FakeDiscordOptions } from '../helpers/fake-discord.js';
+import { FakeDiscord, shardOf, type FakeDiscordOptions } from '../helpers/fake-discord.js';
 import type { RuleBreak } from '../helpers/rule-breaks.js';
 
 // The fake Discord must refuse what Discord refuses, with Discord's status and JSON error, as the
@@ -259,3 +260,77 @@ describe('the fake Discord gateway', () => {
     for (const gap of gaps) expect(gap).toBeGreaterThan(50);
   });
 });
+
+describe('the fake Discord shards as Discord does', () => {
+  const shardClients: Client[] = [];
+  afterEach(async () => {
+    for (const c of shardClients.splice(0)) await c.destroy();
+  });
+
+  /** A real discord.js Client connected as one shard of `count`, recording the interactions and mentions it receives. */
+  async function startShard(id: number, count: number): Promise<{ client: Client; received: string[] }> {
+    const c = new Client({
+      intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages],
+      rest: { api: fake.apiUrl },
+      shards: [id],
+      shardCount: count,
+      ws: { buildIdentifyThrottler: () => Promise.resolve({ waitForIdentify: () => Promise.resolve() }) },
+    });
+    shardClients.push(c);
+    const received: string[] = [];
+    c.on(Events.InteractionCreate, (i) => void received.push(`interaction ${i.guildId}`));
+    c.on(Events.MessageCreate, (m: Message) => void received.push(`message ${m.guildId}`));
+    const ready = new Promise<void>((resolve) => c.once(Events.ClientReady, () => resolve()));
+    await c.login('test-token');
+    await ready;
+    return { client: c, received };
+  }
+
+  it('puts each guild on shard (id >> 22) % count and routes its events to that shard only', async () => {
+    await startFake({ recommendedShards: 2 });
+    const first = shardOf(fake.guildId, 2);
+    const other = fake.addGuild({ onShard: [1 - first, 2] });
+    expect(shardOf(other.id, 2)).toBe(1 - first);
+    expect(Number(BigInt(other.id) >> 22n) % 2).toBe(1 - first);
+    const rest = new REST({ api: fake.apiUrl }).setToken('test-token');
+    expect(await rest.get('/gateway/bot')).toMatchObject({ shards: 2 });
+
+    const shards = [await startShard(0, 2), await startShard(1, 2)];
+    expect(fake.identified.map((i) => i.shard)).toEqual([[0, 2], [1, 2]]);
+    expect(fake.connectedShards()).toEqual([[0, 2], [1, 2]]);
+    const byGuild = new Map([[fake.guildId, shards[first]!], [other.id, shards[1 - first]!]]);
+    for (const [guildId, shard] of byGuild) {
+      const end = Date.now() + 5_000;
+      while (!shard.client.guilds.cache.has(guildId) && Date.now() < end) await sleep(20);
+      expect([...shard.client.guilds.cache.keys()]).toEqual([guildId]);
+    }
+
+    for (const guildId of byGuild.keys()) {
+      fake.interaction('status', {}, { guildId });
+      fake.message('hello', { guildId });
+    }
+    const end = Date.now() + 5_000;
+    while (shards.some((s) => s.received.length < 2) && Date.now() < end) await sleep(20);
+    await sleep(100);
+    for (const [guildId, shard] of byGuild) expect(shard.received.sort()).toEqual([`interaction ${guildId}`, `message ${guildId}`]);
+    // Nobody acknowledged those interactions on purpose.
+    await sleep(3_200);
+    expect(rules(fake.takeRuleBreaks())).toEqual(['no-acknowledgement', 'no-acknowledgement']);
+  });
+
+  it('sends nothing for a guild whose shard is not connected, and closes an IDENTIFY for a shard out of range with 4010', async () => {
+    await startFake();
+    const other = fake.addGuild({ onShard: [1 - shardOf(fake.guildId, 2), 2] });
+    const only = await startShard(shardOf(fake.guildId, 2), 2);
+    fake.message('to the missing shard', { guildId: other.id });
+    fake.message('to the connected one');
+    await sleep(300);
+    expect(only.received).toEqual([`message ${fake.guildId}`]);
+
+    const ws = new WebSocket(fake.gatewayUrl);
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    ws.on('open', () => ws.send(JSON.stringify({ op: 2, d: { token: 'test-token', intents: 0, properties: {}, shard: [2, 2] } })));
+    expect(await closed).toBe(4010);
+  });
+});
+

@@ -55,4 +55,32 @@ describe('loadConfig', () => {
     expect(loadConfig({ INGEST_TIMEOUT_MINUTES: '45' }).ingestTimeoutMinutes).toBe(45);
     for (const bad of ['0', '-5', 'soon', '1.5']) expect(() => loadConfig({ INGEST_TIMEOUT_MINUTES: bad }), bad).toThrow(/INGEST_TIMEOUT_MINUTES/);
   });
+
+  it('reads sharding: DISCORD_SHARDS=auto|N, and SHARD_IDS with SHARD_COUNT for one machine\'s part', () => {
+    expect(loadConfig({}).discord.sharding).toBeNull();
+    expect(loadConfig({ DISCORD_SHARDS: 'auto' }).discord.sharding).toEqual({ totalShards: 'auto', shardIds: null });
+    expect(loadConfig({ DISCORD_SHARDS: 'AUTO' }).discord.sharding).toEqual({ totalShards: 'auto', shardIds: null });
+    expect(loadConfig({ DISCORD_SHARDS: '4' }).discord.sharding).toEqual({ totalShards: 4, shardIds: null });
+    expect(loadConfig({ DISCORD_SHARDS: '4', SHARD_COUNT: '4', SHARD_IDS: '2, 3' }).discord.sharding).toEqual({ totalShards: 4, shardIds: [2, 3] });
+    // With auto, a fixed total (every machine must agree on it) replaces Discord's recommendation.
+    expect(loadConfig({ DISCORD_SHARDS: 'auto', SHARD_COUNT: '6', SHARD_IDS: '0,1,2' }).discord.sharding).toEqual({ totalShards: 6, shardIds: [0, 1, 2] });
+  });
+
+  it('fails fast on inconsistent sharding variables, naming the variable', () => {
+    const bad: [Record<string, string>, RegExp][] = [
+      [{ DISCORD_SHARDS: 'many' }, /DISCORD_SHARDS: must be "auto" or a number/],
+      [{ DISCORD_SHARDS: '0' }, /DISCORD_SHARDS/],
+      [{ DISCORD_SHARDS: '2.5' }, /DISCORD_SHARDS/],
+      [{ DISCORD_SHARDS: 'auto', SHARD_IDS: '0,1' }, /SHARD_IDS: needs SHARD_COUNT/],
+      [{ DISCORD_SHARDS: '4', SHARD_IDS: '0' }, /SHARD_IDS: needs SHARD_COUNT/],
+      [{ DISCORD_SHARDS: '4', SHARD_COUNT: '4', SHARD_IDS: '3,4,7' }, /SHARD_IDS: ids must be below SHARD_COUNT \(4\); got 4, 7/],
+      [{ DISCORD_SHARDS: '4', SHARD_COUNT: '4', SHARD_IDS: '1,1' }, /SHARD_IDS: lists a shard id twice/],
+      [{ DISCORD_SHARDS: '4', SHARD_COUNT: '4', SHARD_IDS: 'one' }, /SHARD_IDS(\.0)?: must be comma-separated shard ids/],
+      [{ DISCORD_SHARDS: '4', SHARD_COUNT: '8' }, /SHARD_COUNT: is 8 but DISCORD_SHARDS is 4/],
+      [{ DISCORD_SHARDS: 'auto', SHARD_COUNT: '0' }, /SHARD_COUNT/],
+      [{ SHARD_COUNT: '2' }, /SHARD_COUNT: needs DISCORD_SHARDS/],
+      [{ SHARD_IDS: '0', SHARD_COUNT: '2' }, /SHARD_IDS: needs DISCORD_SHARDS/],
+    ];
+    for (const [env, message] of bad) expect(() => loadConfig(env), JSON.stringify(env)).toThrow(message);
+  });
 });
