@@ -3,8 +3,10 @@ import { AnswerLog } from '../bot/answer-log.js';
 import { NewsBot } from '../bot/bot.js';
 import { createDiscordClient } from '../bot/client.js';
 import type { BotServices } from '../bot/services.js';
+import { CHUNKER_VERSION } from '../ingest/chunker.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { AppContext } from './context.js';
-import { IngestService, describeIngestProgress } from './ingest-service.js';
+import { IngestService, describeIngestProgress, storeLease, type IngestLease } from './ingest-service.js';
 
 /** How long shutdown waits for a running ingest to stop after its batch in flight before killing it. */
 const INGEST_STOP_GRACE_MS = 10_000;
@@ -33,16 +35,23 @@ export interface BotRuntimeOptions {
   pollIntervalMs?: number;
   /** Ingest worker time limit without progress (default: INGEST_TIMEOUT_MINUTES). */
   ingestStallTimeoutMs?: number;
+  /** The ingest lease shared by the deployment's processes (default: the store's leases table). */
+  lease?: IngestLease;
 }
 
 /** Wires the bot: answers and search on this process, every ingest in a worker process. */
 export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {}): BotRuntime {
   const { config, logger } = app;
   const log = new AnswerLog(config.dataDir);
+  // One ingest at a time across processes (shards): the lease is a row in the store. The app's
+  // store (src/retrieval/store.ts) does not keep leases yet, so a store port on the same DATA_DIR
+  // (a second SQLite connection; it adds the leases table beside the same tables) keeps them.
+  const leaseStore = options.lease ? null : SqliteStore.open(config.dataDir, { embedding: null, chunkerVersion: CHUNKER_VERSION, logger });
   const ingest = new IngestService({
     config,
     store: app.store,
     logger,
+    lease: options.lease ?? storeLease(leaseStore!),
     ...(options.ingestStallTimeoutMs !== undefined ? { stallTimeoutMs: options.ingestStallTimeoutMs } : {}),
   });
   const services: BotServices = {
@@ -101,6 +110,7 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
         await ingest.stop(INGEST_STOP_GRACE_MS);
         await bot.stop().catch((error: unknown) => logger.error('stopping the bot failed', { error }));
         log.close();
+        await leaseStore?.close();
         await app.close();
       })();
       return stopping;

@@ -1,9 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/index.js';
-import { NewsBotError, ErrorCodes, IngestBusyError, IngestFailedError, type ErrorCode } from '../core/errors.js';
+import { NewsBotError, ErrorCodes, IngestBusyError, IngestFailedError, describeError, type ErrorCode } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { ingestArticles, type IngestSummary } from '../ingest/pipeline.js';
 import { readArticles, type ReadResult } from '../ingest/read-articles.js';
@@ -11,6 +10,8 @@ import { checkLiteralUrl } from '../ingest/fetch-guard.js';
 import { fetchArticle, readFeed } from '../ingest/web.js';
 import type { Embedder } from '../retrieval/embedder.js';
 import type { NewsStore } from '../retrieval/store.js';
+import type { NewsStore as LeaseStore } from '../store/ports.js';
+import { processEntry } from './process-entry.js';
 
 /** What to ingest. */
 export type IngestRequest =
@@ -168,6 +169,29 @@ export type FromIngestWorker =
   | { type: 'done'; summary: IngestSummary }
   | { type: 'error'; code: ErrorCode | null; message: string };
 
+/**
+ * A named lease shared by every process of a deployment (a row in the store): at most one holder
+ * at a time, until its time to live runs out unless renewed.
+ */
+export interface IngestLease {
+  /** Takes or renews `name` for `holder` for `ttlMs`; false while another holder has it. */
+  acquire(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives `name` up if `holder` has it. */
+  release(name: string, holder: string): Promise<void>;
+}
+
+/** The ingest lease kept in a store (src/store/ports.ts: SQLite on one machine, PostgreSQL across machines). */
+export function storeLease(store: Pick<LeaseStore, 'acquireLease' | 'releaseLease'>): IngestLease {
+  return { acquire: (name, holder, ttlMs) => store.acquireLease(name, holder, ttlMs), release: (name, holder) => store.releaseLease(name, holder) };
+}
+
+/** Held by the process whose worker is ingesting (any request: /ingest, /reingest, the poll, the first-run corpus). */
+const INGEST_LEASE = 'ingest';
+/** Held for most of a poll interval by the process that polled the feeds, so that one poll per interval runs across processes. */
+const FEED_POLL_LEASE = 'feed-poll';
+/** Default time to live of the ingest lease; renewed every third of it while the ingest runs. */
+const INGEST_LEASE_TTL_MS = 60_000;
+
 /** Options of the ingest service. */
 export interface IngestServiceOptions {
   config: Config;
@@ -178,11 +202,19 @@ export interface IngestServiceOptions {
   stallTimeoutMs?: number;
   /** The worker's niceness (default 10; 0 runs it at the bot's priority, for benchmarks). */
   niceness?: number;
+  /**
+   * The lease that keeps ingests to one process at a time across a deployment (shard processes,
+   * machines). Without it, only this service's own runs are kept apart.
+   */
+  lease?: IngestLease;
+  /** Time to live of the ingest lease (default 60 s); renewed every third of it while an ingest runs. */
+  leaseTtlMs?: number;
 }
 
-/** A running worker and what it has reported. */
+/** A running ingest (its worker, once forked) and what it has reported. */
 interface WorkerRun {
-  child: ChildProcess;
+  /** Null until the lease is held and the worker forked. */
+  child: ChildProcess | null;
   status: IngestStatus;
   /** Why the bot ended the worker (time limit, shutdown), for the error it reports. */
   endedBecause: string | null;
@@ -213,17 +245,6 @@ function lowerPriority(child: ChildProcess, niceness: number, logger: Logger): v
 }
 
 /**
- * The ingest worker's entry file and the node flags to run it: the .ts source through tsx (how
- * the project runs, under `npm start` and vitest alike), or a compiled .js as it is.
- */
-function workerEntry(): { file: string; execArgv: string[] } {
-  const here = fileURLToPath(import.meta.url);
-  const ext = path.extname(here);
-  const file = path.join(path.dirname(here), `ingest-worker${ext}`);
-  return { file, execArgv: ext === '.ts' ? ['--import', import.meta.resolve('tsx')] : [] };
-}
-
-/**
  * Runs the bot's ingests (/ingest, /reingest, the feed poll, the first-run corpus) one at a time,
  * each in a worker process that fetches, parses, chunks, embeds and writes the store on its own
  * connection, so the bot's event loop stays free. A second request while one runs is refused at
@@ -237,6 +258,10 @@ export class IngestService {
   private readonly logger: Logger;
   private readonly stallTimeoutMs: number;
   private readonly niceness: number;
+  private readonly lease: IngestLease | null;
+  private readonly leaseTtlMs: number;
+  /** Who this service is to the lease: host, process and instance. */
+  private readonly holder = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private current: WorkerRun | null = null;
   private stopping = false;
 
@@ -246,6 +271,8 @@ export class IngestService {
     this.logger = options.logger;
     this.stallTimeoutMs = options.stallTimeoutMs ?? options.config.ingestTimeoutMinutes * 60_000;
     this.niceness = options.niceness ?? WORKER_NICENESS;
+    this.lease = options.lease ?? null;
+    this.leaseTtlMs = options.leaseTtlMs ?? INGEST_LEASE_TTL_MS;
   }
 
   /** True while a worker runs. */
@@ -260,28 +287,62 @@ export class IngestService {
 
   /** The running worker's process id (for operators and tests), or null. */
   get workerPid(): number | null {
-    return this.current?.child.pid ?? null;
+    return this.current?.child?.pid ?? null;
   }
 
   /**
    * Starts a request in a new worker; resolves with its summary once the worker has finished
-   * and exited. Throws IngestBusyError at once while another ingest runs.
+   * and exited. Throws IngestBusyError at once while another ingest of this service runs, and
+   * rejects with it when another process holds the ingest lease.
    */
   run(request: IngestRequest, onProgress?: (status: IngestStatus) => void): Promise<IngestSummary> {
     if (this.stopping) throw new IngestBusyError('The bot is shutting down; ingest again once it is back.');
     if (this.current) throw new IngestBusyError(`An ingest is running (${describeIngestProgress(this.current.status)}); try again when it has finished.`);
     if (request.kind === 'url' || request.kind === 'feed') checkUrl(request.url, this.config.allowPrivateFetch);
-    const { file, execArgv } = workerEntry();
-    const child = fork(file, [], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
-    lowerPriority(child, this.niceness, this.logger);
     let closed!: () => void;
     const run: WorkerRun = {
-      child,
+      child: null,
       status: { kind: request.kind, startedAt: Date.now(), read: 0, done: 0, total: null, passages: 0 },
       endedBecause: null,
       closed: new Promise<void>((resolve) => (closed = resolve)),
     };
     this.current = run;
+    // `current` is cleared only once the lease is released, so the next run of this service never races its own release.
+    return this.underLease(() => this.runWorker(run, request, onProgress)).finally(() => {
+      if (this.current === run) this.current = null;
+      closed();
+    });
+  }
+
+  /** Runs `work` holding the ingest lease (renewed meanwhile); rejects at once while another process holds it. */
+  private async underLease<T>(work: () => Promise<T>): Promise<T> {
+    const lease = this.lease;
+    if (!lease) return work();
+    if (!(await lease.acquire(INGEST_LEASE, this.holder, this.leaseTtlMs))) {
+      throw new IngestBusyError('An ingest is running elsewhere; try again later.');
+    }
+    const renewal = setInterval(() => {
+      lease.acquire(INGEST_LEASE, this.holder, this.leaseTtlMs).then(
+        (held) => held || this.logger.error('the ingest lease was taken by another process (not renewed in time); two ingests may run at once'),
+        (error: unknown) => this.logger.warn('could not renew the ingest lease', { error: describeError(error) }),
+      );
+    }, Math.max(1, Math.floor(this.leaseTtlMs / 3)));
+    renewal.unref();
+    try {
+      return await work();
+    } finally {
+      clearInterval(renewal);
+      await lease.release(INGEST_LEASE, this.holder).catch((error: unknown) => this.logger.warn('could not release the ingest lease (it expires by itself)', { error: describeError(error) }));
+    }
+  }
+
+  /** Forks the worker for a request and follows it to its summary (or failure). */
+  private runWorker(run: WorkerRun, request: IngestRequest, onProgress: ((status: IngestStatus) => void) | undefined): Promise<IngestSummary> {
+    if (this.stopping) return Promise.reject(new IngestBusyError('The bot is shutting down; ingest again once it is back.'));
+    const { file, execArgv } = processEntry(import.meta.url, './ingest-worker');
+    const child = fork(file, [], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
+    run.child = child;
+    lowerPriority(child, this.niceness, this.logger);
     const limit = this.stallTimeoutMs >= 120_000 ? `${Math.round(this.stallTimeoutMs / 60_000)} min` : `${Math.round(this.stallTimeoutMs / 1000)} s`;
     let stall: NodeJS.Timeout | undefined;
     const alive = () => {
@@ -340,8 +401,6 @@ export class IngestService {
         if (settled) return;
         settled = true;
         clearTimeout(stall);
-        if (this.current === run) this.current = null;
-        closed();
         this.store.refresh();
         if (summary) {
           resolve(summary);
@@ -374,21 +433,40 @@ export class IngestService {
 
   /**
    * Re-reads the configured feeds every `intervalMs` in the background; a round is skipped while
-   * another ingest runs. Returns a function that stops polling.
+   * another ingest runs (here, or in another process holding the lease). With a lease, the
+   * process that polls holds a round lease for most of the interval, so several processes (shards)
+   * poll the feeds about once per interval between them, not once each. Returns a function that
+   * stops polling.
    */
   startPolling(intervalMs: number): () => void {
     if (intervalMs <= 0 || this.config.feeds.length === 0) return () => {};
-    const timer = setInterval(() => {
-      if (this.busy || this.stopping) {
-        this.logger.info(`feed poll skipped: an ingest is running (${this.current ? describeIngestProgress(this.current.status) : 'stopping'})`);
-        return;
-      }
-      this.run({ kind: 'feeds' })
-        .then((s) => this.logger.info(`feed poll: ${s.added} added, ${s.updated} updated, ${s.unchanged} unchanged, ${s.skippedCount} skipped`))
-        .catch((error: unknown) => this.logger.error('feed poll failed', { error }));
-    }, intervalMs);
+    const timer = setInterval(() => void this.pollRound(intervalMs), intervalMs);
     timer.unref();
     return () => clearInterval(timer);
+  }
+
+  private async pollRound(intervalMs: number): Promise<void> {
+    if (this.busy || this.stopping) {
+      this.logger.info(`feed poll skipped: an ingest is running (${this.current ? describeIngestProgress(this.current.status) : 'stopping'})`);
+      return;
+    }
+    const lease = this.lease;
+    try {
+      if (lease && !(await lease.acquire(FEED_POLL_LEASE, this.holder, Math.max(1, Math.floor(intervalMs * 0.9))))) {
+        this.logger.info('feed poll skipped: the feeds were polled by another process in this interval');
+        return;
+      }
+      const s = await this.run({ kind: 'feeds' });
+      this.logger.info(`feed poll: ${s.added} added, ${s.updated} updated, ${s.unchanged} unchanged, ${s.skippedCount} skipped`);
+    } catch (error) {
+      if (!(error instanceof IngestBusyError)) {
+        this.logger.error('feed poll failed', { error });
+        return;
+      }
+      this.logger.info(`feed poll skipped: ${error.message}`);
+      // This round polled nothing: another process may poll in this interval.
+      await lease?.release(FEED_POLL_LEASE, this.holder).catch(() => {});
+    }
   }
 
   /**
@@ -402,7 +480,7 @@ export class IngestService {
     if (!run) return;
     run.endedBecause = 'The ingest was stopped because the bot is shutting down; what it stored is kept. Run it again to finish.';
     const message: ToIngestWorker = { type: 'stop' };
-    run.child.send(message, (error) => {
+    run.child?.send(message, (error) => {
       if (error) this.logger.debug('could not ask the ingest worker to stop', { error: error.message });
     });
     let timer: NodeJS.Timeout | undefined;
@@ -410,7 +488,7 @@ export class IngestService {
     clearTimeout(timer);
     if (!exited) {
       this.logger.warn(`ingest worker did not stop within ${graceMs} ms; killing it`);
-      run.child.kill('SIGKILL');
+      run.child?.kill('SIGKILL');
       await run.closed;
     }
   }

@@ -1,28 +1,26 @@
-import { createBotRuntime } from '../app/bot-runtime.js';
 import { createApp, type AppContext } from '../app/context.js';
 import { IngestService } from '../app/ingest-service.js';
+import { planShards, startShards } from '../app/sharding.js';
 import type { Config } from '../config/index.js';
 import { runConsoleChat } from '../console/chat.js';
 import type { Logger } from '../core/logger.js';
+import { runBotProcess } from './bot-process.js';
 import { boot, formatSummary, progressReporter, runMain } from './common.js';
 
-async function runBot(app: AppContext, config: Config, logger: Logger, token: string): Promise<void> {
-  const runtime = createBotRuntime(app);
+/**
+ * The bot under a shard manager (DISCORD_SHARDS): one process per shard of this machine, each
+ * answering from the shared store; SIGINT/SIGTERM shut every shard down gracefully.
+ */
+async function runShards(config: Config, logger: Logger, token: string): Promise<void> {
+  const plan = await planShards(config.discord, token, logger);
+  const fleet = await startShards(plan, token, logger);
   const stop = (signal: string) => {
-    logger.info(`${signal}: finishing answers in progress (and stopping a running ingest), then shutting down`);
-    void runtime.stop().finally(() => process.exit(0));
+    logger.info(`${signal}: stopping ${plan.shardIds.length} shards (each finishes its answers in progress)`);
+    void fleet.stop().finally(() => process.exit(0));
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
-  await runtime.start(token);
-  // First run: read the corpus in the worker while the bot already answers (from what it has).
-  if (app.store.stats().articles === 0) {
-    logger.info(`store is empty: ingesting ${config.corpusDir} in the background`);
-    runtime.ingest
-      .run({ kind: 'corpus' })
-      .then((summary) => logger.info(formatSummary(summary).split('\n')[0]!))
-      .catch((error: unknown) => logger.error('first-run corpus ingest failed', { error }));
-  }
+  logger.info(`all ${plan.shardIds.length} shards are ready`);
 }
 
 /** Console chat: on first run, the corpus is read (in the ingest worker) before the first question. */
@@ -68,7 +66,10 @@ async function runConsole(app: AppContext, config: Config, logger: Logger): Prom
 
 runMain(async () => {
   const { config, logger } = await boot();
+  const token = config.discord.token;
+  // The shard manager holds no store and no model: each shard process opens its own.
+  if (token && config.discord.sharding) return runShards(config, logger, token);
   const app = await createApp(config, logger);
-  if (config.discord.token) await runBot(app, config, logger, config.discord.token);
+  if (token) await runBotProcess(app, token);
   else await runConsole(app, config, logger);
 });

@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IngestService, type IngestStatus } from '../../src/app/ingest-service.js';
+import { IngestService, storeLease, type IngestStatus } from '../../src/app/ingest-service.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { ErrorCodes, IngestBusyError, IngestFailedError, NewsBotError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
 import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
 import { NewsStore } from '../../src/retrieval/store.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { HAS_MINILM_MODEL, HAS_TINY_MODEL, MINILM_MODEL, MODELS_DIR, REPO, TINY_MODEL, tempDir } from '../helpers/env.js';
 import { NewsServer } from '../helpers/news-server.js';
 
@@ -200,3 +201,96 @@ describe.skipIf(!HAS_TINY_MODEL)('IngestService: ingests in a worker process (ti
     store.close();
   });
 });
+
+describe('IngestService: one ingest at a time across processes (the store lease)', () => {
+  let dir: string;
+  let cleanup: () => void;
+  const server = new NewsServer();
+  const opened: { close(): unknown }[] = [];
+
+  /**
+   * One "process" of a deployment: its own store connections and ingest service (its own lease
+   * holder), on a DATA_DIR shared with the others. No embedding model: lexical only.
+   */
+  const processOn = (data: string, logs: string[], options: { leaseTtlMs?: number } = {}) => {
+    const config = loadConfig(
+      {
+        DATA_DIR: data, CORPUS_DIR: path.join(dir, 'corpus'), FEEDS: `${server.url}/empty.xml`, ALLOW_PRIVATE_FETCH: 'true',
+        EMBEDDING_MODEL: 'Xenova/not-downloadable', EMBEDDING_MODEL_DIR: path.join(dir, 'no-models'), EMBEDDING_ALLOW_REMOTE: 'false',
+      },
+      REPO,
+    );
+    const logger = createLogger('debug', (line) => logs.push(line));
+    const store = NewsStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION, logger });
+    const leaseStore = SqliteStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION, logger });
+    opened.push(store, { close: () => leaseStore.close() });
+    const ingest = new IngestService({ config, store, logger, niceness: NICENESS, lease: storeLease(leaseStore), ...options });
+    return { ingest, leaseStore };
+  };
+
+  beforeAll(async () => {
+    ({ dir, cleanup } = tempDir('newsbot-ingest-lease-'));
+    fs.mkdirSync(path.join(dir, 'corpus'));
+    fs.copyFileSync(path.join(REPO, 'corpus', 'starmer-trump-ukraine-2025-02-27.txt'), path.join(dir, 'corpus', 'seed.txt'));
+    await server.start();
+    server.set('/empty.xml', '<rss version="2.0"><channel><title>Quiet</title></channel></rss>', { type: 'application/rss+xml' });
+    server.set('/slow.xml', '<rss version="2.0"><channel><title>Slow</title></channel></rss>', { delayMs: 2_500, type: 'application/rss+xml' });
+  });
+  afterAll(async () => {
+    for (const s of opened) await s.close();
+    await server.stop();
+    cleanup();
+  });
+
+  it('refuses an ingest while another process holds the lease (renewed past its time to live), then runs once it is released', async () => {
+    const data = path.join(dir, 'two');
+    const a = processOn(data, [], { leaseTtlMs: 600 });
+    const b = processOn(data, []);
+    const first = a.ingest.run({ kind: 'feed', url: `${server.url}/slow.xml` });
+    // Past the lease's 600 ms time to live: A renewed it, B is still refused.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect(a.ingest.busy).toBe(true);
+    await expect(b.ingest.run({ kind: 'corpus' })).rejects.toThrow(/^An ingest is running elsewhere; try again later\.$/);
+    await expect(b.ingest.run({ kind: 'corpus' })).rejects.toBeInstanceOf(IngestBusyError);
+    expect(b.ingest.busy).toBe(false);
+    await first;
+    // Released at once when A's ingest ended (no wait for the time to live).
+    expect(await b.ingest.run({ kind: 'corpus' })).toMatchObject({ added: 1 });
+  });
+
+  it('a lease left by a process that died runs out after its time to live', async () => {
+    const data = path.join(dir, 'dead');
+    const b = processOn(data, []);
+    expect(await b.leaseStore.acquireLease('ingest', 'host:12345:dead', 800)).toBe(true);
+    await expect(b.ingest.run({ kind: 'corpus' })).rejects.toThrow(/running elsewhere/);
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    expect(await b.ingest.run({ kind: 'corpus' })).toMatchObject({ added: 1 });
+  });
+
+  it('several pollers on one store: one poll per interval between them, never two ingests at once', async () => {
+    const data = path.join(dir, 'poll');
+    const logsA: string[] = [];
+    const logsB: string[] = [];
+    const a = processOn(data, logsA);
+    const b = processOn(data, logsB);
+    // A polls at 5 s and holds the round lease until 9.5 s; B's round comes at 8.5 s, after A's
+    // poll has ended (it takes a second or two): without the round lease B would poll again.
+    const stopA = a.ingest.startPolling(5_000);
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    const stopB = b.ingest.startPolling(5_000);
+    const roundsOfB = () => logsB.filter((l) => l.includes('feed poll')).length;
+    let overlap = 0;
+    const end = Date.now() + 15_000;
+    while (roundsOfB() === 0 && Date.now() < end) {
+      if (a.ingest.busy && b.ingest.busy) overlap++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    stopA();
+    stopB();
+    while (a.ingest.busy || b.ingest.busy) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(overlap).toBe(0);
+    expect(logsA.filter((l) => l.startsWith('info  feed poll: '))).toHaveLength(1);
+    expect(logsB.filter((l) => l.includes('feed poll'))).toEqual([expect.stringMatching(/^info  feed poll skipped: the feeds were polled by another process in this interval$/)]);
+  });
+});
+

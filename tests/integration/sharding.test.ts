@@ -1,0 +1,147 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO, tempDir } from '../helpers/env.js';
+import { FakeDiscord, shardOf, type FakeGuild } from '../helpers/fake-discord.js';
+import { runCli, spawnCli } from '../helpers/run-cli.js';
+
+type Body = Record<string, unknown>;
+const NEW_TITLE = 'Harbour tunnel approved by the Port Ellis council';
+const NEW_QUESTION = 'What did the Port Ellis council decide about the harbour tunnel?';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until(test: () => boolean, what: string, timeoutMs: number, output: () => string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!test()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; output so far:\n${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('the bot in 2 shard processes on one SQLite store (DATA_DIR), with `npm run ingest` in a third process', () => {
+  let dir: string;
+  let cleanup: () => void;
+  let fake: FakeDiscord;
+  /** The guild on shard 0 and the guild on shard 1. */
+  let guilds: [FakeGuild, FakeGuild];
+  let env: Record<string, string>;
+  let bot: ReturnType<typeof spawnCli>;
+
+  /** The process id the manager logged for a shard's latest start. */
+  const shardPid = (shard: number): number => {
+    const starts = [...bot.output().matchAll(new RegExp(`shard ${shard} of 2 started pid=(\\d+)`, 'g'))];
+    return Number(starts.at(-1)![1]);
+  };
+
+  /** Asks /ask in a guild; resolves with the final answer (the edit that carries the sources) and when it arrived. */
+  const ask = async (guild: FakeGuild, question: string): Promise<{ text: string; at: number }> => {
+    const since = fake.calls.length;
+    const { token } = fake.interaction('ask', { question }, { guildId: guild.id });
+    const edit = await fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${token}/messages/@original$`), { since, timeoutMs: 15_000, where: (c) => String((c.body as Body)['content']).includes('**Sources**') });
+    return { text: String((edit.body as Body)['content']), at: edit.at };
+  };
+
+  beforeAll(async () => {
+    ({ dir, cleanup } = tempDir('newsbot-sharding-'));
+    fake = new FakeDiscord({ recommendedShards: 2, maxConcurrency: 16 });
+    await fake.start();
+    const first = fake.guilds.get(fake.guildId)!;
+    const other = fake.addGuild({ onShard: [1 - shardOf(first.id, 2), 2] });
+    guilds = shardOf(first.id, 2) === 0 ? [first, other] : [other, first];
+    const corpus = path.join(dir, 'corpus');
+    fs.mkdirSync(corpus);
+    fs.copyFileSync(path.join(REPO, 'corpus', 'starmer-trump-ukraine-2025-02-27.txt'), path.join(corpus, 'seed.txt'));
+    env = {
+      DATA_DIR: path.join(dir, 'data'),
+      CORPUS_DIR: corpus,
+      EMBEDDING_MODEL: 'Xenova/not-downloadable',
+      EMBEDDING_MODEL_DIR: path.join(dir, 'no-models'),
+      EMBEDDING_ALLOW_REMOTE: 'false',
+    };
+    bot = spawnCli('start', {
+      ...env,
+      DISCORD_TOKEN: 'secret-bot-token-xyz',
+      DISCORD_API_URL: fake.apiUrl,
+      DISCORD_SHARDS: '2',
+      DISCORD_REGISTER_COMMANDS: 'true',
+      DISCORD_GUILD_ID: fake.guildId,
+    });
+  });
+  afterAll(async () => {
+    bot.process.kill('SIGKILL');
+    await fake.stop();
+    cleanup();
+  });
+
+  it('starts one process per shard, each connected as its shard, with the corpus read once', async () => {
+    await until(() => /all 2 shards are ready/.test(bot.output()), 'both shards', 60_000, bot.output);
+    expect(fake.connectedShards().sort()).toEqual([[0, 2], [1, 2]]);
+    const pids = [shardPid(0), shardPid(1)];
+    expect(new Set([...pids, bot.process.pid]).size).toBe(3);
+    // Each process got only its own guild.
+    for (const shard of [0, 1]) {
+      const loggedIn = new RegExp(`\\[shard ${shard}\\] info +logged in to Discord as newsbot guilds=1 shards=\\[${shard}\\]`);
+      await until(() => loggedIn.test(bot.output()), `shard ${shard}'s log`, 10_000, bot.output);
+    }
+    // Commands belong to the application: registered once, by shard 0.
+    await fake.waitFor('PUT', /\/guilds\/\d+\/commands$/, { timeoutMs: 10_000 });
+    await until(() => /ingest: 1 added/.test(bot.output()), 'the first-run corpus ingest', 60_000, bot.output);
+    expect(fake.find('PUT', /\/commands$/)).toHaveLength(1);
+    expect(bot.output()).not.toContain('secret-bot-token-xyz');
+    for (const guild of guilds) expect((await ask(guild, 'What did Starmer ask Trump for?')).text).toMatch(/backstop[^\n]*\[1\]/);
+    // However the two first runs met, the corpus was ingested once.
+    expect(bot.output().match(/ingest: \d+ added/g)).toHaveLength(1);
+  });
+
+  it('answers an article ingested by a third process with a citation in both shards\' guilds within 5 s', async () => {
+    const more = path.join(dir, 'wire');
+    fs.mkdirSync(more);
+    fs.writeFileSync(
+      path.join(more, 'tunnel.txt'),
+      `date 2025-03-05 ${NEW_TITLE}\n\nThe Port Ellis council voted on Tuesday to approve the harbour tunnel, a 1.2 km road link under the estuary that will cost 410 million pounds. ` +
+        'Construction of the harbour tunnel starts next spring and should take four years, the council said.\n',
+    );
+    const ingest = await runCli('ingest', [more], env);
+    expect(ingest.code, ingest.stderr).toBe(0);
+    expect(ingest.stdout).toMatch(/ingest: 1 added/);
+    const ingested = Date.now();
+    const answers = await Promise.all(guilds.map((guild) => ask(guild, NEW_QUESTION)));
+    for (const answer of answers) {
+      expect(answer.text).toMatch(/harbour tunnel[^\n]*\[1\]/);
+      expect(answer.text).toContain(`**[1]** ${NEW_TITLE} (2025-03-05, wire)`);
+      expect(answer.at - ingested).toBeLessThan(5_000);
+    }
+  });
+
+  it('a killed shard leaves the other answering; the manager starts it again and it answers too', async () => {
+    const victim = 1;
+    const survivor = 0;
+    const pid = shardPid(victim);
+    process.kill(pid, 'SIGKILL');
+    await until(() => !fake.connectedShards().some(([id]) => id === victim), `shard ${victim} to drop its connection`, 10_000, bot.output);
+    expect(fake.connectedShards()).toEqual([[survivor, 2]]);
+    expect((await ask(guilds[survivor], NEW_QUESTION)).text).toContain(NEW_TITLE);
+    await until(() => new RegExp(`shard ${victim} killed by SIGKILL; starting it again in 1 s`).test(bot.output()), 'the manager to notice', 10_000, bot.output);
+    await until(() => fake.connectedShards().length === 2, `shard ${victim} to come back`, 60_000, bot.output);
+    expect(shardPid(victim)).not.toBe(pid);
+    expect(fake.identified.filter((i) => i.shard[0] === victim)).toHaveLength(2);
+    expect((await ask(guilds[victim], NEW_QUESTION)).text).toContain(NEW_TITLE);
+  });
+
+  it('SIGTERM to the manager shuts every shard down gracefully', async () => {
+    const pids = [shardPid(0), shardPid(1)];
+    bot.process.kill('SIGTERM');
+    expect(await bot.exited).toBe(0);
+    expect(bot.output()).toMatch(/\[shard 0\] info +SIGTERM: finishing answers in progress/);
+    expect(bot.output()).toMatch(/\[shard 1\] info +SIGTERM: finishing answers in progress/);
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
+  });
+});
