@@ -290,7 +290,7 @@ describe('IngestService: one ingest at a time across processes (the store lease)
     while (a.ingest.busy || b.ingest.busy) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(overlap).toBe(0);
     expect(logsA.filter((l) => l.startsWith('info  feed poll: '))).toHaveLength(1);
-    expect(logsB.filter((l) => l.includes('feed poll'))).toEqual([expect.stringMatching(/^info  feed poll skipped: the feeds were polled by another process in this interval$/)]);
+    expect(logsB.filter((l) => l.includes('feed poll'))).toEqual([expect.stringMatching(/^info {2}feed poll skipped: the feeds were polled by another process in this interval$/)]);
   });
 });
 
