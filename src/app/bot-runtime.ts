@@ -12,6 +12,12 @@ import { IngestService, describeIngestProgress, storeLease, type IngestLease } f
 const INGEST_STOP_GRACE_MS = 10_000;
 /** How often the bot looks for writes by other processes (one cheap pragma when there are none). */
 const STORE_REFRESH_MS = 2_000;
+/**
+ * The longest the bot's thread waits for another process's write to take or renew the ingest
+ * lease (SQLite calls are synchronous): past it, the ingest is refused as "busy" (or the renewal
+ * retried), never the event loop held for a batch or an index merge of another writer.
+ */
+export const LEASE_BUSY_TIMEOUT_MS = 250;
 
 /** The Discord bot with its services, ingest worker and shutdown, over an app context. */
 export interface BotRuntime {
@@ -39,19 +45,33 @@ export interface BotRuntimeOptions {
   lease?: IngestLease;
 }
 
+/**
+ * One ingest at a time across processes (shards): the lease is a row in the store. The app's
+ * store (src/retrieval/store.ts) does not keep leases yet, so a store port on the same DATA_DIR (a
+ * second SQLite connection; it adds the leases table beside the same tables) keeps them. It is
+ * opened when first needed, and like every lease call it waits at most LEASE_BUSY_TIMEOUT_MS for
+ * another process's write: a failure refuses that ingest (or delays that renewal), never the bot.
+ */
+function sqliteLease(config: AppContext['config'], logger: AppContext['logger']): IngestLease & { close(): Promise<void> } {
+  let store: SqliteStore | null = null;
+  const open = () => (store ??= SqliteStore.open(config.dataDir, { embedding: null, chunkerVersion: CHUNKER_VERSION, busyTimeoutMs: LEASE_BUSY_TIMEOUT_MS, logger }));
+  return {
+    acquire: async (name, holder, ttlMs) => storeLease(open()).acquire(name, holder, ttlMs),
+    release: async (name, holder) => storeLease(open()).release(name, holder),
+    close: async () => store?.close(),
+  };
+}
+
 /** Wires the bot: answers and search on this process, every ingest in a worker process. */
 export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {}): BotRuntime {
   const { config, logger } = app;
   const log = new AnswerLog(config.dataDir);
-  // One ingest at a time across processes (shards): the lease is a row in the store. The app's
-  // store (src/retrieval/store.ts) does not keep leases yet, so a store port on the same DATA_DIR
-  // (a second SQLite connection; it adds the leases table beside the same tables) keeps them.
-  const leaseStore = options.lease ? null : SqliteStore.open(config.dataDir, { embedding: null, chunkerVersion: CHUNKER_VERSION, logger });
+  const dataDirLease = options.lease ? null : sqliteLease(config, logger);
   const ingest = new IngestService({
     config,
     store: app.store,
     logger,
-    lease: options.lease ?? storeLease(leaseStore!),
+    lease: options.lease ?? dataDirLease!,
     ...(options.ingestStallTimeoutMs !== undefined ? { stallTimeoutMs: options.ingestStallTimeoutMs } : {}),
   });
   const services: BotServices = {
@@ -110,7 +130,7 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
         await ingest.stop(INGEST_STOP_GRACE_MS);
         await bot.stop().catch((error: unknown) => logger.error('stopping the bot failed', { error }));
         log.close();
-        await leaseStore?.close();
+        await dataDirLease?.close();
         await app.close();
       })();
       return stopping;

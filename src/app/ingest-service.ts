@@ -318,9 +318,14 @@ export class IngestService {
   private async underLease<T>(work: () => Promise<T>): Promise<T> {
     const lease = this.lease;
     if (!lease) return work();
-    if (!(await lease.acquire(INGEST_LEASE, this.holder, this.leaseTtlMs))) {
-      throw new IngestBusyError('An ingest is running elsewhere; try again later.');
+    let held: boolean;
+    try {
+      held = await lease.acquire(INGEST_LEASE, this.holder, this.leaseTtlMs);
+    } catch (error) {
+      this.logger.warn('could not take the ingest lease', { error: describeError(error) });
+      throw new IngestBusyError('The store is busy (another process is writing to it); try again later.');
     }
+    if (!held) throw new IngestBusyError('An ingest is running elsewhere; try again later.');
     const renewal = setInterval(() => {
       lease.acquire(INGEST_LEASE, this.holder, this.leaseTtlMs).then(
         (held) => held || this.logger.error('the ingest lease was taken by another process (not renewed in time); two ingests may run at once'),

@@ -71,8 +71,11 @@ const schema = z.object({
   DISCORD_SHARDS: z.preprocess(emptyToUndefined, z.string().trim().toLowerCase().regex(/^(auto|[1-9]\d{0,4})$/, 'must be "auto" or a number of shards (1-99999)').optional()),
   SHARD_COUNT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(99_999).optional()),
   SHARD_IDS: z.preprocess(
-    (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : emptyToUndefined(v)),
-    z.array(z.string().regex(/^\d{1,5}$/, 'must be comma-separated shard ids (0, 1, ...)').transform(Number)).min(1).optional(),
+    (v) => {
+      const value = emptyToUndefined(v);
+      return typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+    },
+    z.array(z.string().regex(/^\d{1,5}$/, 'must be comma-separated shard ids (0, 1, ...)').transform(Number)).min(1, 'must list at least one shard id').optional(),
   ),
 }).superRefine((e, ctx) => {
   const problem = (variable: string, message: string) => ctx.addIssue({ code: 'custom', path: [variable], message });

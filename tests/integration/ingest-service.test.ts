@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LEASE_BUSY_TIMEOUT_MS } from '../../src/app/bot-runtime.js';
 import { IngestService, storeLease, type IngestStatus } from '../../src/app/ingest-service.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { ErrorCodes, IngestBusyError, IngestFailedError, NewsBotError } from '../../src/core/errors.js';
@@ -222,7 +224,8 @@ describe('IngestService: one ingest at a time across processes (the store lease)
     );
     const logger = createLogger('debug', (line) => logs.push(line));
     const store = NewsStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION, logger });
-    const leaseStore = SqliteStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION, logger });
+    // As the bot runtime opens it: a short wait for another process's write lock.
+    const leaseStore = SqliteStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION, busyTimeoutMs: LEASE_BUSY_TIMEOUT_MS, logger });
     opened.push(store, { close: () => leaseStore.close() });
     const ingest = new IngestService({ config, store, logger, niceness: NICENESS, lease: storeLease(leaseStore), ...options });
     return { ingest, leaseStore };
@@ -264,6 +267,25 @@ describe('IngestService: one ingest at a time across processes (the store lease)
     expect(await b.leaseStore.acquireLease('ingest', 'host:12345:dead', 800)).toBe(true);
     await expect(b.ingest.run({ kind: 'corpus' })).rejects.toThrow(/running elsewhere/);
     await new Promise((resolve) => setTimeout(resolve, 900));
+    expect(await b.ingest.run({ kind: 'corpus' })).toMatchObject({ added: 1 });
+  });
+
+  it('another process holding the store\'s write lock: the ingest is refused as busy in a fraction of a second, not after a long wait', async () => {
+    const data = path.join(dir, 'locked');
+    const logs: string[] = [];
+    const b = processOn(data, logs);
+    const writer = new Database(path.join(data, 'news.db'));
+    writer.exec('BEGIN IMMEDIATE');
+    try {
+      const t = Date.now();
+      await expect(b.ingest.run({ kind: 'corpus' })).rejects.toThrow(/^The store is busy \(another process is writing to it\); try again later\.$/);
+      expect(Date.now() - t).toBeLessThan(LEASE_BUSY_TIMEOUT_MS + 1_000);
+      expect(logs.some((l) => l.startsWith('warn  could not take the ingest lease'))).toBe(true);
+      expect(b.ingest.busy).toBe(false);
+    } finally {
+      writer.exec('ROLLBACK');
+      writer.close();
+    }
     expect(await b.ingest.run({ kind: 'corpus' })).toMatchObject({ added: 1 });
   });
 

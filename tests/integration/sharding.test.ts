@@ -1,6 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planShards } from '../../src/app/sharding.js';
+import { loadConfig } from '../../src/config/index.js';
+import { ConfigError } from '../../src/core/errors.js';
+import { createLogger } from '../../src/core/logger.js';
 import { REPO, tempDir } from '../helpers/env.js';
 import { FakeDiscord, shardOf, type FakeGuild } from '../helpers/fake-discord.js';
 import { runCli, spawnCli } from '../helpers/run-cli.js';
@@ -145,3 +149,63 @@ describe('the bot in 2 shard processes on one SQLite store (DATA_DIR), with `npm
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
   });
 });
+
+describe('planning the shards of a machine', () => {
+  const discord = (env: Record<string, string>) => loadConfig({ DISCORD_TOKEN: 'plan-token', ...env }).discord;
+
+  it('DISCORD_SHARDS=auto asks GET /gateway/bot at DISCORD_API_URL (not discord.com) for the count and the identify concurrency', async () => {
+    const fake = new FakeDiscord({ recommendedShards: 3, maxConcurrency: 16 });
+    await fake.start();
+    try {
+      expect(await planShards(discord({ DISCORD_SHARDS: 'auto', DISCORD_API_URL: fake.apiUrl }), 'plan-token', createLogger('silent'))).toEqual({
+        totalShards: 3,
+        shardIds: [0, 1, 2],
+        maxConcurrency: 16,
+      });
+      const calls = fake.find('GET', /^\/gateway\/bot$/);
+      expect(calls).toHaveLength(1);
+      expect(calls[0]!.authorization).toBe('Bot plan-token');
+      // A fixed total and this machine's part of it.
+      expect(await planShards(discord({ DISCORD_SHARDS: 'auto', SHARD_COUNT: '8', SHARD_IDS: '4,5', DISCORD_API_URL: fake.apiUrl }), 'plan-token', createLogger('silent'))).toEqual({
+        totalShards: 8,
+        shardIds: [4, 5],
+        maxConcurrency: 16,
+      });
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it('without an answer from Discord: auto fails naming DISCORD_SHARDS; a fixed count starts at the slowest identify pace', async () => {
+    const unreachable = 'http://127.0.0.1:9/api';
+    const lines: string[] = [];
+    const logger = createLogger('warn', (line) => lines.push(line));
+    const auto = await planShards(discord({ DISCORD_SHARDS: 'auto', DISCORD_API_URL: unreachable }), 'plan-token', logger).catch((e: unknown) => e);
+    expect(auto).toBeInstanceOf(ConfigError);
+    expect((auto as Error).message).toMatch(/^DISCORD_SHARDS=auto: could not get the recommended shard count \(GET \/gateway\/bot at http:\/\/127\.0\.0\.1:9\/api\)/);
+    expect(await planShards(discord({ DISCORD_SHARDS: '2', DISCORD_API_URL: unreachable }), 'plan-token', logger)).toEqual({ totalShards: 2, shardIds: [0, 1], maxConcurrency: 1 });
+    expect(lines).toEqual([expect.stringMatching(/^warn  could not read GET \/gateway\/bot .*starting shards one every 5\.5 s$/)]);
+  }, 30_000);
+
+  it('a shard that fails before it was ever ready stops the start with an error instead of looping', async () => {
+    const fake = new FakeDiscord();
+    await fake.start();
+    const { dir, cleanup } = tempDir('newsbot-shard-fail-');
+    try {
+      // DATA_DIR is a file: every shard process fails to open its store.
+      const notADir = path.join(dir, 'data');
+      fs.writeFileSync(notADir, 'not a folder');
+      const result = await runCli('start', [], { DATA_DIR: notADir, DISCORD_TOKEN: 'fail-token', DISCORD_API_URL: fake.apiUrl, DISCORD_SHARDS: '2', EMBEDDING_MODEL: 'Xenova/not-downloadable', EMBEDDING_MODEL_DIR: path.join(dir, 'none'), EMBEDDING_ALLOW_REMOTE: 'false' });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/\[shard 0\] error: cannot open the store/);
+      expect(result.stderr).toMatch(/error shard 0 exit code 1 while starting; see its log above/);
+      expect(result.stderr).toMatch(/error: the shards could not be started: /);
+      expect(result.stderr.match(/shard \d of 2 started/g)).toHaveLength(1);
+      expect(fake.identifies).toBe(0);
+    } finally {
+      await fake.stop();
+      cleanup();
+    }
+  });
+});
+

@@ -58,6 +58,7 @@ describe('loadConfig', () => {
 
   it('reads sharding: DISCORD_SHARDS=auto|N, and SHARD_IDS with SHARD_COUNT for one machine\'s part', () => {
     expect(loadConfig({}).discord.sharding).toBeNull();
+    expect(loadConfig({ DISCORD_SHARDS: '', SHARD_COUNT: '', SHARD_IDS: ' ' }).discord.sharding).toBeNull();
     expect(loadConfig({ DISCORD_SHARDS: 'auto' }).discord.sharding).toEqual({ totalShards: 'auto', shardIds: null });
     expect(loadConfig({ DISCORD_SHARDS: 'AUTO' }).discord.sharding).toEqual({ totalShards: 'auto', shardIds: null });
     expect(loadConfig({ DISCORD_SHARDS: '4' }).discord.sharding).toEqual({ totalShards: 4, shardIds: null });
@@ -76,6 +77,7 @@ describe('loadConfig', () => {
       [{ DISCORD_SHARDS: '4', SHARD_COUNT: '4', SHARD_IDS: '3,4,7' }, /SHARD_IDS: ids must be below SHARD_COUNT \(4\); got 4, 7/],
       [{ DISCORD_SHARDS: '4', SHARD_COUNT: '4', SHARD_IDS: '1,1' }, /SHARD_IDS: lists a shard id twice/],
       [{ DISCORD_SHARDS: '4', SHARD_COUNT: '4', SHARD_IDS: 'one' }, /SHARD_IDS(\.0)?: must be comma-separated shard ids/],
+      [{ DISCORD_SHARDS: '4', SHARD_COUNT: '4', SHARD_IDS: ', ,' }, /SHARD_IDS: must list at least one shard id/],
       [{ DISCORD_SHARDS: '4', SHARD_COUNT: '8' }, /SHARD_COUNT: is 8 but DISCORD_SHARDS is 4/],
       [{ DISCORD_SHARDS: 'auto', SHARD_COUNT: '0' }, /SHARD_COUNT/],
       [{ SHARD_COUNT: '2' }, /SHARD_COUNT: needs DISCORD_SHARDS/],
