@@ -49,8 +49,8 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
     answers: app.answers,
     search: async (query, k) => app.retriever.search(query, { k }),
     latest: (topic, limit) => app.retriever.latest(topic, limit),
-    status: () => {
-      const stats = app.store.stats();
+    status: async () => {
+      const stats = await app.store.stats();
       const running = ingest.status();
       return {
         articles: stats.articles,
@@ -80,7 +80,8 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
     registerCommands: config.discord.registerCommands ? { guildId: config.discord.guildId } : null,
   });
   // Load the vector index before serving: later writes are folded in a slice at a time.
-  if (app.embedder) app.store.vectorIndex();
+  const indexReady = app.embedder ? app.store.openVectorIndex() : Promise.resolve();
+  indexReady.catch(() => {}); // awaited in start()
   let stopPolling = () => {};
   let refresher: NodeJS.Timeout | undefined;
   let stopping: Promise<void> | null = null;
@@ -89,9 +90,10 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
     ingest,
     services,
     async start(token) {
+      await indexReady;
       await bot.start(token);
       stopPolling = ingest.startPolling(options.pollIntervalMs ?? config.feedPollMinutes * 60_000);
-      refresher = setInterval(() => app.store.refresh(), STORE_REFRESH_MS);
+      refresher = setInterval(() => void app.store.refresh().catch((error: unknown) => logger.warn('store refresh failed', { error: String(error) })), STORE_REFRESH_MS);
       refresher.unref();
     },
     stop() {

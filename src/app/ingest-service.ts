@@ -10,7 +10,7 @@ import { readArticles, type ReadResult } from '../ingest/read-articles.js';
 import { checkLiteralUrl } from '../ingest/fetch-guard.js';
 import { fetchArticle, readFeed } from '../ingest/web.js';
 import type { Embedder } from '../retrieval/embedder.js';
-import type { NewsStore } from '../retrieval/store.js';
+import type { NewsStore } from '../store/ports.js';
 
 /** What to ingest. */
 export type IngestRequest =
@@ -316,7 +316,7 @@ export class IngestService {
           run.status.passages = message.passages;
           alive();
           // New passages are searchable now; the vector index catches up in the background.
-          this.store.refresh();
+          void this.store.refresh().catch((error: unknown) => this.logger.warn('store refresh failed', { error: String(error) }));
           onProgress?.({ ...run.status });
           break;
         case 'log':
@@ -342,7 +342,7 @@ export class IngestService {
         clearTimeout(stall);
         if (this.current === run) this.current = null;
         closed();
-        this.store.refresh();
+        void this.store.refresh().catch((error: unknown) => this.logger.warn('store refresh failed', { error: String(error) }));
         if (summary) {
           resolve(summary);
           return;

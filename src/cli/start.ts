@@ -16,7 +16,7 @@ async function runBot(app: AppContext, config: Config, logger: Logger, token: st
   process.once('SIGTERM', () => stop('SIGTERM'));
   await runtime.start(token);
   // First run: read the corpus in the worker while the bot already answers (from what it has).
-  if (app.store.stats().articles === 0) {
+  if ((await app.store.stats()).articles === 0) {
     logger.info(`store is empty: ingesting ${config.corpusDir} in the background`);
     runtime.ingest
       .run({ kind: 'corpus' })
@@ -36,7 +36,7 @@ async function runConsole(app: AppContext, config: Config, logger: Logger): Prom
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
-  if (app.store.stats().articles === 0) {
+  if ((await app.store.stats()).articles === 0) {
     logger.info(`store is empty: ingesting ${config.corpusDir}`);
     const progress = progressReporter('ingest corpus');
     let summary;
@@ -50,7 +50,7 @@ async function runConsole(app: AppContext, config: Config, logger: Logger): Prom
     process.stderr.write(formatSummary(summary) + '\n');
   }
   try {
-    const stats = app.store.stats();
+    const stats = await app.store.stats();
     await runConsoleChat({
       answers: app.answers,
       input: process.stdin,
