@@ -128,9 +128,9 @@ async function runCase(repo: string, dir: string, data: string, options: string)
   const load = (p: string) => import(pathToFileURL(path.join(repo, p)).href);
   const { readArticles } = await load('src/ingest/read-articles.ts');
   const { ingestArticles } = await load('src/ingest/pipeline.ts');
-  const { NewsStore } = await load('src/retrieval/store.ts');
+  const { SqliteStore } = await load('src/store/sqlite/sqlite-store.ts');
   const { CHUNKER_VERSION } = await load('src/ingest/chunker.ts');
-  const store = NewsStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION });
+  const store = SqliteStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION });
   const started = performance.now();
   let outcome: Record<string, unknown>;
   try {
@@ -144,13 +144,13 @@ async function runCase(repo: string, dir: string, data: string, options: string)
         .sort((a: { origin: string }, b: { origin: string }) => Number(/#\d+$/.test(a.origin)) - Number(/#\d+$/.test(b.origin)))
         .slice(0, 2)
         .map((s: { origin: string; reason: string }) => `${path.basename(s.origin)}: ${s.reason.slice(0, 140)}`),
-      stored: store.stats().articles,
+      stored: (await store.stats()).articles,
     };
   } catch (error) {
     outcome = { error: String((error as Error).stack ?? error).split('\n').slice(0, 2).join(' ') };
   }
   const ms = performance.now() - started;
-  store.close();
+  await store.close();
   console.log(JSON.stringify({ ms: Math.round(ms), maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), ...outcome }));
 }
 

@@ -42,18 +42,18 @@ export class AnswerService {
   private readonly retriever: Retriever;
   private readonly llm: LlmAnswerer | null;
   private readonly llmPassages: number | undefined;
-  private readonly termIdf: ((stems: string[]) => ReadonlyMap<string, number>) | undefined;
+  private readonly termIdf: ((stems: string[]) => Promise<ReadonlyMap<string, number>>) | undefined;
   private readonly rewriter: FollowUpRewriter | null;
 
   /**
    * `llmPassages`: how many passages to retrieve for the language model (default: the retriever's
-   * k). `termIdf`: the store's inverse document frequencies (NewsStore.termIdf), which tell
+   * k). `termIdf`: the store's inverse document frequencies (the store's termIdf), which tell
    * extractive answers which question words are rare. `rewriter`: a language model that rewrites
    * follow-ups into standalone questions before they are searched.
    */
   constructor(
     retriever: Retriever,
-    options: { llm?: LlmAnswerer | null; llmPassages?: number; termIdf?: (stems: string[]) => ReadonlyMap<string, number>; rewriter?: FollowUpRewriter | null } = {},
+    options: { llm?: LlmAnswerer | null; llmPassages?: number; termIdf?: (stems: string[]) => Promise<ReadonlyMap<string, number>>; rewriter?: FollowUpRewriter | null } = {},
   ) {
     this.retriever = retriever;
     this.llm = options.llm ?? null;
@@ -95,7 +95,7 @@ export class AnswerService {
       ...(k ? { k } : {}),
       ...(plan.preferArticles.size ? { preferArticles: plan.preferArticles } : {}),
     });
-    const idf = this.termIdf?.([...contentTerms(plan.question), ...plan.context.keys()]);
+    const idf = await this.termIdf?.([...contentTerms(plan.question), ...plan.context.keys()]);
     const extractive = { ...(idf ? { idf } : {}), ...(plan.context.size ? { context: plan.context } : {}) };
     if (!this.llm) {
       yield { type: 'final', answer: extractiveAnswer(plan.question, search.passages, extractive), search, plan };

@@ -46,11 +46,11 @@ export interface BotRuntimeOptions {
 }
 
 /**
- * One ingest at a time across processes (shards): the lease is a row in the store. The app's
- * store (src/retrieval/store.ts) does not keep leases yet, so a store port on the same DATA_DIR (a
- * second SQLite connection; it adds the leases table beside the same tables) keeps them. It is
- * opened when first needed, and like every lease call it waits at most LEASE_BUSY_TIMEOUT_MS for
- * another process's write: a failure refuses that ingest (or delays that renewal), never the bot.
+ * One ingest at a time across processes (shards): the lease is a row in the store. With SQLite,
+ * store calls are synchronous and the app's connection waits up to 60 s for another process's
+ * write (a batch, an index merge), so the lease gets a connection of its own on the same DATA_DIR,
+ * opened when first needed, that waits at most LEASE_BUSY_TIMEOUT_MS: a lock held longer refuses
+ * that ingest (or delays that renewal), never the bot's thread. PostgreSQL's calls do not block it.
  */
 function sqliteLease(config: AppContext['config'], logger: AppContext['logger']): IngestLease & { close(): Promise<void> } {
   let store: SqliteStore | null = null;
@@ -66,20 +66,20 @@ function sqliteLease(config: AppContext['config'], logger: AppContext['logger'])
 export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {}): BotRuntime {
   const { config, logger } = app;
   const log = new AnswerLog(config.dataDir);
-  const dataDirLease = options.lease ? null : sqliteLease(config, logger);
+  const dataDirLease = !options.lease && app.store.backend === 'sqlite' ? sqliteLease(config, logger) : null;
   const ingest = new IngestService({
     config,
     store: app.store,
     logger,
-    lease: options.lease ?? dataDirLease!,
+    lease: options.lease ?? dataDirLease ?? storeLease(app.store),
     ...(options.ingestStallTimeoutMs !== undefined ? { stallTimeoutMs: options.ingestStallTimeoutMs } : {}),
   });
   const services: BotServices = {
     answers: app.answers,
     search: async (query, k) => app.retriever.search(query, { k }),
     latest: (topic, limit) => app.retriever.latest(topic, limit),
-    status: () => {
-      const stats = app.store.stats();
+    status: async () => {
+      const stats = await app.store.stats();
       const running = ingest.status();
       return {
         articles: stats.articles,
@@ -109,7 +109,8 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
     registerCommands: config.discord.registerCommands ? { guildId: config.discord.guildId } : null,
   });
   // Load the vector index before serving: later writes are folded in a slice at a time.
-  if (app.embedder) app.store.vectorIndex();
+  const indexReady = app.embedder ? app.store.openVectorIndex() : Promise.resolve();
+  indexReady.catch(() => {}); // awaited in start()
   let stopPolling = () => {};
   let refresher: NodeJS.Timeout | undefined;
   let stopping: Promise<void> | null = null;
@@ -118,9 +119,10 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
     ingest,
     services,
     async start(token) {
+      await indexReady;
       await bot.start(token);
       stopPolling = ingest.startPolling(options.pollIntervalMs ?? config.feedPollMinutes * 60_000);
-      refresher = setInterval(() => app.store.refresh(), STORE_REFRESH_MS);
+      refresher = setInterval(() => void app.store.refresh().catch((error: unknown) => logger.warn('store refresh failed', { error: String(error) })), STORE_REFRESH_MS);
       refresher.unref();
     },
     stop() {

@@ -10,8 +10,9 @@ import { ingestArticles, type IngestOptions, type IngestSummary } from '../inges
 import { readArticles } from '../ingest/read-articles.js';
 import type { Embedder } from '../retrieval/embedder.js';
 import { Retriever } from '../retrieval/retriever.js';
-import { NewsStore } from '../retrieval/store.js';
 import { loadTransformersEmbedder } from '../retrieval/transformers-embedder.js';
+import { openStore as openBackend } from '../store/open-store.js';
+import type { NewsStore } from '../store/ports.js';
 
 /** Everything an entry point needs, wired from the config. */
 export interface AppContext {
@@ -44,13 +45,19 @@ export async function loadEmbedder(config: Config, logger: Logger): Promise<Embe
   }
 }
 
-/** Opens (or creates) the configured store for this embedder. */
-export function openStore(config: Config, embedder: Embedder | null, logger: Logger): NewsStore {
-  return NewsStore.open(config.dataDir, {
+/**
+ * Opens (or creates) the configured store for this embedder: SQLite under DATA_DIR, or PostgreSQL
+ * at DATABASE_URL. `follow`: a long-running reader (the bot) follows other processes' writes.
+ */
+export function openStore(config: Config, embedder: Embedder | null, logger: Logger, options: { follow?: boolean } = {}): Promise<NewsStore> {
+  return openBackend({
+    database: config.database,
+    dataDir: config.dataDir,
     embedding: embedder ? { modelId: embedder.modelId, dimension: embedder.dimension } : null,
     chunkerVersion: CHUNKER_VERSION,
     efSearch: config.retrieval.efSearch,
     logger,
+    follow: options.follow ?? false,
   });
 }
 
@@ -58,9 +65,9 @@ export function openStore(config: Config, embedder: Embedder | null, logger: Log
  * Loads the embedder (falling back to lexical-only search with one warning line when it cannot
  * be loaded), opens the store and builds retrieval and answering.
  */
-export async function createApp(config: Config, logger: Logger, options: { embedder?: Embedder | null } = {}): Promise<AppContext> {
+export async function createApp(config: Config, logger: Logger, options: { embedder?: Embedder | null; follow?: boolean } = {}): Promise<AppContext> {
   const embedder = options.embedder !== undefined ? options.embedder : await loadEmbedder(config, logger);
-  const store = openStore(config, embedder, logger);
+  const store = await openStore(config, embedder, logger, { follow: options.follow ?? false });
   const retriever = new Retriever(store, embedder, {
     k: config.retrieval.topK,
     mode: config.retrieval.mode,
@@ -98,7 +105,7 @@ export async function createApp(config: Config, logger: Logger, options: { embed
     answers,
     async close() {
       try {
-        store.close();
+        await store.close();
       } catch (error) {
         logger.error('closing the store failed', { error: describeError(error) });
       }
@@ -114,7 +121,7 @@ export async function ingestPaths(app: AppContext, paths: string[], options: Ing
 
 /** Ingests the bundled corpus when the store holds no articles yet. Returns the summary, or null. */
 export async function ensureCorpus(app: AppContext, options: IngestOptions = {}): Promise<IngestSummary | null> {
-  if (app.store.stats().articles > 0) return null;
+  if ((await app.store.stats()).articles > 0) return null;
   app.logger.info(`store is empty: ingesting ${app.config.corpusDir}`);
   return ingestPaths(app, [app.config.corpusDir], { pruneUnder: [app.config.corpusDir], ...options });
 }

@@ -9,8 +9,7 @@ import { readArticles, type ReadResult } from '../ingest/read-articles.js';
 import { checkLiteralUrl } from '../ingest/fetch-guard.js';
 import { fetchArticle, readFeed } from '../ingest/web.js';
 import type { Embedder } from '../retrieval/embedder.js';
-import type { NewsStore } from '../retrieval/store.js';
-import type { NewsStore as LeaseStore } from '../store/ports.js';
+import type { NewsStore } from '../store/ports.js';
 import { processEntry } from './process-entry.js';
 
 /** What to ingest. */
@@ -181,7 +180,7 @@ export interface IngestLease {
 }
 
 /** The ingest lease kept in a store (src/store/ports.ts: SQLite on one machine, PostgreSQL across machines). */
-export function storeLease(store: Pick<LeaseStore, 'acquireLease' | 'releaseLease'>): IngestLease {
+export function storeLease(store: Pick<NewsStore, 'acquireLease' | 'releaseLease'>): IngestLease {
   return { acquire: (name, holder, ttlMs) => store.acquireLease(name, holder, ttlMs), release: (name, holder) => store.releaseLease(name, holder) };
 }
 
@@ -382,7 +381,7 @@ export class IngestService {
           run.status.passages = message.passages;
           alive();
           // New passages are searchable now; the vector index catches up in the background.
-          this.store.refresh();
+          void this.store.refresh().catch((error: unknown) => this.logger.warn('store refresh failed', { error: String(error) }));
           onProgress?.({ ...run.status });
           break;
         case 'log':
@@ -406,7 +405,7 @@ export class IngestService {
         if (settled) return;
         settled = true;
         clearTimeout(stall);
-        this.store.refresh();
+        void this.store.refresh().catch((error: unknown) => this.logger.warn('store refresh failed', { error: String(error) }));
         if (summary) {
           resolve(summary);
           return;

@@ -70,11 +70,11 @@ async function run(request: IngestRequest, config: Config): Promise<void> {
   const logger = ipcLogger(config.logLevel);
   const embedder = stoppableEmbedder(await loadEmbedder(config, logger));
   if (stopRequested) return;
-  const store = openStore(config, embedder, logger);
+  const store = await openStore(config, embedder, logger);
   // Load the vector index now, so each batch's vectors join it as the batch is written: the
   // HNSW work is spread over the ingest (every batch reports progress) instead of coming as one
   // silent block at the end, which on a large first ingest could outlast INGEST_TIMEOUT_MINUTES.
-  if (embedder) store.vectorIndex();
+  if (embedder) await store.openVectorIndex();
   let read = 0;
   let lastReadReport = 0;
   try {
@@ -97,11 +97,11 @@ async function run(request: IngestRequest, config: Config): Promise<void> {
         if (stopRequested) throw new StopRequested();
       },
     });
-    store.close();
+    await store.close();
     await send({ type: 'done', summary });
   } catch (error) {
     try {
-      store.close();
+      await store.close();
     } catch (closeError) {
       logger.error('closing the store failed', { error: closeError instanceof Error ? closeError.message : String(closeError) });
     }

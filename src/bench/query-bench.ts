@@ -3,7 +3,7 @@ import type { RetrievalMode } from '../core/types.js';
 import { CHUNKER_VERSION } from '../ingest/chunker.js';
 import type { Embedder } from '../retrieval/embedder.js';
 import { Retriever } from '../retrieval/retriever.js';
-import { NewsStore } from '../retrieval/store.js';
+import { openStore, type DatabaseChoice } from '../store/open-store.js';
 
 /** Latency percentiles in ms. */
 export interface Percentiles {
@@ -36,19 +36,20 @@ function percentile(sorted: number[], p: number): number {
  * in each mode) and measures HNSW recall@10 against exact search over the stored vectors.
  */
 export async function benchQueries(
-  dataDir: string,
+  where: { database: DatabaseChoice; dataDir: string },
   embedder: Embedder | null,
   questions: { question: string; date: string }[],
   options: { efSearch: number; modes: RetrievalMode[]; k: number; maxPerArticle: number; vectorWeight: number; recallQueries?: number },
 ): Promise<QueryBenchResult> {
   const t0 = performance.now();
-  const store = NewsStore.open(dataDir, {
+  const store = await openStore({
+    ...where,
     embedding: embedder ? { modelId: embedder.modelId, dimension: embedder.dimension } : null,
     chunkerVersion: CHUNKER_VERSION,
     efSearch: options.efSearch,
   });
   const t1 = performance.now();
-  store.vectorIndex();
+  await store.openVectorIndex();
   const t2 = performance.now();
   const latency: QueryBenchResult['latency'] = {};
   for (const mode of options.modes) {
@@ -68,10 +69,10 @@ export async function benchQueries(
   }
   let hnswRecallAt10: number | null = null;
   let hnswRecallAt10PassageQueries: number | null = null;
-  const index = store.vectorIndex();
-  if (embedder && index && index.size > 0) {
-    const all = [...store.allVectors()];
-    const recall = (queries: Float32Array[], skipSelf: boolean) => {
+  if (embedder && (store.indexedVectors ?? 0) > 0) {
+    const all: { id: number; vector: Float32Array }[] = [];
+    for await (const v of store.allVectors()) all.push(v);
+    const recall = async (queries: Float32Array[], skipSelf: boolean) => {
       let found = 0;
       let total = 0;
       for (const q of queries) {
@@ -84,18 +85,18 @@ export async function benchQueries(
           .sort((a, b) => b.dot - a.dot)
           .slice(skipSelf ? 1 : 0, skipSelf ? 11 : 10)
           .map((x) => x.id);
-        const approx = new Set(index.search(q, skipSelf ? 11 : 10).map((h) => h.id));
+        const approx = new Set((await store.vectorSearch(q, skipSelf ? 11 : 10)).map((h) => h.id));
         found += exact.filter((id) => approx.has(id)).length;
         total += exact.length;
       }
       return total ? Math.round((found / total) * 1000) / 1000 : null;
     };
     const n = options.recallQueries ?? 100;
-    hnswRecallAt10 = recall(await embedder.embed(questions.slice(0, n).map((q) => q.question)), false);
+    hnswRecallAt10 = await recall(await embedder.embed(questions.slice(0, n).map((q) => q.question)), false);
     const step = Math.max(1, Math.floor(all.length / n));
-    hnswRecallAt10PassageQueries = recall(all.filter((_, i) => i % step === 0).slice(0, n).map((x) => x.vector), true);
+    hnswRecallAt10PassageQueries = await recall(all.filter((_, i) => i % step === 0).slice(0, n).map((x) => x.vector), true);
   }
   const rssMb = Math.round(process.memoryUsage().rss / 1048576);
-  store.close();
+  await store.close();
   return { openStoreMs: Math.round(t2 - t0), indexLoadMs: Math.round(t2 - t1), latency, hnswRecallAt10, hnswRecallAt10PassageQueries, efSearch: options.efSearch, rssMb };
 }

@@ -8,7 +8,7 @@ import type { Config } from '../config/index.js';
 import { silentLogger } from '../core/logger.js';
 import { CHUNKER_VERSION } from '../ingest/chunker.js';
 import type { IngestSummary } from '../ingest/pipeline.js';
-import { NewsStore } from '../retrieval/store.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 
 /** One ingest of the same articles, by `npm run ingest` or by the bot's worker. */
 export interface IngestRunFigures {
@@ -96,10 +96,10 @@ async function runCliIngest(config: Config, dataDir: string): Promise<IngestRunF
 }
 
 async function runWorkerIngest(config: Config, dataDir: string, embedding: { modelId: string; dimension: number }, niceness: number): Promise<WorkerRunFigures> {
-  const workerConfig: Config = { ...config, dataDir, feeds: [] };
+  const workerConfig: Config = { ...config, dataDir, database: { kind: 'sqlite' }, feeds: [] };
   // The bot's side, as the bot runs it: its own store with the index loaded, refreshed as the worker writes.
-  const store = NewsStore.open(dataDir, { embedding, chunkerVersion: CHUNKER_VERSION, efSearch: config.retrieval.efSearch });
-  store.vectorIndex();
+  const store = SqliteStore.open(dataDir, { embedding, chunkerVersion: CHUNKER_VERSION, efSearch: config.retrieval.efSearch });
+  await store.openVectorIndex();
   const ingest = new IngestService({ config: workerConfig, store, logger: silentLogger, niceness });
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
@@ -111,11 +111,11 @@ async function runWorkerIngest(config: Config, dataDir: string, embedding: { mod
   const cpuS = cpu.stop();
   const wall = performance.now() - t;
   const caughtUp = performance.now();
-  while (store.indexLag > 0) await new Promise((resolve) => setImmediate(resolve));
+  await store.refresh();
   const catchUpAfterMs = Math.round(performance.now() - caughtUp);
   const used = process.cpuUsage(botCpu);
   delay.disable();
-  store.close();
+  await store.close();
   return {
     niceness,
     wallS: s(wall),

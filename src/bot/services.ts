@@ -3,7 +3,7 @@ import type { ArticleMeta } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
 import type { IngestSummary } from '../ingest/pipeline.js';
 import type { SearchResult } from '../retrieval/retriever.js';
-import type { IngestRunRecord } from '../retrieval/store.js';
+import type { IngestRunRecord } from '../store/ports.js';
 import type { AnswerLog } from './answer-log.js';
 
 /** What /ingest and /reingest can ask for. */
@@ -30,7 +30,7 @@ export interface BotServices {
   answers: AnswerService;
   search(query: string, k: number): Promise<SearchResult>;
   latest(topic: string | undefined, limit: number): Promise<ArticleMeta[]>;
-  status(): BotStatus;
+  status(): Promise<BotStatus>;
   /**
    * Runs an ingest to its summary; `onProgress` gets how far it is ("120 of 300 articles").
    * Rejects at once with IngestBusyError while another ingest runs, and with IngestFailedError

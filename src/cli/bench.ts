@@ -14,7 +14,7 @@ import { CHUNKER_VERSION, chunkText, embeddingText } from '../ingest/chunker.js'
 import { ingestArticles } from '../ingest/pipeline.js';
 import { readArticles, type ReadResult } from '../ingest/read-articles.js';
 import type { Embedder } from '../retrieval/embedder.js';
-import { NewsStore } from '../retrieval/store.js';
+import { destroyStore, openStore, type DatabaseChoice } from '../store/open-store.js';
 import { loadTransformersEmbedder } from '../retrieval/transformers-embedder.js';
 import { boot, runMain } from './common.js';
 
@@ -108,6 +108,9 @@ runMain(async () => {
     .map((l) => JSON.parse(l) as { question: string; date: string })
     .slice(0, Number(values.questions));
 
+  // With DATABASE_URL the bench runs on PostgreSQL, in a schema of its own (never the bot's).
+  const database: DatabaseChoice = config.database.kind === 'postgres' ? { ...config.database, schema: `${config.database.schema}_bench`.slice(0, 63) } : { kind: 'sqlite' };
+
   if (values['compare-worker']) {
     const niceness = (values.niceness ?? '0,10').split(',').map(Number);
     await compareWorker(config, values.set, model, modelDir, values.articles ? Number(values.articles) : 300, niceness);
@@ -117,7 +120,7 @@ runMain(async () => {
   // Child mode: open the store in a fresh process, run the queries, report as JSON.
   if (values['query-only']) {
     const embedder = await loadEmbedder(model, modelDir, false, config.embedding.batchSize);
-    const result = await benchQueries(values['query-only'], embedder, questions, {
+    const result = await benchQueries({ database, dataDir: values['query-only'] }, embedder, questions, {
       efSearch,
       modes: ['hybrid', 'lexical', 'vector'],
       k: config.retrieval.topK,
@@ -154,8 +157,8 @@ runMain(async () => {
 
   // 2. Full ingest into a fresh store.
   const dataDir = values.keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'newsbot-bench-'));
-  NewsStore.destroy(dataDir);
-  const store = NewsStore.open(dataDir, { embedding: embedder ? { modelId: embedder.modelId, dimension: embedder.dimension } : null, chunkerVersion: CHUNKER_VERSION, efSearch, logger });
+  await destroyStore(database, dataDir);
+  const store = await openStore({ database, dataDir, embedding: embedder ? { modelId: embedder.modelId, dimension: embedder.dimension } : null, chunkerVersion: CHUNKER_VERSION, efSearch, logger });
   let lastReport = Date.now();
   const t0 = performance.now();
   const summary = await ingestArticles(store, embedder, results, {
@@ -168,7 +171,7 @@ runMain(async () => {
     },
   });
   const ingestS = (performance.now() - t0) / 1000;
-  const passages = store.stats().passages;
+  const passages = (await store.stats()).passages;
 
   // 3. Change one article and re-ingest the whole source, in the warm process.
   const changed: Article = { ...articles[Math.floor(articles.length / 2)]! };
@@ -183,8 +186,8 @@ runMain(async () => {
   changed.contentHash = 'bench2-' + Date.now();
   await ingestArticles(store, embedder, [{ kind: 'article', article: changed, file: 'bench' }], { logger });
   const reingestSingleMs = performance.now() - t2;
-  store.close();
-  const storeMb = fs.readdirSync(dataDir).reduce((sum, f) => sum + fs.statSync(path.join(dataDir, f)).size, 0) / 1048576;
+  await store.close();
+  const storeMb = database.kind === 'sqlite' ? fs.readdirSync(dataDir).reduce((sum, f) => sum + fs.statSync(path.join(dataDir, f)).size, 0) / 1048576 : null;
 
   // 4. Open the store in a fresh process and run the queries there.
   const self = fileURLToPath(import.meta.url);
@@ -195,7 +198,10 @@ runMain(async () => {
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   await new Promise((resolve) => child.on('close', resolve));
   const q = JSON.parse(out.trim().split('\n').pop() ?? '{}') as QueryBenchResult;
-  if (!values.keep) fs.rmSync(dataDir, { recursive: true, force: true });
+  if (!values.keep) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    if (database.kind === 'postgres') await destroyStore(database, dataDir);
+  }
 
   const ingestPps = passages / ingestS;
   const figures = {
@@ -203,7 +209,8 @@ runMain(async () => {
     model,
     articles: articles.length,
     passages,
-    store_mb: Math.round(storeMb),
+    store: database.kind,
+    store_mb: storeMb === null ? null : Math.round(storeMb),
     embed_only_passages_per_s: Math.round(embedPps * 10) / 10,
     ingest_s: Math.round(ingestS * 10) / 10,
     ingest_passages_per_s: Math.round(ingestPps * 10) / 10,

@@ -21,7 +21,7 @@ export async function runBotProcess(app: AppContext, token: string, options: { e
   // A shard whose manager is gone shuts down rather than run on unmanaged (a new manager would start it again).
   if (options.exitWhenOrphaned) process.once('disconnect', () => stop('the shard manager is gone'));
   await runtime.start(token);
-  if (app.store.stats().articles === 0) {
+  if ((await app.store.stats()).articles === 0) {
     logger.info(`store is empty: ingesting ${config.corpusDir} in the background`);
     runtime.ingest
       .run({ kind: 'corpus' })

@@ -4,6 +4,14 @@ import { NewsBotError, describeError } from '../core/errors.js';
 import { createLogger, registerSecret, type Logger } from '../core/logger.js';
 import { notableSkips, type IngestOptions, type IngestSummary } from '../ingest/pipeline.js';
 
+function databasePassword(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads .env and the config, and makes the logger. Exits with a clear message on bad config. */
 export async function boot(): Promise<{ config: Config; logger: Logger }> {
   await loadDotEnv();
@@ -11,6 +19,7 @@ export async function boot(): Promise<{ config: Config; logger: Logger }> {
     const config = loadConfig();
     registerSecret(config.llm?.apiKey);
     registerSecret(config.discord.token);
+    if (config.database.kind === 'postgres') registerSecret(databasePassword(config.database.url));
     return { config, logger: createLogger(config.logLevel) };
   } catch (error) {
     process.stderr.write(`${describeError(error)}\n`);

@@ -64,6 +64,7 @@ runMain(async () => {
   const result = await runEval({
     setDir: values.set,
     cacheDir: path.join(config.dataDir, 'eval-cache'),
+    database: config.database,
     mode,
     k,
     maxPerArticle: config.retrieval.maxPassagesPerArticle,
@@ -90,6 +91,7 @@ runMain(async () => {
     JSON.stringify({
       set: path.basename(path.resolve(values.set)),
       mode,
+      store: config.database.kind,
       model: embedder ? embedder.modelId : null,
       ...result.metrics,
       k,

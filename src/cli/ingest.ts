@@ -5,7 +5,7 @@ import type { Logger } from '../core/logger.js';
 import { ingestArticles, type IngestOptions, type IngestSummary } from '../ingest/pipeline.js';
 import { readArticles, type ReadResult } from '../ingest/read-articles.js';
 import { fetchArticle, readFeed, type FetchOptions } from '../ingest/web.js';
-import { NewsStore } from '../retrieval/store.js';
+import { destroyStore } from '../store/open-store.js';
 import { boot, formatSummary, progressReporter, runMain } from './common.js';
 
 const USAGE = `usage: npm run ingest -- [paths...] [--url URL]... [--feed URL]... [--rebuild] [--no-prune] [--watch [--interval S]] [--check] [--json]
@@ -119,7 +119,7 @@ runMain(async () => {
     return;
   }
   const { config, logger } = await boot();
-  if (values.rebuild) NewsStore.destroy(config.dataDir);
+  if (values.rebuild) await destroyStore(config.database, config.dataDir);
   const explicit = positionals.length > 0 || values.url.length > 0 || values.feed.length > 0;
   const paths = explicit ? positionals : [config.corpusDir];
   const feeds = explicit ? values.feed : [...values.feed, ...config.feeds];
@@ -127,7 +127,7 @@ runMain(async () => {
   const app = await createApp(config, logger);
   try {
     if (values.check) {
-      const report = app.store.checkConsistency();
+      const report = await app.store.checkConsistency();
       console.log(values.json ? JSON.stringify(report) : `${report.ok ? 'consistent' : 'INCONSISTENT'}: ${report.articles} articles, ${report.passages} passages, ${report.vectors} vectors, ${report.lexical} BM25 entries, ${report.indexed ?? 'no'} HNSW entries${report.problems.map((p) => `\n  ${p}`).join('')}`);
       if (!report.ok) process.exitCode = 1;
       return;
@@ -142,12 +142,12 @@ runMain(async () => {
     const progress = progressReporter();
     const summary = await round(app, paths, values.url, feeds, prune, progress.options, trusted);
     progress.stop();
-    const stats = app.store.stats();
+    const stats = await app.store.stats();
     if (values.json) {
       console.log(JSON.stringify({ ...summary, store: { articles: stats.articles, passages: stats.passages, vectors: stats.vectors } }));
     } else {
       console.log(formatSummary(summary));
-      console.log(`store: ${stats.articles} articles, ${stats.passages} passages, ${stats.vectors} vectors in ${config.dataDir}`);
+      console.log(`store: ${stats.articles} articles, ${stats.passages} passages, ${stats.vectors} vectors in ${app.store.location}`);
     }
   } finally {
     await app.close();

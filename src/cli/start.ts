@@ -34,7 +34,7 @@ async function runConsole(app: AppContext, config: Config, logger: Logger): Prom
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
-  if (app.store.stats().articles === 0) {
+  if ((await app.store.stats()).articles === 0) {
     logger.info(`store is empty: ingesting ${config.corpusDir}`);
     const progress = progressReporter('ingest corpus');
     let summary;
@@ -48,7 +48,7 @@ async function runConsole(app: AppContext, config: Config, logger: Logger): Prom
     process.stderr.write(formatSummary(summary) + '\n');
   }
   try {
-    const stats = app.store.stats();
+    const stats = await app.store.stats();
     await runConsoleChat({
       answers: app.answers,
       input: process.stdin,

@@ -20,6 +20,14 @@ const int = (fallback: number, min: number, max: number) =>
 
 const schema = z.object({
   DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
+  DATABASE_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a PostgreSQL URL (postgres://user:password@host:5432/database)')
+      .optional(),
+  ),
+  DATABASE_SCHEMA: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase schema name (letters, digits, underscores)').default('newsbot')),
   CORPUS_DIR: z.preprocess(emptyToUndefined, z.string().default('./corpus')),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info')),
 
@@ -101,6 +109,8 @@ const schema = z.object({
 /** Validated configuration, read once from the environment. */
 export interface Config {
   dataDir: string;
+  /** Where articles, passages and vectors live: SQLite under DATA_DIR (default) or a shared PostgreSQL. */
+  database: { kind: 'sqlite' } | { kind: 'postgres'; url: string; schema: string };
   corpusDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** RSS/Atom feeds ingested by /reingest (and polled, later). */
@@ -176,6 +186,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   return {
     dataDir: path.resolve(cwd, e.DATA_DIR),
+    database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA } : { kind: 'sqlite' },
     corpusDir: path.resolve(cwd, e.CORPUS_DIR),
     logLevel: e.LOG_LEVEL,
     feeds: e.FEEDS,

@@ -9,7 +9,8 @@ import { readArticles } from '../ingest/read-articles.js';
 import { RETRIEVAL_DEFAULTS } from '../retrieval/defaults.js';
 import type { Embedder } from '../retrieval/embedder.js';
 import { Retriever } from '../retrieval/retriever.js';
-import { NewsStore } from '../retrieval/store.js';
+import { destroyStore, openStore, type DatabaseChoice } from '../store/open-store.js';
+import type { NewsStore } from '../store/ports.js';
 import { contentTerms } from '../core/text.js';
 import { keyTerms } from '../answer/topic.js';
 import { aggregate, containsAnswer, firstHitRank, isOffTopicArticle, type EvalMetrics, type QuestionOutcome } from './metrics.js';
@@ -27,8 +28,13 @@ export interface EvalQuestion {
 export interface EvalOptions {
   /** Folder holding articles.jsonl.gz and questions.jsonl. */
   setDir: string;
-  /** Where per-set stores are cached between runs. */
+  /** Where per-set stores are cached between runs (the SQLite stores, or the stamps of PostgreSQL ones). */
   cacheDir: string;
+  /**
+   * The backend (default SQLite in cacheDir). With PostgreSQL each set gets its own schema,
+   * `<schema>_eval_<set>`, so the figures of both backends can be compared on the same questions.
+   */
+  database?: DatabaseChoice;
   mode: RetrievalMode;
   k: number;
   maxPerArticle: number;
@@ -83,28 +89,33 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const logger = options.logger ?? silentLogger;
   const articles = articlesFile(options.setDir);
   const stat = fs.statSync(articles);
-  const storeDir = path.join(options.cacheDir, path.basename(path.resolve(options.setDir)));
+  const setName = path.basename(path.resolve(options.setDir));
+  const database: DatabaseChoice =
+    options.database?.kind === 'postgres' ? { ...options.database, schema: `${options.database.schema}_eval_${setName.toLowerCase().replace(/[^a-z0-9]+/g, '_')}`.slice(0, 63) } : { kind: 'sqlite' };
+  const storeDir = path.join(options.cacheDir, database.kind === 'postgres' ? `${setName}.${database.schema}` : setName);
   const stampFile = path.join(storeDir, 'eval-stamp.json');
   const stamp = JSON.stringify({ articles: path.resolve(articles), size: stat.size, mtimeMs: Math.round(stat.mtimeMs), chunker: CHUNKER_VERSION });
   let reusedStore = !options.rebuild && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp;
   const embedding = options.embedder ? { modelId: options.embedder.modelId, dimension: options.embedder.dimension } : null;
-  const openOptions = { embedding, chunkerVersion: CHUNKER_VERSION, efSearch: options.efSearch ?? RETRIEVAL_DEFAULTS.efSearch, logger };
+  const openOptions = { database, dataDir: storeDir, embedding, chunkerVersion: CHUNKER_VERSION, efSearch: options.efSearch ?? RETRIEVAL_DEFAULTS.efSearch, logger };
   let store: NewsStore | undefined;
   if (reusedStore) {
     try {
-      store = NewsStore.open(storeDir, openOptions);
+      store = await openStore(openOptions);
     } catch (error) {
       logger.warn(`cached eval store unusable (${(error as Error).message}); rebuilding`);
       reusedStore = false;
     }
   }
   if (!store) {
-    NewsStore.destroy(storeDir);
+    await destroyStore(database, storeDir);
     fs.rmSync(stampFile, { force: true });
-    store = NewsStore.open(storeDir, openOptions);
+    fs.mkdirSync(storeDir, { recursive: true });
+    store = await openStore(openOptions);
   }
   const ingestStart = Date.now();
-  const needsIngest = !reusedStore || (options.embedder !== null && store.stats().vectors < store.stats().passages);
+  const counts = await store.stats();
+  const needsIngest = !reusedStore || (options.embedder !== null && counts.vectors < counts.passages);
   if (needsIngest) {
     await ingestArticles(store, options.embedder, readArticles([articles]), { logger, ...(options.onIngestProgress ? { onProgress: options.onIngestProgress } : {}) });
     fs.writeFileSync(stampFile, stamp);
@@ -127,12 +138,13 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
       const { answer, search } = await answers.ask(q.question, { k: options.k, mode: options.mode, asOf: new Date(`${q.date}T23:59:59Z`) });
       const hitRank = firstHitRank(search.passages.map((p) => p.passage.text), q.answer);
       const answerHit = containsAnswer(answer.text.replace(/ \[\d+\]/g, ''), q.answer);
-      const articles = new Map(search.passages.map((p) => [p.article.id, { title: p.article.title, text: store!.articleText(p.article.id) ?? '' }]));
+      const articles = new Map<string, { title: string; text: string }>();
+      for (const p of search.passages) if (!articles.has(p.article.id)) articles.set(p.article.id, { title: p.article.title, text: (await store.articleText(p.article.id)) ?? '' });
       const articleHitRank = firstHitRank([...articles.values()].map((a) => a.text), q.answer);
       // Off-topic quotes: the answer quotes an article whose title and lede hold none of the question's key terms.
       const retrievedTerms = new Set([...articles.values()].flatMap((a) => contentTerms(`${a.title}\n${a.text}`)));
       const questionTerms = contentTerms(q.question).filter((t) => retrievedTerms.has(t));
-      const keys = keyTerms(questionTerms, store.termIdf(questionTerms));
+      const keys = keyTerms(questionTerms, await store.termIdf(questionTerms));
       const offTopicArticles = answer.citations.filter((c) => isOffTopicArticle(articles.get(c.articleId) ?? { title: c.title, text: '' }, keys)).map((c) => c.title);
       const offTopic = answer.citations.length > 0 && keys.length > 0 ? offTopicArticles.length > 0 : null;
       outcomes.push({ id: q.id, hitRank, answerHit, articleHitRank, offTopic });
@@ -156,7 +168,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
     }
   } finally {
     if (log) await new Promise<void>((resolve) => log.end(() => resolve()));
-    store.close();
+    await store.close();
   }
   return { metrics: aggregate(outcomes), outcomes, ingestSeconds, evalSeconds: (Date.now() - evalStart) / 1000, reusedStore };
 }

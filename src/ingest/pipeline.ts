@@ -3,7 +3,7 @@ import { ErrorCodes, NewsBotError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { Article } from '../core/types.js';
 import type { Embedder } from '../retrieval/embedder.js';
-import type { NewsStore, PassageInput } from '../retrieval/store.js';
+import type { IngestStore, PassageInput } from '../store/ports.js';
 import { chunkText, embeddingText } from './chunker.js';
 import type { ReadResult } from './read-articles.js';
 
@@ -106,7 +106,7 @@ function originFile(origin: string): string {
  * crash loses at most the batch in flight and the next run picks up where this one stopped.
  */
 export async function ingestArticles(
-  store: NewsStore,
+  store: IngestStore,
   embedder: Embedder | null,
   source: AsyncIterable<ReadResult> | Iterable<ReadResult>,
   options: IngestOptions = {},
@@ -144,7 +144,7 @@ export async function ingestArticles(
         for (const p of pending) for (const x of p.passages) x.vector = vectors[i++];
         summary.embedded += vectors.length;
       }
-      store.putArticles(pending);
+      await store.putArticles(pending);
       for (const p of pending) {
         if (p.isUpdate) summary.updated++;
         else summary.added++;
@@ -174,21 +174,21 @@ export async function ingestArticles(
         done++;
         continue;
       }
-      const stored = store.getArticle(article.id);
+      const stored = await store.getArticle(article.id);
       if (stored && stored.contentHash === article.contentHash) {
         seen.set(article.id, article.origin);
         summary.unchanged++;
         done++;
         continue;
       }
-      const twin = hashes.get(article.contentHash) ?? store.findByContentHash(article.contentHash);
+      const twin = hashes.get(article.contentHash) ?? (await store.findByContentHash(article.contentHash));
       if (twin !== undefined && twin !== article.id) {
         // Not remembered: a file of a million copies of one record costs no memory.
         skip(article.origin, `same content as article "${twin}"`);
         done++;
         continue;
       }
-      const sameUrl = article.url ? (urls.get(article.url) ?? store.findByUrl(article.url)) : undefined;
+      const sameUrl = article.url ? (urls.get(article.url) ?? (await store.findByUrl(article.url))) : undefined;
       if (sameUrl !== undefined && sameUrl !== article.id) {
         skip(article.origin, `same URL as article "${sameUrl}"`);
         done++;
@@ -210,28 +210,27 @@ export async function ingestArticles(
       const gone: string[] = [];
       for (const root of options.pruneUnder) {
         const prefix = path.relative(process.cwd(), root) || '.';
-        const candidates = prefix === '.' ? store.articlesUnder('') : [...store.articlesFromFiles([prefix]), ...store.articlesUnder(prefix + path.sep)];
+        const candidates = prefix === '.' ? await store.articlesUnder('') : [...(await store.articlesFromFiles([prefix])), ...(await store.articlesUnder(prefix + path.sep))];
         for (const { id, origin } of candidates) {
           if (seen.has(id) || failedFiles.has(originFile(origin))) continue;
           gone.push(id);
         }
       }
-      if (gone.length) summary.removed = store.removeArticles([...new Set(gone)]);
+      if (gone.length) summary.removed = await store.removeArticles([...new Set(gone)]);
     }
 
     if (embedder) {
       // Passages stored while no model was available get their vectors now.
-      for (let batch = store.passagesWithoutVectors(batchPassages); batch.length; batch = store.passagesWithoutVectors(batchPassages)) {
+      for (let batch = await store.passagesWithoutVectors(batchPassages); batch.length; batch = await store.passagesWithoutVectors(batchPassages)) {
         const vectors = await embedder.embed(batch.map((p) => embeddingText(p.title, p.text)));
-        store.putVectors(batch.map((p, i) => ({ id: p.id, vector: vectors[i]! })));
+        await store.putVectors(batch.map((p, i) => ({ id: p.id, vector: vectors[i]! })));
         summary.embedded += vectors.length;
       }
     }
     // Many new passages leave the BM25 index in many segments; merging them speeds up every search.
-    if (summary.passages + summary.removed >= OPTIMIZE_AFTER_PASSAGES) store.optimizeLexicalIndex();
-    store.flush();
+    await store.afterIngest({ largeChange: summary.passages + summary.removed >= OPTIMIZE_AFTER_PASSAGES });
     summary.durationMs = Date.now() - started;
-    store.recordIngestRun({
+    await store.recordIngestRun({
       added: summary.added,
       updated: summary.updated,
       removed: summary.removed,

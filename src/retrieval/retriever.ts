@@ -5,8 +5,8 @@ import { answerTypeOf, hasAnswerCandidate, type AnswerType } from './answer-type
 import { RETRIEVAL_DEFAULTS } from './defaults.js';
 import type { Embedder } from './embedder.js';
 import { fuseScores, topArticles, vectorRegion, type ScoredId } from './fusion.js';
-import { ftsQuery, parseTimeWindow, queryTerms, type TimeWindow } from './query.js';
-import type { NewsStore } from './store.js';
+import type { RetrievalStore } from '../store/ports.js';
+import { parseTimeWindow, queryTerms, type TimeWindow } from './query.js';
 
 /** Per-search options; unset ones take the retriever's defaults. */
 export interface SearchOptions {
@@ -210,7 +210,7 @@ class EvidenceScorer {
  * copy of a syndicated story (the same headline, or mostly the same text under another one).
  */
 export class Retriever {
-  private readonly store: NewsStore;
+  private readonly store: RetrievalStore;
   private readonly embedder: Embedder | null;
   private readonly defaults: RetrieverOptions;
   private readonly logger: Logger;
@@ -218,7 +218,7 @@ export class Retriever {
   /** Sentences of recently scored passages (passage ids are never reused within a store). */
   private readonly sentenceCache = new Map<number, string[]>();
 
-  constructor(store: NewsStore, embedder: Embedder | null, defaults: RetrieverOptions) {
+  constructor(store: RetrievalStore, embedder: Embedder | null, defaults: RetrieverOptions) {
     this.store = store;
     this.embedder = embedder;
     this.defaults = defaults;
@@ -240,22 +240,21 @@ export class Retriever {
     const asOf = options.asOf ?? new Date();
     const window = parseTimeWindow(query, asOf);
     const terms = queryTerms(query);
-    // Inverse document frequencies of the query's words, looked up once and only when needed.
-    let idfs: Map<string, number> | undefined;
-    const idf = () => (idfs ??= this.store.termIdf(contentTerms(query)));
     const depth = Math.max(MIN_DEPTH, k * 10);
-
-    const match = mode !== 'vector' && terms.length ? ftsQuery(matchTerms(terms, idf)) : '';
-    // Start embedding the query first: the model runs while the lexical search does.
+    // Start embedding the query first: the model runs while the store is asked.
     const queryEmbedding = mode !== 'lexical' && this.embedder ? this.embedder.embed([query]) : null;
     queryEmbedding?.catch(() => {}); // awaited below
-    const lexical: ScoredId[] = match ? this.store.lexicalSearch(match, depth) : [];
+    // Inverse document frequencies of the query's words, looked up once.
+    const idfs = await this.store.termIdf(contentTerms(query));
+    const idf = () => idfs;
+    const match = mode !== 'vector' && terms.length ? matchTerms(terms, idf) : [];
+    const lexical: ScoredId[] = match.length ? await this.store.lexicalSearch(match, depth) : [];
     const queryVector = queryEmbedding ? (await queryEmbedding)[0] : undefined;
-    const vector: ScoredId[] = queryVector ? this.store.vectorSearch(queryVector, depth).map((h) => ({ id: h.id, score: h.similarity })) : [];
+    const vector: ScoredId[] = queryVector ? (await this.store.vectorSearch(queryVector, depth)).map((h) => ({ id: h.id, score: h.similarity })) : [];
     const candidateIds = [...new Set([...lexical.map((h) => h.id), ...vector.map((h) => h.id)])];
     if (candidateIds.length === 0) return { passages: [], mode, terms, window };
 
-    const rows = new Map(this.store.getPassages(candidateIds).map((r) => [r.passage.id, r]));
+    const rows = new Map((await this.store.getPassages(candidateIds)).map((r) => [r.passage.id, r]));
     const evidence = new EvidenceScorer(query, idf, (passage) => this.sentencesOf(passage));
     // Answer evidence is worth computing only for candidates near the top of a list.
     const contenders = new Set([...lexical.slice(0, EVIDENCE_DEPTH), ...vector.slice(0, EVIDENCE_DEPTH)].map((h) => h.id));
@@ -271,7 +270,7 @@ export class Retriever {
     const alsoRescored: string[] = [];
     if (lexical.length > 0 && vector.length > 0) {
       // Hybrid: a candidate gets credit from each list it is in (see fusion.ts).
-      const region = vectorRegion(vector.length, this.store.vectorIndex()?.size ?? vector.length);
+      const region = vectorRegion(vector.length, this.store.indexedVectors ?? vector.length);
       const lists = { bm25, similarity, bestBm25: lexical[0]!.score, bestSimilarity: vector[0]!.score, lastSimilarity: vector[region - 1]!.score };
       fused = fuseScores(candidateIds, lists, this.vectorWeight, prior);
       // The best articles of each list are re-scored whatever the fusion made of them.
@@ -284,7 +283,7 @@ export class Retriever {
     const rankOf = (list: ScoredId[]) => new Map([...list].map((h) => ({ id: h.id, score: h.score * prior(h.id) })).sort((a, b) => b.score - a.score || a.id - b.id).map((h, i) => [h.id, i + 1]));
     const lexicalRank = rankOf(lexical);
     const vectorRank = rankOf(vector);
-    this.rescoreTopArticles(fused, rows, evidence, alsoRescored);
+    await this.rescoreTopArticles(fused, rows, evidence, alsoRescored);
 
     const ordered = [...fused.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     const perArticle = new Map<string, number>();
@@ -323,7 +322,7 @@ export class Retriever {
    * (evidence, coverage, lede, own match). Passages of those articles that were not candidates
    * are added to `rows` and `fused`.
    */
-  private rescoreTopArticles(fused: Map<number, number>, rows: Map<number, PassageRow>, evidence: EvidenceScorer, alsoArticles: string[]): void {
+  private async rescoreTopArticles(fused: Map<number, number>, rows: Map<number, PassageRow>, evidence: EvidenceScorer, alsoArticles: string[]): Promise<void> {
     const articleScore = new Map<string, number>();
     const pending = new Set(alsoArticles);
     for (const [id, score] of [...fused].sort((a, b) => b[1] - a[1] || a[0] - b[0])) {
@@ -336,8 +335,8 @@ export class Retriever {
       if (articleScore.size >= RESCORE_ARTICLES && pending.size === 0) break;
     }
     if (articleScore.size === 0) return;
-    const added = this.store.passageIdsOf([...articleScore.keys()], RESCORE_PASSAGES).filter((id) => !rows.has(id));
-    for (const row of this.store.getPassages(added)) rows.set(row.passage.id, row);
+    const added = (await this.store.passageIdsOf([...articleScore.keys()], RESCORE_PASSAGES)).filter((id) => !rows.has(id));
+    for (const row of await this.store.getPassages(added)) rows.set(row.passage.id, row);
     for (const [id, row] of rows) {
       const best = articleScore.get(row.article.id);
       if (best === undefined) continue;

@@ -37,6 +37,11 @@ export interface DerivedIndexOptions {
   logger?: Logger;
   /** Longest a slice of index work holds the event loop, in ms (at least one vector a slice). */
   sliceMs?: number;
+  /**
+   * Identifies the store the index file belongs to (written beside it): a file left from another
+   * store (a database deleted by hand, a folder copied) is rebuilt, never trusted.
+   */
+  fingerprint?: string;
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -58,6 +63,7 @@ export class DerivedVectorIndex {
   private readonly efSearch: number;
   private readonly logger: Logger;
   private readonly sliceMs: number;
+  private readonly fingerprint: string | undefined;
   private index: VectorIndex | null = null;
   private appliedSeq = 0;
   /** Additions and removals since the file was last written. */
@@ -74,6 +80,7 @@ export class DerivedVectorIndex {
     this.efSearch = options.efSearch;
     this.logger = options.logger ?? silentLogger;
     this.sliceMs = options.sliceMs ?? 8;
+    this.fingerprint = options.fingerprint;
   }
 
   /** Vectors in the index (0 before it is opened). */
@@ -128,7 +135,10 @@ export class DerivedVectorIndex {
   private async open(): Promise<void> {
     const startSeq = await this.source.lastSeq();
     let index: VectorIndex | null = null;
-    if (this.file && fs.existsSync(this.file)) {
+    const owner = this.file ? readOwner(this.file) : null;
+    if (this.file && owner !== null && this.fingerprint !== undefined && owner !== this.fingerprint) {
+      this.logger.warn('vector index file belongs to another store; rebuilding it from stored vectors');
+    } else if (this.file && fs.existsSync(this.file)) {
       try {
         index = VectorIndex.load(this.file, this.dimension, { efSearch: this.efSearch });
       } catch (error) {
@@ -215,7 +225,24 @@ export class DerivedVectorIndex {
     if (!this.file || !this.index || this.unsaved === 0) return false;
     if (!options.force && this.unsaved < Math.max(1_000, this.index.size * 0.02) && fs.existsSync(this.file)) return false;
     this.index.save(this.file);
+    if (this.fingerprint !== undefined) writeOwner(this.file, this.fingerprint);
     this.unsaved = 0;
     return true;
   }
+}
+
+/** The fingerprint of the store an index file was written for (null when none was recorded). */
+function readOwner(file: string): string | null {
+  try {
+    const data = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as { store?: unknown };
+    return typeof data.store === 'string' ? data.store : null;
+  } catch {
+    return null;
+  }
+}
+
+function writeOwner(file: string, fingerprint: string): void {
+  const tmp = `${file}.json.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify({ store: fingerprint }));
+  fs.renameSync(tmp, `${file}.json`);
 }

@@ -86,6 +86,8 @@ export interface ArticleOrigin {
  */
 export interface RetrievalStore {
   readonly manifest: StoreManifest;
+  /** Vectors in this process's index (null without vectors or before it is opened). */
+  readonly indexedVectors: number | null;
   /**
    * BM25 over passage title and text for any of `terms` (query words, lowercased and unstemmed;
    * the store stems them as it stemmed the passages). The title field weighs `titleWeight`.
@@ -151,6 +153,15 @@ export interface NewsStore extends RetrievalStore, IngestStore {
   releaseLease(name: string, holder: string): Promise<void>;
   /** Every stored vector (exact search in benchmarks). */
   allVectors(): AsyncIterable<{ id: number; vector: Float32Array }>;
+  /**
+   * Picks up other processes' writes; cheap when nothing changed. Lexical search sees them at
+   * once; the promise settles when this process's vector index has caught up (done in slices
+   * that never hold the event loop for long; queries meanwhile use the index as it stands).
+   */
+  refresh(): Promise<void>;
+  /** Loads this process's vector index now (instead of at the first vector search), so writes keep it current. */
+  openVectorIndex(): Promise<void>;
+
   /** Persists derived data and closes connections. */
   close(): Promise<void>;
 }

@@ -50,9 +50,20 @@ export class VectorIndex {
 
   /** Reads an index file. Throws when the file is missing, unreadable or of another dimension. */
   static load(file: string, dimension: number, options: VectorIndexOptions = {}): VectorIndex {
+    // hnswlib takes the dimension from its caller and never compares it with the file: read the
+    // file's own structure first, or an index of another dimension would be read out of step.
+    const fd = fs.openSync(file, 'r');
+    try {
+      const header = readIndexHeader(fd);
+      const expected = header.maxM0 * 4 + 4 + dimension * 4 + 8;
+      if (header.bytesPerElement !== expected || header.dataOffset !== header.maxM0 * 4 + 4) {
+        throw new Error(`index file holds vectors of another dimension (${(header.bytesPerElement - header.dataOffset - 8) / 4}, expected ${dimension})`);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
     const index = new HierarchicalNSW('cosine', dimension);
     index.readIndexSync(file, true);
-    if (index.getNumDimensions() !== dimension) throw new Error(`index dimension ${index.getNumDimensions()} != ${dimension}`);
     // Labels deleted before the save are listed too: `retainOnly` (run on every open) settles them.
     return new VectorIndex(dimension, index, options.efSearch ?? 128, index.getIdsList());
   }
@@ -87,12 +98,14 @@ export class VectorIndex {
     return { deleted, missing };
   }
 
-  /** Adds a vector under a passage id, reusing a deleted slot when there is one. */
+  /** Adds a vector under a passage id (replacing a live one of the same id), reusing a deleted slot when there is one. */
   add(id: number, vector: Float32Array | number[]): void {
     if (this.index.getCurrentCount() >= this.index.getMaxElements()) {
       this.index.resizeIndex(Math.ceil(this.index.getMaxElements() * 1.5) + 16);
     }
-    this.index.addPoint(Array.from(vector), id, true);
+    // A live label is updated in place; a new one may take a deleted slot (hnswlib would
+    // otherwise leave the old copy of a live label searchable in a reused slot).
+    this.index.addPoint(Array.from(vector), id, !this.live.has(id));
     this.live.add(id);
   }
 

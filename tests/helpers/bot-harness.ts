@@ -13,7 +13,7 @@ import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
 import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { readArticles } from '../../src/ingest/read-articles.js';
 import { Retriever } from '../../src/retrieval/retriever.js';
-import { NewsStore } from '../../src/retrieval/store.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { REPO, tempDir } from './env.js';
 import { FakeDiscord, type FakeDiscordOptions } from './fake-discord.js';
 import { assertNoRuleBreaks } from './rule-breaks.js';
@@ -23,7 +23,7 @@ export interface BotHarness {
   fake: FakeDiscord;
   bot: NewsBot;
   services: BotServices;
-  store: NewsStore;
+  store: SqliteStore;
   logs: string[];
   stop(): Promise<void>;
 }
@@ -40,7 +40,7 @@ export async function startBot(
   const { dir, cleanup } = tempDir('newsbot-bot-');
   const logs: string[] = [];
   const logger: Logger = createLogger('debug', (line) => logs.push(line));
-  const store = NewsStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
+  const store = SqliteStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
   const corpus = path.join(dir, 'corpus');
   fs.mkdirSync(corpus);
   fs.copyFileSync(path.join(REPO, 'corpus', 'starmer-trump-ukraine-2025-02-27.txt'), path.join(corpus, 'seed.txt'));
@@ -66,8 +66,8 @@ export async function startBot(
     answers,
     search: (query, k) => retriever.search(query, { k }),
     latest: (topic, limit) => retriever.latest(topic, limit),
-    status: () => {
-      const s = store.stats();
+    status: async () => {
+      const s = await store.stats();
       return {
         articles: s.articles, passages: s.passages, vectors: s.vectors, lastIngest: s.lastIngest, embeddingModel: null, vectorSearch: false,
         retrievalMode: 'hybrid', answerMode: answers.answerMode, llmModel: llm ? 'fake-model' : null, feeds: 0,
@@ -105,7 +105,7 @@ export async function startBot(
         await fake.stop();
       } finally {
         log.close();
-        store.close();
+        await store.close();
         cleanup();
       }
       assertNoRuleBreaks(fake.takeRuleBreaks());

@@ -9,7 +9,11 @@ import { tempDir } from './env.js';
 export const TEST_DATABASE_URL = process.env['TEST_DATABASE_URL'] ?? '';
 /** Why PostgreSQL tests are skipped, printed once so a skipped run says so. */
 export const NO_POSTGRES_REASON = 'skipped: TEST_DATABASE_URL is not set (run `export TEST_DATABASE_URL=$(scripts/test-postgres.sh)` to start a throwaway server)';
-if (!TEST_DATABASE_URL) console.warn(NO_POSTGRES_REASON);
+if (!TEST_DATABASE_URL) {
+  // CI starts a server and sets NEWSBOT_REQUIRE_POSTGRES: there a missing one is a failure, not a skip.
+  if (process.env['NEWSBOT_REQUIRE_POSTGRES']) throw new Error(`TEST_DATABASE_URL is not set but NEWSBOT_REQUIRE_POSTGRES is: ${NO_POSTGRES_REASON}`);
+  console.warn(NO_POSTGRES_REASON);
+}
 
 /** A way to open fresh stores of one backend, and to reopen the same one. */
 export interface StoreFactory {

@@ -12,7 +12,7 @@ import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
 import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { readArticles } from '../../src/ingest/read-articles.js';
 import { Retriever } from '../../src/retrieval/retriever.js';
-import { NewsStore } from '../../src/retrieval/store.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { startBot, type BotHarness } from '../helpers/bot-harness.js';
 import { HAS_RTQA_05, SEED_FILE, tempDir, writeRtqaSample } from '../helpers/env.js';
 import { FakeOpenAI } from '../helpers/fake-openai.js';
@@ -27,7 +27,7 @@ const ARTICLES = 300;
 describe.skipIf(!HAS_RTQA_05)('a conversation keeps its topic (the seed plus 300 rtqa-2024-05 articles, lexical store)', () => {
   let dir: string;
   let cleanup: () => void;
-  let store: NewsStore;
+  let store: SqliteStore;
   let retriever: Retriever;
 
   beforeAll(async () => {
@@ -36,13 +36,13 @@ describe.skipIf(!HAS_RTQA_05)('a conversation keeps its topic (the seed plus 300
     fs.mkdirSync(corpus);
     fs.copyFileSync(SEED_FILE, path.join(corpus, 'seed.txt'));
     writeRtqaSample(corpus, ARTICLES);
-    store = NewsStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
+    store = SqliteStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
     const summary = await ingestArticles(store, null, readArticles([corpus]));
     expect(summary.added).toBe(ARTICLES + 1);
     retriever = new Retriever(store, null, { k: 5, mode: 'lexical', maxPerArticle: 2 });
   });
-  afterAll(() => {
-    store.close();
+  afterAll(async () => {
+    await store.close();
     cleanup();
   });
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
-import { NewsStore } from '../../src/retrieval/store.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { HAS_TINY_MODEL, MODELS_DIR, TINY_MODEL, tempDir } from '../helpers/env.js';
 import { runCli, spawnCli } from '../helpers/run-cli.js';
 
@@ -43,9 +43,9 @@ describe.skipIf(!HAS_TINY_MODEL)('crash safety and concurrent access (tiny model
       await new Promise((r) => setTimeout(r, delay));
       child.process.kill('SIGKILL');
       await child.exited;
-      const store = NewsStore.open(data, { embedding: tinyEmbedding, chunkerVersion: CHUNKER_VERSION });
-      const report = store.checkConsistency();
-      store.close();
+      const store = SqliteStore.open(data, { embedding: tinyEmbedding, chunkerVersion: CHUNKER_VERSION });
+      const report = await store.checkConsistency();
+      await store.close();
       expect(report.problems, `after SIGKILL at ${delay} ms`).toEqual([]);
       seen.push(report.articles);
     }
@@ -64,29 +64,31 @@ describe.skipIf(!HAS_TINY_MODEL)('crash safety and concurrent access (tiny model
   it('serves reads while another process ingests, and the reader sees the new articles and vectors', async () => {
     const extra = path.join(dir, 'more');
     writeCorpus(extra, 150, 'Update');
-    const reader = NewsStore.open(data, { embedding: tinyEmbedding, chunkerVersion: CHUNKER_VERSION });
-    const before = reader.stats().articles;
+    const reader = SqliteStore.open(data, { embedding: tinyEmbedding, chunkerVersion: CHUNKER_VERSION });
+    const before = (await reader.stats()).articles;
     const child = spawnCli('ingest', { ...env, CORPUS_DIR: extra });
     let reads = 0;
     let last = before;
     let done = false;
     void child.exited.then(() => (done = true));
     while (!done) {
-      const n = reader.stats().articles;
+      const n = (await reader.stats()).articles;
       expect(n).toBeGreaterThanOrEqual(last);
       last = n;
-      expect(reader.lexicalSearch('"harbour"', 5).length).toBeGreaterThan(0);
+      expect((await reader.lexicalSearch(['harbour'], 5)).length).toBeGreaterThan(0);
       reads++;
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(await child.exited).toBe(0);
     expect(reads).toBeGreaterThan(10);
     // The long-running reader (like the bot) sees the new articles without reopening.
-    expect(reader.stats().articles).toBe(before + 150);
-    reader.refresh();
-    expect(reader.vectorIndex()!.size).toBe(reader.stats().vectors);
-    expect(reader.checkConsistency().problems).toEqual([]);
-    reader.close();
+    const after = await reader.stats();
+    expect(after.articles).toBe(before + 150);
+    // Once refresh settles, this process's vector index holds every stored vector.
+    await reader.refresh();
+    expect(reader.indexedVectors).toBe(after.vectors);
+    expect((await reader.checkConsistency()).problems).toEqual([]);
+    await reader.close();
   });
 
   it('npm run ingest -- --watch picks up a new file', async () => {
@@ -95,16 +97,18 @@ describe.skipIf(!HAS_TINY_MODEL)('crash safety and concurrent access (tiny model
     const watchData = path.join(dir, 'watch-data');
     const child = spawnCli('ingest', { ...env, DATA_DIR: watchData, CORPUS_DIR: watched }, ['--watch', '--interval', '1']);
     try {
-      const count = () => {
+      const count = async () => {
         if (!fs.existsSync(path.join(watchData, 'news.db'))) return 0;
-        const s = NewsStore.open(watchData, { embedding: tinyEmbedding, chunkerVersion: CHUNKER_VERSION });
-        const n = s.stats().articles;
-        s.close();
-        return n;
+        const s = SqliteStore.open(watchData, { embedding: tinyEmbedding, chunkerVersion: CHUNKER_VERSION });
+        try {
+          return (await s.stats()).articles;
+        } finally {
+          await s.close();
+        }
       };
       const until = async (n: number) => {
         const end = Date.now() + 30_000;
-        while (count() < n && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+        while ((await count()) < n && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
         return count();
       };
       expect(await until(2)).toBe(2);

@@ -8,7 +8,6 @@ import { loadConfig, type Config } from '../../src/config/index.js';
 import { ErrorCodes, IngestBusyError, IngestFailedError, NewsBotError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
 import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
-import { NewsStore } from '../../src/retrieval/store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { HAS_MINILM_MODEL, HAS_TINY_MODEL, MINILM_MODEL, MODELS_DIR, REPO, TINY_MODEL, tempDir } from '../helpers/env.js';
 import { NewsServer } from '../helpers/news-server.js';
@@ -30,11 +29,6 @@ function writeCorpus(dir: string, count: number): void {
     const paragraphs = Array.from({ length: 8 }, (_, p) => `Report ${i} paragraph ${p}: officials discussed the ${topic} plan number ${i} with residents, who asked about costs, timing and jobs.`);
     fs.writeFileSync(path.join(dir, `report-${String(i).padStart(4, '0')}.txt`), `date 2025-01-${String((i % 28) + 1).padStart(2, '0')} The ${topic} story number ${i}\n\n${paragraphs.join('\n\n')}`);
   }
-}
-
-/** Lets the store's background index catch-up finish. */
-async function settle(store: NewsStore): Promise<void> {
-  while (store.indexLag > 0) await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Resolves with the first progress report that satisfies `test`. */
@@ -62,13 +56,14 @@ describe.skipIf(!HAS_TINY_MODEL)('IngestService: ingests in a worker process (ti
   const logger = createLogger('debug', (line) => logs.push(line));
   const tiny = { modelId: TINY_MODEL, dimension: 32 };
 
-  const setup = (name: string, env: Record<string, string> = {}): { config: Config; store: NewsStore } => {
+  const setup = async (name: string, env: Record<string, string> = {}): Promise<{ config: Config; store: SqliteStore }> => {
     const config = loadConfig(
       { DATA_DIR: path.join(dir, name), CORPUS_DIR: corpus, EMBEDDING_MODEL: TINY_MODEL, EMBEDDING_MODEL_DIR: MODELS_DIR, EMBEDDING_ALLOW_REMOTE: 'false', LOG_LEVEL: 'debug', ...env },
       REPO,
     );
-    const store = NewsStore.open(config.dataDir, { embedding: tiny, chunkerVersion: CHUNKER_VERSION, logger });
-    store.vectorIndex();
+    const store = SqliteStore.open(config.dataDir, { embedding: tiny, chunkerVersion: CHUNKER_VERSION, logger });
+    // Like the bot: the index is open before the worker writes, so it follows every batch.
+    await store.openVectorIndex();
     return { config, store };
   };
 
@@ -86,15 +81,15 @@ describe.skipIf(!HAS_TINY_MODEL)('IngestService: ingests in a worker process (ti
   });
 
   it('runs the ingest in another process, reports progress, and the bot\'s store sees each batch', async () => {
-    const { config, store } = setup('basic');
+    const { config, store } = await setup('basic');
     const ingest = new IngestService({ config, store, logger, niceness: NICENESS });
     const reports: IngestStatus[] = [];
-    const seenMidway: number[] = [];
+    const seenMidway: Promise<number>[] = [];
     const pids: (number | null)[] = [];
     const summary = await ingest.run({ kind: 'corpus' }, (s) => {
       reports.push(s);
       pids.push(ingest.workerPid);
-      if (s.total !== null && s.done < s.total) seenMidway.push(store.lexicalSearch('"officials"', 1_000).length);
+      if (s.total !== null && s.done < s.total) seenMidway.push(store.lexicalSearch(['officials'], 1_000).then((hits) => hits.length));
     });
     expect(summary).toMatchObject({ added: ARTICLES, skipped: [], vectors: true });
     expect(pids.every((pid) => pid !== null && pid !== process.pid)).toBe(true);
@@ -102,16 +97,16 @@ describe.skipIf(!HAS_TINY_MODEL)('IngestService: ingests in a worker process (ti
     expect(reports.some((s) => s.total === null && s.read > 0)).toBe(true);
     expect(reports.at(-1)).toMatchObject({ kind: 'corpus', done: ARTICLES, total: ARTICLES, read: ARTICLES });
     // The bot's store served the batches already written while the ingest went on.
-    expect(seenMidway.some((n) => n > 0)).toBe(true);
+    expect((await Promise.all(seenMidway)).some((n) => n > 0)).toBe(true);
     expect(ingest.busy).toBe(false);
-    await settle(store);
-    expect(store.checkConsistency()).toMatchObject({ ok: true, articles: ARTICLES });
-    expect(store.vectorIndex()!.size).toBe(store.stats().vectors);
-    store.close();
+    await store.refresh();
+    expect(await store.checkConsistency()).toMatchObject({ ok: true, articles: ARTICLES });
+    expect(store.indexedVectors).toBe((await store.stats()).vectors);
+    await store.close();
   });
 
   it('refuses a second ingest at once with how far the first one is, and the feed poll skips its round', async () => {
-    const { config, store } = setup('busy', { FEEDS: `${server.url}/empty.xml`, ALLOW_PRIVATE_FETCH: 'true' });
+    const { config, store } = await setup('busy', { FEEDS: `${server.url}/empty.xml`, ALLOW_PRIVATE_FETCH: 'true' });
     const ingest = new IngestService({ config, store, logger, niceness: NICENESS });
     const counted = progressWhere((s) => s.total !== null && s.done > 0 && s.done < s.total);
     const first = ingest.run({ kind: 'corpus' }, counted.onProgress);
@@ -131,11 +126,11 @@ describe.skipIf(!HAS_TINY_MODEL)('IngestService: ingests in a worker process (ti
     expect(logs.slice(logsBefore).filter((l) => l.includes('feed poll skipped: an ingest is running')).length).toBeGreaterThan(0);
     stopPolling();
     await first;
-    store.close();
+    await store.close();
   });
 
   it('a worker killed mid-ingest: the caller gets a short error, the store stays consistent, the next run finishes', async () => {
-    const { config, store } = setup('killed');
+    const { config, store } = await setup('killed');
     const ingest = new IngestService({ config, store, logger, niceness: NICENESS });
     const stored = progressWhere((s) => s.total !== null && s.done > 0 && s.done < s.total);
     const run = ingest.run({ kind: 'corpus' }, stored.onProgress);
@@ -146,19 +141,19 @@ describe.skipIf(!HAS_TINY_MODEL)('IngestService: ingests in a worker process (ti
     await expect(run).rejects.toThrow(IngestFailedError);
     await expect(run).rejects.toThrow(/^The ingest stopped unexpectedly \(killed by SIGKILL\); what it stored before is kept\. Run it again to finish\.$/);
     expect(ingest.busy).toBe(false);
-    const report = store.checkConsistency();
+    const report = await store.checkConsistency();
     expect(report.problems).toEqual([]);
     expect(report.articles).toBeGreaterThan(0);
     expect(report.articles).toBeLessThan(ARTICLES);
     const again = await ingest.run({ kind: 'corpus' });
     expect(again.added + again.unchanged).toBe(ARTICLES);
     expect(again.unchanged).toBe(report.articles);
-    expect(store.checkConsistency()).toMatchObject({ ok: true, articles: ARTICLES });
-    store.close();
+    expect(await store.checkConsistency()).toMatchObject({ ok: true, articles: ARTICLES });
+    await store.close();
   });
 
   it('kills a worker that makes no progress for the time limit', async () => {
-    const { config, store } = setup('stalled', { FETCH_TIMEOUT_MS: '120000', ALLOW_PRIVATE_FETCH: 'true' });
+    const { config, store } = await setup('stalled', { FETCH_TIMEOUT_MS: '120000', ALLOW_PRIVATE_FETCH: 'true' });
     const ingest = new IngestService({ config, store, logger, niceness: NICENESS, stallTimeoutMs: 5_000 });
     const started = Date.now();
     const run = ingest.run({ kind: 'feed', url: `${server.url}/slow.xml` });
@@ -168,11 +163,11 @@ describe.skipIf(!HAS_TINY_MODEL)('IngestService: ingests in a worker process (ti
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(isAlive(pid)).toBe(false);
     expect(ingest.busy).toBe(false);
-    store.close();
+    await store.close();
   });
 
   it('stop() (shutdown) ends a running ingest at its next slice of embedding, keeps every stored batch and refuses new ones', async () => {
-    const { config, store } = setup('stopped');
+    const { config, store } = await setup('stopped');
     const ingest = new IngestService({ config, store, logger, niceness: NICENESS });
     const stored = progressWhere((s) => s.total !== null && s.done > 0 && s.done < s.total);
     const run = ingest.run({ kind: 'corpus' }, stored.onProgress);
@@ -187,20 +182,20 @@ describe.skipIf(!HAS_TINY_MODEL)('IngestService: ingests in a worker process (ti
     expect(stopMs).toBeLessThan(20_000);
     expect(logs.slice(logsBefore).some((l) => /ingest worker: stopped as asked after \d+ articles read/.test(l))).toBe(true);
     expect(() => ingest.run({ kind: 'corpus' })).toThrow(/shutting down/);
-    const report = store.checkConsistency();
+    const report = await store.checkConsistency();
     expect(report.problems).toEqual([]);
     expect(report.articles).toBeLessThan(ARTICLES);
-    store.close();
+    await store.close();
   });
 
   it.skipIf(!HAS_MINILM_MODEL)('reports the worker\'s own errors with their code (a store built with another model)', async () => {
-    const { config, store } = setup('mismatch');
+    const { config, store } = await setup('mismatch');
     const ingest = new IngestService({ config: { ...config, embedding: { ...config.embedding, model: MINILM_MODEL } }, store, logger, niceness: NICENESS });
     const error = await ingest.run({ kind: 'corpus' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NewsBotError);
     expect((error as NewsBotError).code).toBe(ErrorCodes.StoreModelMismatch);
     expect((error as Error).message).toMatch(/--rebuild/);
-    store.close();
+    await store.close();
   });
 });
 
@@ -223,7 +218,7 @@ describe('IngestService: one ingest at a time across processes (the store lease)
       REPO,
     );
     const logger = createLogger('debug', (line) => logs.push(line));
-    const store = NewsStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION, logger });
+    const store = SqliteStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION, logger });
     // As the bot runtime opens it: a short wait for another process's write lock.
     const leaseStore = SqliteStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION, busyTimeoutMs: LEASE_BUSY_TIMEOUT_MS, logger });
     opened.push(store, { close: () => leaseStore.close() });

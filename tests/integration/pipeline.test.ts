@@ -8,7 +8,7 @@ import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { readArticles } from '../../src/ingest/read-articles.js';
 import type { Embedder } from '../../src/retrieval/embedder.js';
 import { Retriever } from '../../src/retrieval/retriever.js';
-import { NewsStore } from '../../src/retrieval/store.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { loadTransformersEmbedder } from '../../src/retrieval/transformers-embedder.js';
 import { HAS_TINY_MODEL, MODELS_DIR, NO_MODEL_REASON, SEED_FILE, TINY_MODEL, tempDir } from '../helpers/env.js';
 
@@ -56,8 +56,8 @@ describe.skipIf(!HAS_TINY_MODEL)('ingest and answer with the real tiny model', (
   afterEach(() => cleanup());
 
   const openStore = (emb: Embedder | null = embedder) =>
-    NewsStore.open(data, { embedding: emb ? { modelId: emb.modelId, dimension: emb.dimension } : null, chunkerVersion: CHUNKER_VERSION });
-  const ingest = (store: NewsStore, emb: Embedder | null = embedder) =>
+    SqliteStore.open(data, { embedding: emb ? { modelId: emb.modelId, dimension: emb.dimension } : null, chunkerVersion: CHUNKER_VERSION });
+  const ingest = (store: SqliteStore, emb: Embedder | null = embedder) =>
     ingestArticles(store, emb, readArticles([corpus]), { pruneUnder: [corpus], batchPassages: 4 });
 
   it('embeds with mean pooling and normalization', async () => {
@@ -73,7 +73,7 @@ describe.skipIf(!HAS_TINY_MODEL)('ingest and answer with the real tiny model', (
     const first = await ingest(store);
     expect(first).toMatchObject({ added: 5, updated: 0, unchanged: 0, removed: 0 });
     expect(first.skipped).toEqual([{ origin: expect.stringContaining('broken.json'), reason: expect.stringMatching(/invalid JSON/) }]);
-    const stats = store.stats();
+    const stats = await store.stats();
     expect(stats.articles).toBe(5);
     expect(stats.vectors).toBe(stats.passages);
     expect(first.embedded).toBe(stats.passages);
@@ -86,8 +86,9 @@ describe.skipIf(!HAS_TINY_MODEL)('ingest and answer with the real tiny model', (
     fs.rmSync(path.join(corpus, 'storm.html'));
     const third = await ingest(store);
     expect(third).toMatchObject({ added: 0, updated: 1, unchanged: 3, removed: 1 });
-    expect(store.stats()).toMatchObject({ articles: 4 });
-    expect(store.stats().vectors).toBe(store.stats().passages);
+    const after = await store.stats();
+    expect(after).toMatchObject({ articles: 4 });
+    expect(after.vectors).toBe(after.passages);
 
     const answers = new AnswerService(new Retriever(store, embedder, { k: 5, mode: 'hybrid', maxPerArticle: 2 }));
     const flood = await answers.ask('Which towns did the storm flood?');
@@ -95,7 +96,7 @@ describe.skipIf(!HAS_TINY_MODEL)('ingest and answer with the real tiny model', (
     const rates = await answers.ask('What rate did the central bank hold?');
     expect(rates.answer.text).toContain('4.25%');
     expect(rates.answer.text).not.toContain('4.5%');
-    store.close();
+    await store.close();
   });
 
   it('answers the seed question with a cited extractive answer in every mode', async () => {
@@ -123,7 +124,7 @@ describe.skipIf(!HAS_TINY_MODEL)('ingest and answer with the real tiny model', (
     expect(none.answer.mode).toBe('none');
     expect(none.answer.text).toMatch(/couldn't find anything/);
     expect(none.answer.citations).toEqual([]);
-    store.close();
+    await store.close();
   });
 
   it('works without a model (lexical only) and embeds the backlog once a model is available', async () => {
@@ -134,14 +135,15 @@ describe.skipIf(!HAS_TINY_MODEL)('ingest and answer with the real tiny model', (
     const { answer, search } = await lexicalAnswers.ask('What did Starmer ask Trump for?');
     expect(search.mode).toBe('lexical');
     expect(answer.citations[0]!.title).toBe(SEED_TITLE);
-    store.close();
+    await store.close();
 
     store = openStore();
     const backfill = await ingest(store);
     expect(backfill.unchanged).toBe(5);
-    expect(backfill.embedded).toBe(store.stats().passages);
-    expect(store.stats().vectors).toBe(store.stats().passages);
-    store.close();
+    const backfilled = await store.stats();
+    expect(backfill.embedded).toBe(backfilled.passages);
+    expect(backfilled.vectors).toBe(backfilled.passages);
+    await store.close();
   });
 });
 

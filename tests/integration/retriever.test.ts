@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Article } from '../../src/core/types.js';
 import type { Embedder } from '../../src/retrieval/embedder.js';
 import { Retriever } from '../../src/retrieval/retriever.js';
-import { NewsStore } from '../../src/retrieval/store.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { tempDir, unitVector } from '../helpers/env.js';
 
 function article(id: string, title: string, date: string, paragraphs: string[]): { article: Article; passages: { position: number; start: number; end: number; text: string }[] } {
@@ -19,13 +19,13 @@ function article(id: string, title: string, date: string, paragraphs: string[]):
 describe('Retriever ranking', () => {
   let dir: string;
   let cleanup: () => void;
-  let store: NewsStore;
+  let store: SqliteStore;
   beforeEach(() => {
     ({ dir, cleanup } = tempDir());
-    store = NewsStore.open(dir, { embedding: null, chunkerVersion: 2 });
+    store = SqliteStore.open(dir, { embedding: null, chunkerVersion: 2 });
   });
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    await store.close();
     cleanup();
   });
 
@@ -33,7 +33,7 @@ describe('Retriever ranking', () => {
   const retriever = () => new Retriever(store, null, { k: 3, mode: 'lexical', maxPerArticle: 1 });
 
   it('returns the passage of a top article that holds the answer, not the one that repeats the question', async () => {
-    store.putArticles([
+    await store.putArticles([
       article('fest', 'Robot builders gather for annual festival', '2024-06-05', [
         'Thousands of people came out to see robots this weekend, organizers said.',
         'the robotics festival is back, hosted again for the city. the robotics festival has grown every year, and fans of the robotics festival say the hosted festival is the best robotics event in any city.',
@@ -48,7 +48,7 @@ describe('Retriever ranking', () => {
   });
 
   it('still ranks a strongly matching article above one that only looks like an answer', async () => {
-    store.putArticles([
+    await store.putArticles([
       article('match', 'Mayor unveils plan for new city library', '2024-06-06', [
         'The mayor unveiled a plan for a new city library on Monday, promising more books and longer hours.',
         'The new library plan was unveiled at city hall and includes a reading garden.',
@@ -62,7 +62,7 @@ describe('Retriever ranking', () => {
   it('shows a wire story run by several outlets under different headlines once', async () => {
     const wire =
       'The city council approved a new tram line on Tuesday after a long debate, with construction to start next spring and the first trams running by 2027, the mayor said in a statement.';
-    store.putArticles([
+    await store.putArticles([
       article('outlet-a', 'Council backs tram line', '2024-06-05', [wire]),
       article('outlet-b', 'Trams are coming: council says yes', '2024-06-05', [`${wire} Local shops welcomed the news.`]),
       article('other', 'Tram fares to rise', '2024-06-04', ['Tram fares in the city will rise by ten cents, the council said on Monday.']),
@@ -119,15 +119,15 @@ describe('Retriever hybrid fusion', () => {
   afterEach(() => cleanup());
   const asOf = new Date('2024-06-07T12:00:00Z');
 
-  async function storeWith(embedder: Embedder, items: ReturnType<typeof article>[]): Promise<NewsStore> {
-    const store = NewsStore.open(dir, { embedding: { modelId: embedder.modelId, dimension: embedder.dimension }, chunkerVersion: 2 });
+  async function storeWith(embedder: Embedder, items: ReturnType<typeof article>[]): Promise<SqliteStore> {
+    const store = SqliteStore.open(dir, { embedding: { modelId: embedder.modelId, dimension: embedder.dimension }, chunkerVersion: 2 });
     const withVectors = await Promise.all(
       items.map(async ({ article: a, passages }) => {
         const vectors = await embedder.embed(passages.map((p) => `${a.title}\n${p.text}`));
         return { article: a, passages: passages.map((p, i) => ({ ...p, vector: vectors[i]! })) };
       }),
     );
-    store.putArticles(withVectors);
+    await store.putArticles(withVectors);
     return store;
   }
 
@@ -152,7 +152,7 @@ describe('Retriever hybrid fusion', () => {
       expect(found.vectorRank).toBe(1);
       expect(found.lexicalRank).toBeUndefined();
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -169,7 +169,7 @@ describe('Retriever hybrid fusion', () => {
         expect(hybrid.passages[0]?.passage.id).toBe(lexical.passages[0]?.passage.id);
       }
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

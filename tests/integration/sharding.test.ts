@@ -184,7 +184,7 @@ describe('planning the shards of a machine', () => {
     expect(auto).toBeInstanceOf(ConfigError);
     expect((auto as Error).message).toMatch(/^DISCORD_SHARDS=auto: could not get the recommended shard count \(GET \/gateway\/bot at http:\/\/127\.0\.0\.1:9\/api\)/);
     expect(await planShards(discord({ DISCORD_SHARDS: '2', DISCORD_API_URL: unreachable }), 'plan-token', logger)).toEqual({ totalShards: 2, shardIds: [0, 1], maxConcurrency: 1 });
-    expect(lines).toEqual([expect.stringMatching(/^warn  could not read GET \/gateway\/bot .*starting shards one every 5\.5 s$/)]);
+    expect(lines).toEqual([expect.stringMatching(/^warn {2}could not read GET \/gateway\/bot .*starting shards one every 5\.5 s$/)]);
   }, 30_000);
 
   it('a shard that fails before it was ever ready stops the start with an error instead of looping', async () => {

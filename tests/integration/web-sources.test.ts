@@ -5,7 +5,7 @@ import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
 import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { fetchArticle, parseFeed, readFeed } from '../../src/ingest/web.js';
 import { Retriever } from '../../src/retrieval/retriever.js';
-import { NewsStore } from '../../src/retrieval/store.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { tempDir } from '../helpers/env.js';
 import { NewsServer, articlePage } from '../helpers/news-server.js';
 
@@ -80,11 +80,11 @@ describe('feeds and article URLs from a local web server', () => {
   it('ingests a feed: full-content items as given, summary items from their page, duplicates once', async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const store = NewsStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
+      const store = SqliteStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
       const first = await ingestArticles(store, null, readFeed(`${base}/rss.xml`, { ...LOCAL, timeoutMs: 2_000 }));
       expect(first.added).toBe(2);
       expect(first.skipped).toEqual([{ origin: `${base}/error.html`, reason: expect.stringMatching(/HTTP 500/) }]);
-      const titles = store.latestArticles(10).map((a) => [a.title, a.date, a.source, a.author]);
+      const titles = (await store.latestArticles(10)).map((a) => [a.title, a.date, a.source, a.author]);
       expect(titles).toEqual([
         ['Tram line to reach the airport', '2025-03-04', 'Local News', null],
         ['Budget passes & taxes fall', '2025-03-03', 'City Desk', 'R. Writer'],
@@ -99,7 +99,7 @@ describe('feeds and article URLs from a local web server', () => {
       expect(answer.citations[0]?.title).toBe('Old bridge to close for repairs');
       const bad = await ingestArticles(store, null, readFeed(`${base}/notafeed.xml`, LOCAL));
       expect(bad.skipped[0]!.reason).toMatch(/not an RSS or Atom feed/);
-      store.close();
+      await store.close();
     } finally {
       cleanup();
     }

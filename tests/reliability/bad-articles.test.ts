@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
 import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { readArticles, type ReadResult } from '../../src/ingest/read-articles.js';
-import { NewsStore } from '../../src/retrieval/store.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { SEED_FILE, tempDir } from '../helpers/env.js';
 
 describe('bad articles are skipped with a reason and the rest ingests', () => {
@@ -40,7 +40,7 @@ describe('bad articles are skipped with a reason and the rest ingests', () => {
         JSON.stringify({ id: 'fourth', title: 'Fourth', text: 'Same page, fetched again with other text.', url: 'https://x.example/a' }),
       ].join('\n'),
     );
-    const store = NewsStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
+    const store = SqliteStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
     const summary = await ingestArticles(store, null, readArticles([corpus]));
     const reasons = Object.fromEntries(summary.skipped.map((s) => [path.basename(s.origin), s.reason]));
     expect(reasons).toEqual({
@@ -61,9 +61,9 @@ describe('bad articles are skipped with a reason and the rest ingests', () => {
       'dupes.jsonl#5': 'same URL as article "third"',
     });
     expect(summary.added).toBe(4);
-    expect(store.stats().articles).toBe(4);
-    expect(store.checkConsistency().ok).toBe(true);
-    store.close();
+    expect((await store.stats()).articles).toBe(4);
+    expect((await store.checkConsistency()).ok).toBe(true);
+    await store.close();
   });
 
   it('reports a file that vanishes while being read, and goes on', async () => {

@@ -12,7 +12,7 @@ import type { RetrievedPassage } from '../../src/core/types.js';
 import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
 import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { readArticles } from '../../src/ingest/read-articles.js';
-import { NewsStore } from '../../src/retrieval/store.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { startBot, type BotHarness } from '../helpers/bot-harness.js';
 import { REPO, tempDir } from '../helpers/env.js';
 import { FakeOpenAI } from '../helpers/fake-openai.js';
@@ -68,16 +68,16 @@ describe('store faults: a clear error, nothing corrupted', () => {
     const corpus = path.join(dir, 'corpus-full');
     fs.mkdirSync(corpus);
     fs.copyFileSync(path.join(REPO, 'corpus', 'starmer-trump-ukraine-2025-02-27.txt'), path.join(corpus, 'seed.txt'));
-    let store = NewsStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION });
+    let store = SqliteStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION });
     await ingestArticles(store, null, readArticles([corpus]));
-    store.close();
+    await store.close();
     for (let i = 0; i < 40; i++) {
       fs.writeFileSync(path.join(corpus, `extra-${i}.txt`), `Extra story ${i}\n\n${`Paragraph about topic ${i} with many words to fill pages. `.repeat(60)}`);
     }
     // SQLite's own "database or disk is full" path: the database may not grow past its current size.
     const pages = Number(new (await import('better-sqlite3')).default(path.join(data, 'news.db')).pragma('page_count', { simple: true }));
     // Room for a few batches of this run, not all of them.
-    store = NewsStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION, pragmas: { max_page_count: pages + 40 } });
+    store = SqliteStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION, pragmas: { max_page_count: pages + 40 } });
     const failure = await ingestArticles(store, null, readArticles([corpus]), { batchPassages: 8 }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(NewsBotError);
     expect((failure as NewsBotError).code).toBe('STORE_IO');
@@ -87,33 +87,33 @@ describe('store faults: a clear error, nothing corrupted', () => {
     const committed = /already committed (\d+) new and 0 changed articles/.exec(message);
     expect(committed, message).not.toBeNull();
     expect(Number(committed![1])).toBeGreaterThan(0);
-    store.close();
-    store = NewsStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION });
-    const report = store.checkConsistency();
+    await store.close();
+    store = SqliteStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION });
+    const report = await store.checkConsistency();
     expect(report.problems).toEqual([]);
-    expect(store.getArticle('doc:seed.txt')).toBeDefined();
-    expect(store.stats().articles).toBe(1 + Number(committed![1]));
+    expect(await store.getArticle('doc:seed.txt')).toBeDefined();
+    expect((await store.stats()).articles).toBe(1 + Number(committed![1]));
     // With room again, the next run finishes the job.
     const summary = await ingestArticles(store, null, readArticles([corpus]));
-    expect(store.stats().articles).toBe(41);
+    expect((await store.stats()).articles).toBe(41);
     expect(summary.unchanged).toBeGreaterThanOrEqual(1);
-    store.close();
+    await store.close();
   });
 
   it('read-only store: StoreIo error, data unchanged', async () => {
     const data = path.join(dir, 'ro');
-    let store = NewsStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION });
+    let store = SqliteStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION });
     await ingestArticles(store, null, readArticles([path.join(REPO, 'corpus')]));
-    store.close();
-    store = NewsStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION, readonly: true });
+    await store.close();
+    store = SqliteStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION, readonly: true });
     const more = path.join(dir, 'more');
     fs.mkdirSync(more);
     fs.writeFileSync(path.join(more, 'x.txt'), 'New story\n\nSomething happened today at the port.');
     const failure = await ingestArticles(store, null, readArticles([more])).catch((e: unknown) => e);
     expect((failure as NewsBotError).code).toBe('STORE_IO');
     expect((failure as Error).message).toMatch(/read-only; nothing was written/);
-    expect(store.stats().articles).toBe(1);
-    store.close();
+    expect((await store.stats()).articles).toBe(1);
+    await store.close();
   });
 });
 

@@ -8,7 +8,7 @@ import { extractHtml } from '../../src/ingest/formats/html.js';
 import { ingestArticles, MAX_KEPT_SKIPS, notableSkips, type IngestProgress } from '../../src/ingest/pipeline.js';
 import { boundedLines, listSourceFiles, readArticles, type ReadResult } from '../../src/ingest/read-articles.js';
 import { buildArticle } from '../../src/ingest/article-fields.js';
-import { NewsStore } from '../../src/retrieval/store.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { tempDir } from '../helpers/env.js';
 import { articlePage } from '../helpers/news-server.js';
 
@@ -48,12 +48,12 @@ describe('hostile files: bounded work, a reason for each skip, the rest ingests'
     expect(bomb.length).toBeLessThan(200 * 1024);
     fs.writeFileSync(path.join(corpus, 'a-bomb.jsonl.gz'), bomb);
     fs.writeFileSync(path.join(corpus, 'b-good.jsonl'), GOOD('beside', 'harbour'));
-    const store = NewsStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
+    const store = SqliteStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
     const summary = await ingestArticles(store, null, readArticles([corpus]), { pruneUnder: [corpus] });
     expect(summary.added).toBe(2);
     expect(summary.skipped).toEqual([{ origin: expect.stringMatching(/a-bomb\.jsonl\.gz$/), reason: expect.stringMatching(/^after line 1: stopped reading: \d+ MB inflated from 0\.\d MB, over 100 times \(a decompression bomb\?\)$/) }]);
-    expect(store.getArticle('first')).toBeDefined();
-    store.close();
+    expect(await store.getArticle('first')).toBeDefined();
+    await store.close();
   });
 
   it('boundedLines reads a 256 MB line through with bounded memory and reports its length', async () => {
@@ -80,7 +80,7 @@ describe('hostile files: bounded work, a reason for each skip, the rest ingests'
   });
 
   it('a file of endless duplicates or bad lines keeps counts, not a billion reasons', async () => {
-    const store = NewsStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
+    const store = SqliteStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
     function* source(): Generator<ReadResult> {
       for (let i = 0; i < 5_000; i++) yield { kind: 'skipped', origin: `bad.jsonl#${i + 1}`, reason: 'invalid JSON', file: 'bad.jsonl' };
       yield { kind: 'skipped', origin: 'bad.jsonl', reason: 'after line 5000: stopped reading', file: 'bad.jsonl' };
@@ -94,16 +94,16 @@ describe('hostile files: bounded work, a reason for each skip, the rest ingests'
       { origin: 'bad.jsonl', reason: 'after line 5000: stopped reading' },
       { origin: 'bad.jsonl#1', reason: 'invalid JSON' },
     ]);
-    expect(store.stats().lastIngest?.skipped).toBe(5_001);
-    store.close();
+    expect((await store.stats()).lastIngest?.skipped).toBe(5_001);
+    await store.close();
   });
 
   it('records are written in batches as they are read: the store has articles before the source ends', async () => {
-    const store = NewsStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
+    const store = SqliteStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
     let storedWhileReading = -1;
     async function* source(): AsyncGenerator<ReadResult> {
       for (let i = 0; i < 400; i++) {
-        if (i === 300) storedWhileReading = store.stats().articles;
+        if (i === 300) storedWhileReading = (await store.stats()).articles;
         const article = buildArticle({ title: `Story ${i}`, text: `Article number ${i} is about topic ${i * 7} in the city.` }, { label: `s#${i}`, key: `s#${i}`, defaultSource: 'test' });
         yield { kind: 'article', article, file: 's' };
       }
@@ -117,7 +117,7 @@ describe('hostile files: bounded work, a reason for each skip, the rest ingests'
     expect(progress.at(-1)).toMatchObject({ done: 400, total: 400 });
     const fromArray = await ingestArticles(store, null, [{ kind: 'skipped', origin: 'x', reason: 'r', file: 'x' }], { onProgress: (p) => progress.push(p) });
     expect(fromArray.skippedCount).toBe(1);
-    store.close();
+    await store.close();
   });
 
   it('a 2 MB paragraph (one JSON record) is chunked whole: every character in a passage, passages within the limit', async () => {

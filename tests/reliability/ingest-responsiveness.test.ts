@@ -10,7 +10,7 @@ import { createDiscordClient } from '../../src/bot/client.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/core/logger.js';
 import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
-import { NewsStore } from '../../src/retrieval/store.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { HAS_MINILM_MODEL, MINILM_MODEL, MODELS_DIR, REPO, RTQA_2024_05_ARTICLES, tempDir } from '../helpers/env.js';
 import { FakeDiscord } from '../helpers/fake-discord.js';
 import { NewsServer, articlePage } from '../helpers/news-server.js';
@@ -109,7 +109,7 @@ describe.skipIf(SKIP)('the bot keeps answering while it ingests (MiniLM-shaped m
     // Ask once the worker is writing: the first batch is stored (and the bot has seen it).
     await until(() => (rt.ingest.status()?.done ?? 0) > 0, 120_000, 'the first stored batch');
     const atStart = rt.ingest.status()!;
-    const indexedAtStart = app.store.vectorIndex()!.size;
+    const indexedAtStart = app.store.indexedVectors ?? 'not open';
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();
     const beatsFrom = fake.heartbeatTimes.length;
@@ -144,7 +144,7 @@ describe.skipIf(SKIP)('the bot keeps answering while it ingests (MiniLM-shaped m
     console.log(
       `${label}: worst acknowledgement ${worst} ms of ${ASKS} asks (median ${acks.sort((a, b) => a - b)[ASKS >> 1]} ms); ` +
         `event loop delay p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms; heartbeat interval ${HEARTBEAT_MS} ms, longest gap ${Math.max(...gaps)} ms over ${beats.length} beats; ` +
-        `ingest ${atStart.done} -> ${status?.done ?? 'finished'} of ${status?.total ?? atStart.total ?? `${status?.read ?? '?'}+`} articles, vector index ${indexedAtStart} -> ${app.store.vectorIndex()!.size} during the asks`,
+        `ingest ${atStart.done} -> ${status?.done ?? 'finished'} of ${status?.total ?? atStart.total ?? `${status?.read ?? '?'}+`} articles, vector index ${indexedAtStart} -> ${app.store.indexedVectors ?? 'not open'} during the asks`,
     );
     // The asks overlapped the ingest: it had stored its first batch before the first ask and was
     // still running (embedding) after the last answer.
@@ -165,9 +165,9 @@ describe.skipIf(SKIP)('the bot keeps answering while it ingests (MiniLM-shaped m
       });
       expect(String((reply.body as Record<string, unknown>)['content'])).toMatch(/^The ingest was stopped because the bot is shutting down/);
     }
-    const store = NewsStore.open(config.dataDir, { embedding: { modelId: MINILM_MODEL, dimension: 384 }, chunkerVersion: CHUNKER_VERSION });
-    const report = store.checkConsistency();
-    store.close();
+    const store = SqliteStore.open(config.dataDir, { embedding: { modelId: MINILM_MODEL, dimension: 384 }, chunkerVersion: CHUNKER_VERSION });
+    const report = await store.checkConsistency();
+    await store.close();
     expect(report.problems).toEqual([]);
     expect(report.articles).toBeGreaterThan(0);
     return status!;

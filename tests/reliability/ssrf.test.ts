@@ -147,7 +147,7 @@ describe('SSRF: every fetch and every hop goes through the fetch guard', () => {
       expect(poll.added).toBe(0);
       expect(poll.skipped[0]!.reason).toMatch(/is not a public address \(loopback\)/);
       expect(hitsOf('/secret')).toBe(before);
-      expect(app.store.stats().articles).toBe(0);
+      expect((await app.store.stats()).articles).toBe(0);
       await app.close();
 
       const open = await createApp(loadConfig({ ...env, DATA_DIR: path.join(dir, 'open'), ALLOW_PRIVATE_FETCH: 'true' }), logger, { embedder: null });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
-import { NewsStore } from '../../src/retrieval/store.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { REPO, tempDir, unitVector } from '../helpers/env.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -51,10 +51,10 @@ describe('store writers', () => {
     expect([a.code, b.code]).toEqual([0, 0]);
     expect((JSON.parse(a.stdout) as { added: number }).added).toBe(6_000);
     expect((JSON.parse(b.stdout) as { added: number }).added).toBe(6_000);
-    const store = NewsStore.open(env.DATA_DIR, { embedding: null, chunkerVersion: CHUNKER_VERSION });
-    expect(store.stats().articles).toBe(12_000);
-    expect(store.checkConsistency().problems).toEqual([]);
-    store.close();
+    const store = SqliteStore.open(env.DATA_DIR, { embedding: null, chunkerVersion: CHUNKER_VERSION });
+    expect((await store.stats()).articles).toBe(12_000);
+    expect((await store.checkConsistency()).problems).toEqual([]);
+    await store.close();
   }, 180_000);
 
   it.skipIf(!hasPrlimit())('a vector index write that fails part-way (file size limit: a disk filling up) never replaces the good index', async () => {
@@ -64,30 +64,34 @@ describe('store writers', () => {
       article: { id: `a${i}`, title: `Story ${i}`, text: `Text of story ${i}.`, date: null, source: 'test', url: null, author: null, origin: `s#${i}`, contentHash: `h${i}` },
       passages: [{ position: 0, start: 0, end: 14, text: `Text of story ${i}.`, vector: unitVector(DIMENSION, i + 1) }],
     });
-    let store = NewsStore.open(data, { embedding, chunkerVersion: CHUNKER_VERSION });
-    store.putArticles(Array.from({ length: 300 }, (_, i) => article(i)));
-    store.close();
+    let store = SqliteStore.open(data, { embedding, chunkerVersion: CHUNKER_VERSION });
+    await store.putArticles(Array.from({ length: 300 }, (_, i) => article(i)));
+    // The housekeeping after an ingest run writes the index file (there is none yet).
+    await store.afterIngest({ largeChange: false });
+    await store.close();
     const indexFile = path.join(data, 'vectors.hnsw');
     const goodSize = fs.statSync(indexFile).size;
     const goodHash = sha(indexFile);
 
     // A second process adds vectors, then may not write files past a little more than the old
-    // index (RLIMIT_FSIZE), and flushes the index: the write comes out short.
-    const child = path.join(dir, 'child.ts');
+    // index (RLIMIT_FSIZE), and persists the index after its run (2,000 changes: enough to
+    // rewrite the file): the write comes out short.
+    const child = path.join(dir, 'child.mts');
     fs.writeFileSync(
       child,
       `import { execFileSync } from 'node:child_process';
-import { NewsStore } from ${JSON.stringify(pathToFileURL(path.join(REPO, 'src/retrieval/store.ts')).href)};
+import { SqliteStore } from ${JSON.stringify(pathToFileURL(path.join(REPO, 'src/store/sqlite/sqlite-store.ts')).href)};
 import { unitVector } from ${JSON.stringify(pathToFileURL(path.join(REPO, 'tests/helpers/env.ts')).href)};
-const store = NewsStore.open(${JSON.stringify(data)}, { embedding: ${JSON.stringify(embedding)}, chunkerVersion: ${CHUNKER_VERSION} });
+const store = SqliteStore.open(${JSON.stringify(data)}, { embedding: ${JSON.stringify(embedding)}, chunkerVersion: ${CHUNKER_VERSION} });
 const items = Array.from({ length: 2000 }, (_, k) => { const i = 300 + k; return {
   article: { id: 'a' + i, title: 'Story ' + i, text: 'Text of story ' + i + '.', date: null, source: 'test', url: null, author: null, origin: 's#' + i, contentHash: 'h' + i },
   passages: [{ position: 0, start: 0, end: 14, text: 'Text of story ' + i + '.', vector: unitVector(${DIMENSION}, i + 1) }],
 }; });
-store.putArticles(items);
+await store.putArticles(items);
+await store.openVectorIndex();
 execFileSync('prlimit', ['--pid', String(process.pid), '--fsize=${goodSize + 4096}']);
 try {
-  store.flush({ force: true });
+  await store.afterIngest({ largeChange: false });
   console.log(JSON.stringify({ ok: true }));
 } catch (error) {
   console.log(JSON.stringify({ ok: false, code: error.code, message: error.message }));
@@ -111,11 +115,11 @@ process.exit(0);
     // The good index is untouched, no temp file is left, and the store opens with every vector.
     expect(sha(indexFile)).toBe(goodHash);
     expect(fs.readdirSync(data).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-    store = NewsStore.open(data, { embedding, chunkerVersion: CHUNKER_VERSION });
-    const report = store.checkConsistency();
+    store = SqliteStore.open(data, { embedding, chunkerVersion: CHUNKER_VERSION });
+    const report = await store.checkConsistency();
     expect(report.problems).toEqual([]);
     expect(report.indexed).toBe(2_300);
-    expect(store.vectorSearch(unitVector(DIMENSION, 2_000), 1)[0]?.id).toBeDefined();
-    store.close();
+    expect((await store.vectorSearch(unitVector(DIMENSION, 2_000), 1))[0]?.id).toBeDefined();
+    await store.close();
   }, 120_000);
 });

@@ -9,6 +9,6 @@ export const statusCommand: Command = {
   queued: false,
   ephemeral: () => true,
   async execute(interaction, { services }) {
-    await interaction.editReply({ content: statusResponse(services.status()), allowedMentions: NO_MENTIONS });
+    await interaction.editReply({ content: statusResponse(await services.status()), allowedMentions: NO_MENTIONS });
   },
 };

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { ErrorCodes, NewsBotError, describeError } from '../../core/errors.js';
@@ -53,6 +54,11 @@ function toMeta(row: ArticleRow): ArticleMeta {
 
 const ARTICLE_COLUMNS = 'a.id, a.title, a.date, a.source, a.url, a.author, a.origin, a.content_hash';
 
+/** Where a process keeps its copy of a PostgreSQL store's vector index. */
+function indexFile(cacheDir: string, schema: string): string {
+  return path.join(cacheDir, `vectors-pg-${schema}.hnsw`);
+}
+
 /** The URL without its password, for messages. */
 export function describeDatabaseUrl(url: string): string {
   try {
@@ -93,7 +99,7 @@ export class PostgresStore implements NewsStore {
   private readonly options: PostgresStoreOptions;
   private closed = false;
 
-  private constructor(pool: pg.Pool, manifest: StoreManifest, options: PostgresStoreOptions) {
+  private constructor(pool: pg.Pool, manifest: StoreManifest, options: PostgresStoreOptions, createdAt: string | undefined) {
     this.pool = pool;
     this.manifest = manifest;
     this.options = options;
@@ -101,13 +107,14 @@ export class PostgresStore implements NewsStore {
     this.s = quoteIdent(this.schema);
     this.location = `${describeDatabaseUrl(options.url)} (schema ${this.schema})`;
     this.logger = options.logger ?? silentLogger;
-    this.index = this.makeIndex();
+    this.index = this.makeIndex(createdAt);
   }
 
   /** Connects, creates the schema when missing and checks the manifest. */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const schema = checkSchemaName(options.schema ?? 'newsbot');
     const where = `${describeDatabaseUrl(options.url)} (schema ${schema})`;
+    if (options.cacheDir) fs.mkdirSync(options.cacheDir, { recursive: true });
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 4, connectionTimeoutMillis: 10_000 });
     pool.on('error', (error) => (options.logger ?? silentLogger).warn('idle database connection failed', { error: describeError(error) }));
     try {
@@ -115,6 +122,7 @@ export class PostgresStore implements NewsStore {
         throw storeError(error, where, 'cannot connect to');
       });
       let manifest: StoreManifest;
+      let createdAt: string | undefined;
       try {
         await client.query('BEGIN');
         // Two processes creating the schema at once would collide: one goes after the other.
@@ -127,6 +135,7 @@ export class PostgresStore implements NewsStore {
         await client.query(set, ['schema_version', String(STORE_SCHEMA_VERSION)]);
         await client.query(set, ['chunker_version', String(options.chunkerVersion)]);
         await client.query(set, ['created_at', new Date().toISOString()]);
+        createdAt = (await client.query<{ value: string }>(`SELECT value FROM ${s}.meta WHERE key = 'created_at'`)).rows[0]?.value;
         if (options.embedding && !manifest.embeddingModel) {
           await client.query(`INSERT INTO ${s}.meta (key, value) VALUES ('embedding_model', $1), ('embedding_dimension', $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [
             options.embedding.modelId,
@@ -142,7 +151,7 @@ export class PostgresStore implements NewsStore {
       } finally {
         client.release();
       }
-      const store = new PostgresStore(pool, manifest, options);
+      const store = new PostgresStore(pool, manifest, options, createdAt);
       if (options.follow) await store.follow();
       return store;
     } catch (error) {
@@ -151,10 +160,14 @@ export class PostgresStore implements NewsStore {
     }
   }
 
-  private makeIndex(): DerivedVectorIndex | null {
+  private makeIndex(createdAt: string | undefined): DerivedVectorIndex | null {
     if (this.manifest.dimension === null) return null;
-    const file = this.options.cacheDir ? path.join(this.options.cacheDir, `vectors-pg-${this.schema}.hnsw`) : null;
-    return new DerivedVectorIndex(file, this.manifest.dimension, this.vectorSource(), { efSearch: this.options.efSearch, logger: this.logger });
+    const file = this.options.cacheDir ? indexFile(this.options.cacheDir, this.schema) : null;
+    return new DerivedVectorIndex(file, this.manifest.dimension, this.vectorSource(), {
+      efSearch: this.options.efSearch,
+      logger: this.logger,
+      fingerprint: `postgres:${this.location}:${createdAt ?? ''}`,
+    });
   }
 
   private vectorSource(): VectorSource {
@@ -535,6 +548,19 @@ export class PostgresStore implements NewsStore {
     await this.read(`DELETE FROM ${this.s}.leases WHERE name = $1 AND holder = $2`, [name, holder]);
   }
 
+  /** Catches the vector index up with the change log now (writes are otherwise followed through NOTIFY). */
+  async refresh(): Promise<void> {
+    await this.index?.update();
+  }
+
+  async openVectorIndex(): Promise<void> {
+    await this.index?.update();
+  }
+
+  get indexedVectors(): number | null {
+    return this.index?.ready ? this.index.size : null;
+  }
+
   /** Every stored vector, read in pages (exact search in benchmarks). */
   async *allVectors(): AsyncGenerator<{ id: number; vector: Float32Array }> {
     let after = 0;
@@ -564,8 +590,8 @@ export class PostgresStore implements NewsStore {
     await this.pool.end();
   }
 
-  /** Drops every table of a store (for --rebuild and tests). */
-  static async destroy(url: string, schema = 'newsbot'): Promise<void> {
+  /** Drops every table of a store, and this machine's copy of its vector index (for --rebuild and tests). */
+  static async destroy(url: string, schema = 'newsbot', cacheDir: string | null = null): Promise<void> {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
@@ -573,6 +599,7 @@ export class PostgresStore implements NewsStore {
     } finally {
       await client.end();
     }
+    if (cacheDir) for (const file of [indexFile(cacheDir, schema), `${indexFile(cacheDir, schema)}.json`]) fs.rmSync(file, { force: true });
   }
 }
 
@@ -580,10 +607,9 @@ export class PostgresStore implements NewsStore {
 function storeError(error: unknown, where: string, doing: string): NewsBotError {
   const code = (error as { code?: string }).code ?? '';
   const detail = describeError(error);
-  if (code === '53100') return new NewsBotError(ErrorCodes.StoreIo, `the database disk is full (${where}); the transaction in flight was rolled back. Free space and run ingest again.`, { cause: error });
-  if (code === '25006' || code === '42501') return new NewsBotError(ErrorCodes.StoreIo, `the database refuses writes (${where}: ${detail}).`, { cause: error });
-  if (/^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EAI_AGAIN)$/.test(code) || code.startsWith('08') || code.startsWith('57P') || code === '28P01' || code === '3D000') {
-    return new NewsBotError(ErrorCodes.StoreIo, `${doing} the database ${where}: ${detail}`, { cause: error });
+  if (code === '53100') {
+    return new NewsBotError(ErrorCodes.StoreIo, `the database disk is full (${where}); the write in progress was rolled back. Free space and run ingest again.`, { cause: error });
   }
+  if (code === '25006' || code === '42501') return new NewsBotError(ErrorCodes.StoreIo, `the database refuses writes (${where}): ${detail}`, { cause: error });
   return new NewsBotError(ErrorCodes.StoreIo, `${doing} the database ${where}: ${detail}`, { cause: error });
 }

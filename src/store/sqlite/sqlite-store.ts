@@ -202,9 +202,11 @@ export class SqliteStore implements NewsStore {
 
   private makeIndex(): void {
     if (this.index || this.manifest.dimension === null) return;
+    const created = this.db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'created_at'").get()?.value;
     this.index = new DerivedVectorIndex(this.readonly ? null : path.join(this.dir, INDEX_FILE), this.manifest.dimension, this.vectorSource(), {
       efSearch: this.efSearch,
       logger: this.logger,
+      ...(created ? { fingerprint: `sqlite:${created}` } : {}),
     });
   }
 
@@ -234,11 +236,25 @@ export class SqliteStore implements NewsStore {
 
   /**
    * Picks up writes made by another process (an ingest beside the bot): cheap when nothing changed
-   * (one pragma, SQLite's data version). When something did, lexical search sees it at once and
-   * the vector index catches up from the change log in the background, a slice at a time, so a
-   * large ingest never blocks a query; searches meanwhile use the index as it stands.
+   * (one pragma, SQLite's data version; every read checks it too). When something did, lexical
+   * search sees it at once and the vector index catches up from the change log, a slice at a
+   * time, so a large ingest never blocks a query; searches meanwhile use the index as it stands.
    */
-  private refresh(): void {
+  async refresh(): Promise<void> {
+    this.checkDataVersion();
+    await this.index?.update();
+  }
+
+  async openVectorIndex(): Promise<void> {
+    this.checkDataVersion();
+    await this.index?.update();
+  }
+
+  get indexedVectors(): number | null {
+    return this.index?.ready ? this.index.size : null;
+  }
+
+  private checkDataVersion(): void {
     const version = Number(this.db.pragma('data_version', { simple: true }));
     if (version === this.dataVersion) return;
     this.dataVersion = version;
@@ -398,7 +414,7 @@ export class SqliteStore implements NewsStore {
 
   async lexicalSearch(terms: readonly string[], limit: number, titleWeight = TITLE_WEIGHT): Promise<LexicalHit[]> {
     if (terms.length === 0 || limit <= 0) return [];
-    this.refresh();
+    this.checkDataVersion();
     return this.db
       .prepare<[number, string, number], { id: number; bm: number }>(
         'SELECT rowid AS id, bm25(passages_fts, ?, 1.0) AS bm FROM passages_fts WHERE passages_fts MATCH ? ORDER BY bm, rowid LIMIT ?',
@@ -410,7 +426,7 @@ export class SqliteStore implements NewsStore {
   async termIdf(stems: readonly string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     if (stems.length === 0) return out;
-    this.refresh();
+    this.checkDataVersion();
     const n = this.passageCount();
     for (const t of new Set(stems)) out.set(t, termIdf(n, this.statements.termDocs.get(t)?.doc ?? 0));
     return out;
@@ -424,7 +440,7 @@ export class SqliteStore implements NewsStore {
   }
 
   async vectorSearch(vector: Float32Array, limit: number): Promise<VectorHit[]> {
-    this.refresh();
+    this.checkDataVersion();
     if (!this.index) return [];
     if (!this.index.ready) await this.index.update();
     return this.index.search(vector, limit);
@@ -465,7 +481,7 @@ export class SqliteStore implements NewsStore {
   }
 
   async stats(): Promise<StoreStats> {
-    this.refresh();
+    this.checkDataVersion();
     const count = (sql: string) => this.db.prepare<[], { n: number }>(sql).get()?.n ?? 0;
     const last = this.db
       .prepare<[], { finished_at: string; added: number; updated: number; removed: number; unchanged: number; skipped: number }>(
@@ -482,7 +498,7 @@ export class SqliteStore implements NewsStore {
   }
 
   async checkConsistency(): Promise<ConsistencyReport> {
-    this.refresh();
+    this.checkDataVersion();
     const count = (sql: string) => this.db.prepare<[], { n: number }>(sql).get()?.n ?? 0;
     const articles = count('SELECT COUNT(*) AS n FROM articles');
     const passages = count('SELECT COUNT(*) AS n FROM passages');
@@ -549,6 +565,6 @@ export class SqliteStore implements NewsStore {
 
   /** Deletes every file of a store (for --rebuild). */
   static destroy(dir: string): void {
-    for (const name of [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`, INDEX_FILE]) fs.rmSync(path.join(dir, name), { force: true });
+    for (const name of [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`, INDEX_FILE, `${INDEX_FILE}.json`]) fs.rmSync(path.join(dir, name), { force: true });
   }
 }
