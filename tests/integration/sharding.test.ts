@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,9 +6,11 @@ import { planShards } from '../../src/app/sharding.js';
 import { loadConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
+import { PostgresStore } from '../../src/store/postgres/pg-store.js';
 import { REPO, tempDir } from '../helpers/env.js';
 import { FakeDiscord, shardOf, type FakeGuild } from '../helpers/fake-discord.js';
 import { runCli, spawnCli } from '../helpers/run-cli.js';
+import { TEST_DATABASE_URL } from '../helpers/stores.js';
 
 type Body = Record<string, unknown>;
 const NEW_TITLE = 'Harbour tunnel approved by the Port Ellis council';
@@ -30,7 +33,21 @@ async function until(test: () => boolean, what: string, timeoutMs: number, outpu
   }
 }
 
-describe('the bot in 2 shard processes on one SQLite store (DATA_DIR), with `npm run ingest` in a third process', () => {
+/**
+ * Where the processes keep the store: SQLite in the DATA_DIR they share (one machine), or one
+ * PostgreSQL database (skipped, with the reason printed, without TEST_DATABASE_URL).
+ */
+const BACKENDS = [
+  { name: 'one SQLite store (the DATA_DIR of one machine)', postgres: false, available: true },
+  { name: 'one PostgreSQL store (DATABASE_URL; the ingest on another machine)', postgres: true, available: TEST_DATABASE_URL !== '' },
+];
+
+describe.each(BACKENDS)('the bot in 2 shard processes on $name, with `npm run ingest` in a third process', ({ postgres, available }) => {
+  if (!available) {
+    it.skip('needs TEST_DATABASE_URL (export TEST_DATABASE_URL=$(scripts/test-postgres.sh))', () => {});
+    return;
+  }
+  const schema = `t_shards_${randomBytes(5).toString('hex')}`;
   let dir: string;
   let cleanup: () => void;
   let fake: FakeDiscord;
@@ -69,6 +86,7 @@ describe('the bot in 2 shard processes on one SQLite store (DATA_DIR), with `npm
       EMBEDDING_MODEL: 'Xenova/not-downloadable',
       EMBEDDING_MODEL_DIR: path.join(dir, 'no-models'),
       EMBEDDING_ALLOW_REMOTE: 'false',
+      ...(postgres ? { DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema } : {}),
     };
     bot = spawnCli('start', {
       ...env,
@@ -82,6 +100,7 @@ describe('the bot in 2 shard processes on one SQLite store (DATA_DIR), with `npm
   afterAll(async () => {
     bot.process.kill('SIGKILL');
     await fake.stop();
+    if (postgres) await PostgresStore.destroy(TEST_DATABASE_URL, schema);
     cleanup();
   });
 
@@ -113,7 +132,8 @@ describe('the bot in 2 shard processes on one SQLite store (DATA_DIR), with `npm
       `date 2025-03-05 ${NEW_TITLE}\n\nThe Port Ellis council voted on Tuesday to approve the harbour tunnel, a 1.2 km road link under the estuary that will cost 410 million pounds. ` +
         'Construction of the harbour tunnel starts next spring and should take four years, the council said.\n',
     );
-    const ingest = await runCli('ingest', [more], env);
+    // With PostgreSQL, the ingest runs as on another machine: a DATA_DIR of its own.
+    const ingest = await runCli('ingest', [more], postgres ? { ...env, DATA_DIR: path.join(dir, 'ingest-machine') } : env);
     expect(ingest.code, ingest.stderr).toBe(0);
     expect(ingest.stdout).toMatch(/ingest: 1 added/);
     const ingested = Date.now();
