@@ -191,6 +191,41 @@ const FEED_POLL_LEASE = 'feed-poll';
 /** Default time to live of the ingest lease; renewed every third of it while the ingest runs. */
 const INGEST_LEASE_TTL_MS = 60_000;
 
+/**
+ * Runs `work` while holding the ingest lease, already taken: renewed every third of its time to
+ * live, released at the end (or left to expire if the release fails).
+ */
+async function holding<T>(lease: IngestLease, holder: string, ttlMs: number, logger: Logger, work: () => Promise<T>): Promise<T> {
+  const renewal = setInterval(() => {
+    lease.acquire(INGEST_LEASE, holder, ttlMs).then(
+      (held) => held || logger.error('the ingest lease was taken by another process (not renewed in time); two ingests may run at once'),
+      (error: unknown) => logger.warn('could not renew the ingest lease', { error: describeError(error) }),
+    );
+  }, Math.max(1, Math.floor(ttlMs / 3)));
+  renewal.unref();
+  try {
+    return await work();
+  } finally {
+    clearInterval(renewal);
+    await lease.release(INGEST_LEASE, holder).catch((error: unknown) => logger.warn('could not release the ingest lease (it expires by itself)', { error: describeError(error) }));
+  }
+}
+
+/**
+ * Runs `work` holding the deployment's ingest lease, waiting for its turn while another process
+ * (a bot's worker, another `npm run ingest`) holds it: how the ingest CLI takes turns with the
+ * bots. `onWait` is told once when it has to wait.
+ */
+export async function withIngestLease<T>(lease: IngestLease, holder: string, logger: Logger, work: () => Promise<T>, options: { pollMs?: number; onWait?: () => void } = {}): Promise<T> {
+  let told = false;
+  while (!(await lease.acquire(INGEST_LEASE, holder, INGEST_LEASE_TTL_MS))) {
+    if (!told) options.onWait?.();
+    told = true;
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 2_000));
+  }
+  return holding(lease, holder, INGEST_LEASE_TTL_MS, logger, work);
+}
+
 /** Options of the ingest service. */
 export interface IngestServiceOptions {
   config: Config;
@@ -325,20 +360,9 @@ export class IngestService {
       throw new IngestBusyError('The store is busy (another process is writing to it); try again later.');
     }
     if (!held) throw new IngestBusyError('An ingest is running elsewhere; try again later.');
-    const renewal = setInterval(() => {
-      lease.acquire(INGEST_LEASE, this.holder, this.leaseTtlMs).then(
-        (held) => held || this.logger.error('the ingest lease was taken by another process (not renewed in time); two ingests may run at once'),
-        (error: unknown) => this.logger.warn('could not renew the ingest lease', { error: describeError(error) }),
-      );
-    }, Math.max(1, Math.floor(this.leaseTtlMs / 3)));
-    renewal.unref();
-    try {
-      return await work();
-    } finally {
-      clearInterval(renewal);
-      await lease.release(INGEST_LEASE, this.holder).catch((error: unknown) => this.logger.warn('could not release the ingest lease (it expires by itself)', { error: describeError(error) }));
-    }
+    return holding(lease, this.holder, this.leaseTtlMs, this.logger, work);
   }
+
 
   /** Forks the worker for a request and follows it to its summary (or failure). */
   private runWorker(run: WorkerRun, request: IngestRequest, onProgress: ((status: IngestStatus) => void) | undefined): Promise<IngestSummary> {

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { createApp, type AppContext } from '../app/context.js';
+import { storeLease, withIngestLease } from '../app/ingest-service.js';
 import type { Logger } from '../core/logger.js';
 import { ingestArticles, type IngestOptions, type IngestSummary } from '../ingest/pipeline.js';
 import { readArticles, type ReadResult } from '../ingest/read-articles.js';
@@ -37,13 +39,27 @@ async function* sources(paths: string[], urls: string[], feeds: string[], fetchO
   for (const feed of feeds) yield* readFeed(feed, fetchOptions);
 }
 
+/** This process, as the holder of the deployment's ingest lease. */
+const LEASE_HOLDER = `ingest-cli:${os.hostname()}:${process.pid}`;
+
+/**
+ * One ingest round, taking its turn with the bots (and other ingests) of the deployment: it waits
+ * while another process holds the ingest lease, then holds it while it runs.
+ */
 async function round(app: AppContext, paths: string[], urls: string[], feeds: string[], prune: boolean, extra: IngestOptions, trusted: string[]): Promise<IngestSummary> {
   const fetchOptions = { timeoutMs: app.config.fetchTimeoutMs, allowPrivate: app.config.allowPrivateFetch, trustedOrigins: trusted.flatMap(originOf) };
-  return ingestArticles(app.store, app.embedder, sources(paths, urls, feeds, fetchOptions), {
-    logger: app.logger,
-    ...extra,
-    ...(prune && paths.length ? { pruneUnder: paths } : {}),
-  });
+  return withIngestLease(
+    storeLease(app.store),
+    LEASE_HOLDER,
+    app.logger,
+    () =>
+      ingestArticles(app.store, app.embedder, sources(paths, urls, feeds, fetchOptions), {
+        logger: app.logger,
+        ...extra,
+        ...(prune && paths.length ? { pruneUnder: paths } : {}),
+      }),
+    { onWait: () => app.logger.info('another ingest is running (a bot or another `npm run ingest`); waiting for it to finish') },
+  );
 }
 
 async function watch(logger: Logger, run: () => Promise<IngestSummary>, paths: string[], intervalS: number): Promise<void> {

@@ -11,6 +11,7 @@ import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { HAS_MINILM_MODEL, HAS_TINY_MODEL, MINILM_MODEL, MODELS_DIR, REPO, TINY_MODEL, tempDir } from '../helpers/env.js';
 import { NewsServer } from '../helpers/news-server.js';
+import { runCli } from '../helpers/run-cli.js';
 
 /**
  * These tests are about what the service does (busy, crash, time limit, shutdown), not CPU
@@ -254,6 +255,23 @@ describe('IngestService: one ingest at a time across processes (the store lease)
     await first;
     // Released at once when A's ingest ended (no wait for the time to live).
     expect(await b.ingest.run({ kind: 'corpus' })).toMatchObject({ added: 1 });
+  });
+
+  it('npm run ingest waits for its turn while a bot process ingests, then runs', async () => {
+    const data = path.join(dir, 'cli');
+    const a = processOn(data, []);
+    const first = a.ingest.run({ kind: 'feed', url: `${server.url}/slow.xml` });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    const cli = await runCli('ingest', [path.join(dir, 'corpus'), '--json'], {
+      DATA_DIR: data, EMBEDDING_MODEL_DIR: path.join(dir, 'no-models'), EMBEDDING_ALLOW_REMOTE: 'false',
+    });
+    await first;
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stderr).toMatch(/another ingest is running .*waiting for it to finish/);
+    // It ran after the bot's ingest (a 2.5 s feed) released the lease, not beside it.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
+    expect(JSON.parse(cli.stdout)).toMatchObject({ added: 1 });
   });
 
   it('a lease left by a process that died runs out after its time to live', async () => {
