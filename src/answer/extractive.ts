@@ -38,6 +38,8 @@ const RELATED: Record<string, string[]> = {
   announc: ['unveil', 'said', 'launch'],
 };
 
+/** Credit for a related question verb in place of the asked one ("urged" for "ask"). */
+const RELATED_CREDIT = 0.5;
 const ANSWER_BONUS = 0.4;
 /** Weight of the passage's retrieval rank: sentences of the best passages are preferred. */
 const RANK_WEIGHT = 0.3;
@@ -153,8 +155,8 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
   const weightOf = (t: string) => weight.get(t)!;
   for (const c of candidates) {
     if (!terms.some((t) => c.terms.has(t))) continue;
-    // A question word counts fully, a related question verb (RELATED) half.
-    const covered = termCoverage(terms, weightOf, (t) => (c.terms.has(t) ? 1 : (RELATED[t] ?? []).some((r) => c.terms.has(stem(r)) || c.terms.has(r)) ? 0.5 : 0));
+    const related = (t: string) => (RELATED[t] ?? []).some((r) => c.terms.has(stem(r)) || c.terms.has(r));
+    const covered = termCoverage(terms, weightOf, (t) => (c.terms.has(t) ? 1 : related(t) ? RELATED_CREDIT : 0));
     const lengthPenalty = c.text.length > 350 ? 0.1 : 0;
     // News puts the answer up front: the first sentences of an article get a small bonus.
     const lede = c.item.passage.position === 0 && c.index < 3 ? 0.1 : 0;
