@@ -42,18 +42,18 @@ export class AnswerService {
   private readonly retriever: Retriever;
   private readonly llm: LlmAnswerer | null;
   private readonly llmPassages: number | undefined;
-  private readonly termIdf: ((stems: string[]) => Promise<ReadonlyMap<string, number>>) | undefined;
+  private readonly termIdf: (stems: string[]) => Promise<ReadonlyMap<string, number>>;
   private readonly rewriter: FollowUpRewriter | null;
 
   /**
    * `llmPassages`: how many passages to retrieve for the language model (default: the retriever's
    * k). `termIdf`: the store's inverse document frequencies (the store's termIdf), which tell
    * extractive answers which question words are rare. `rewriter`: a language model that rewrites
-   * follow-ups into standalone questions before they are searched.
+   * follow-ups into standalone questions before they are searched. Built by app/answering.ts.
    */
   constructor(
     retriever: Retriever,
-    options: { llm?: LlmAnswerer | null; llmPassages?: number; termIdf?: (stems: string[]) => Promise<ReadonlyMap<string, number>>; rewriter?: FollowUpRewriter | null } = {},
+    options: { termIdf: (stems: string[]) => Promise<ReadonlyMap<string, number>>; llm?: LlmAnswerer | null; llmPassages?: number; rewriter?: FollowUpRewriter | null },
   ) {
     this.retriever = retriever;
     this.llm = options.llm ?? null;
@@ -95,8 +95,8 @@ export class AnswerService {
       ...(k ? { k } : {}),
       ...(plan.preferArticles.size ? { preferArticles: plan.preferArticles } : {}),
     });
-    const idf = await this.termIdf?.([...contentTerms(plan.question), ...plan.context.keys()]);
-    const extractive = { ...(idf ? { idf } : {}), ...(plan.context.size ? { context: plan.context } : {}) };
+    const idf = await this.termIdf([...contentTerms(plan.question), ...plan.context.keys()]);
+    const extractive = { idf, ...(plan.context.size ? { context: plan.context } : {}) };
     if (!this.llm) {
       yield { type: 'final', answer: extractiveAnswer(plan.question, search.passages, extractive), search, plan };
       return;

@@ -1,5 +1,5 @@
 import { contentTerms, splitSentences, stem, tokenize } from '../core/text.js';
-import { answerTypeOf, hasAnswerCandidate } from '../retrieval/answer-type.js';
+import { holdsAnswer, profileQuestion, termCoverage } from '../retrieval/evidence.js';
 import type { Answer, Citation, RetrievedPassage } from '../core/types.js';
 import { keyTerms } from './topic.js';
 
@@ -38,6 +38,8 @@ const RELATED: Record<string, string[]> = {
   announc: ['unveil', 'said', 'launch'],
 };
 
+/** Credit for a related question verb in place of the asked one ("urged" for "ask"). */
+const RELATED_CREDIT = 0.5;
 const ANSWER_BONUS = 0.4;
 /** Weight of the passage's retrieval rank: sentences of the best passages are preferred. */
 const RANK_WEIGHT = 0.3;
@@ -120,7 +122,8 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
   const maxChars = options.maxChars ?? 400;
   const maxSentences = options.maxSentences ?? 3;
   const maxPassages = options.maxPassages ?? 5;
-  const qTerms = [...new Set(contentTerms(question))];
+  const profile = profileQuestion(question);
+  const qTerms = profile.terms;
   const nothing: Answer = { text: NOTHING_FOUND, mode: 'none', citations: [], notes: [] };
   if (qTerms.length === 0 || passages.length === 0) return nothing;
   // The question's own words count fully, earlier questions' words by their weight, halved: they
@@ -141,34 +144,25 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
   });
   if (candidates.length === 0) return nothing;
 
-  // Term weights: inverse frequency among candidate sentences (plus one, so common words still count).
+  // Term weights: inverse frequency among candidate sentences (plus one, so common words still
+  // count), not the store's idf the retriever uses: here rarity among the quotable sentences is
+  // what tells one sentence from another.
   const weight = new Map<string, number>();
   for (const t of terms) {
     const df = candidates.filter((c) => c.terms.has(t)).length;
     weight.set(t, (1 + Math.log((candidates.length + 1) / (df + 1))) * termWeight.get(t)!);
   }
-  const total = [...weight.values()].reduce((a, b) => a + b, 0);
-  const type = answerTypeOf(question);
-  const qTokens = new Set(tokenize(question));
+  const weightOf = (t: string) => weight.get(t)!;
   for (const c of candidates) {
-    let covered = 0;
-    let direct = 0;
-    for (const t of terms) {
-      const w = weight.get(t) ?? 1;
-      if (c.terms.has(t)) {
-        covered += w;
-        direct++;
-      } else if ((RELATED[t] ?? []).some((r) => c.terms.has(stem(r)) || c.terms.has(r))) {
-        covered += w / 2;
-      }
-    }
-    if (direct === 0) continue;
+    if (!terms.some((t) => c.terms.has(t))) continue;
+    const related = (t: string) => (RELATED[t] ?? []).some((r) => c.terms.has(stem(r)) || c.terms.has(r));
+    const covered = termCoverage(terms, weightOf, (t) => (c.terms.has(t) ? 1 : related(t) ? RELATED_CREDIT : 0));
     const lengthPenalty = c.text.length > 350 ? 0.1 : 0;
     // News puts the answer up front: the first sentences of an article get a small bonus.
     const lede = c.item.passage.position === 0 && c.index < 3 ? 0.1 : 0;
     // A sentence that holds an answer of the asked kind (a number, a country, a name) is preferred.
-    const answerBonus = type && hasAnswerCandidate(c.text, type, qTokens) ? ANSWER_BONUS : 0;
-    c.score = covered / total + RANK_WEIGHT / (1 + c.rank) + lede + answerBonus - lengthPenalty;
+    const answerBonus = holdsAnswer(c.text, profile) ? ANSWER_BONUS : 0;
+    c.score = covered + RANK_WEIGHT / (1 + c.rank) + lede + answerBonus - lengthPenalty;
   }
   const ranked = candidates.filter((c) => c.score > 0).sort((a, b) => b.score - a.score || a.rank - b.rank || a.index - b.index);
   if (ranked.length === 0) return nothing;
@@ -179,11 +173,11 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
   // the next sentence goes on with "It is now ...": when the best sentence holds no answer of the
   // asked kind and such a neighbour does, quote both.
   const best = ranked[0]!;
-  if (type && best.text.length < maxChars && !hasAnswerCandidate(best.text, type, qTokens)) {
+  if (profile.type && best.text.length < maxChars && !holdsAnswer(best.text, profile)) {
     for (const index of [best.index - 1, best.index + 1]) {
       const neighbour = candidates.find((c) => c.item === best.item && c.index === index);
       if (!neighbour || !REFERRING.test(index < best.index ? best.text : neighbour.text)) continue;
-      if (neighbour.text.length + best.text.length + 1 > maxChars || !hasAnswerCandidate(neighbour.text, type, qTokens)) continue;
+      if (neighbour.text.length + best.text.length + 1 > maxChars || !holdsAnswer(neighbour.text, profile)) continue;
       chosen.push(...(index < best.index ? [neighbour, best] : [best, neighbour]));
       used = neighbour.text.length + best.text.length + 1;
       break;
@@ -234,7 +228,7 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
  * the articles hold them); in a conversation, the same for the earlier questions' key terms too.
  * A roundup that mentions a key word once, or a story sharing only a common word ("Trump"), is not.
  */
-function aboutQuestion(qTerms: string[], contextTerms: string[], passages: RetrievedPassage[], idf: ReadonlyMap<string, number> | undefined): Set<string> {
+function aboutQuestion(qTerms: readonly string[], contextTerms: readonly string[], passages: RetrievedPassage[], idf: ReadonlyMap<string, number> | undefined): Set<string> {
   const texts = new Map<string, string>();
   const ledes = new Map<string, string>();
   for (const p of passages) {
@@ -244,7 +238,7 @@ function aboutQuestion(qTerms: string[], contextTerms: string[], passages: Retri
   const termsOf = [...texts].map(([id, text]) => ({ id, terms: new Set(contentTerms(text)), lede: new Set(contentTerms(ledes.get(id)!)) }));
   const holders = (t: string) => termsOf.filter((a) => a.terms.has(t)).length;
   const rarity = idf ?? new Map([...qTerms, ...contextTerms].map((t) => [t, Math.log((termsOf.length + 1) / (holders(t) + 0.5))]));
-  const keysOf = (terms: string[]) => keyTerms(terms.filter((t) => holders(t) > 0), rarity);
+  const keysOf = (terms: readonly string[]) => keyTerms(terms.filter((t) => holders(t) > 0), rarity);
   const keySets = [keysOf(qTerms), keysOf(contextTerms)].filter((keys) => keys.length > 0);
   // Its title or lede names the subject, or its passages cover all of the question's rarest words.
   const about = (a: (typeof termsOf)[number], keys: string[]) => keys.some((k) => a.lede.has(k)) || keys.every((k) => a.terms.has(k));

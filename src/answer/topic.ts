@@ -7,7 +7,7 @@ import { contentTerms } from '../core/text.js';
  * keep question order), numbers left out. "What did Starmer ask Trump for?" has one, "starmer": an article about
  * Trump alone is not about it.
  */
-export function keyTerms(terms: string[], idf: ReadonlyMap<string, number>): string[] {
+export function keyTerms(terms: readonly string[], idf: ReadonlyMap<string, number>): string[] {
   // Numbers are left out: a question's "more than 380,000" is an article's "381,000".
   const distinct = [...new Set(terms)].filter((t) => !/\d/.test(t));
   if (distinct.length === 0) return [];

@@ -1,18 +1,16 @@
 import type { Config } from '../config/index.js';
 import { EmbedderUnavailableError, describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { AnswerService } from '../answer/answerer.js';
-import { FollowUpRewriter } from '../answer/conversation.js';
-import { LlmAnswerer } from '../answer/llm-answerer.js';
-import { OpenAIChatModel } from '../answer/openai-chat-model.js';
+import type { AnswerService } from '../answer/answerer.js';
 import { CHUNKER_VERSION } from '../ingest/chunker.js';
 import { ingestArticles, type IngestOptions, type IngestSummary } from '../ingest/pipeline.js';
 import { readArticles } from '../ingest/read-articles.js';
 import type { Embedder } from '../retrieval/embedder.js';
-import { Retriever } from '../retrieval/retriever.js';
+import type { Retriever } from '../retrieval/retriever.js';
 import { loadTransformersEmbedder } from '../retrieval/transformers-embedder.js';
 import { openStore as openBackend } from '../store/open-store.js';
 import type { NewsStore } from '../store/ports.js';
+import { buildAnswering } from './answering.js';
 
 /** Everything an entry point needs, wired from the config. */
 export interface AppContext {
@@ -68,34 +66,7 @@ export function openStore(config: Config, embedder: Embedder | null, logger: Log
 export async function createApp(config: Config, logger: Logger, options: { embedder?: Embedder | null; follow?: boolean } = {}): Promise<AppContext> {
   const embedder = options.embedder !== undefined ? options.embedder : await loadEmbedder(config, logger);
   const store = await openStore(config, embedder, logger, { follow: options.follow ?? false });
-  const retriever = new Retriever(store, embedder, {
-    k: config.retrieval.topK,
-    mode: config.retrieval.mode,
-    maxPerArticle: config.retrieval.maxPassagesPerArticle,
-    vectorWeight: config.retrieval.vectorWeight,
-    logger,
-  });
-  const model = config.llm
-    ? new OpenAIChatModel({
-        apiKey: config.llm.apiKey,
-        baseURL: config.llm.baseURL,
-        model: config.llm.model,
-        timeoutMs: config.llm.timeoutMs,
-        maxTokens: config.llm.maxTokens,
-        temperature: config.llm.temperature,
-      })
-    : null;
-  const llm = config.llm && model
-    ? new LlmAnswerer({
-        model,
-        maxAttempts: config.llm.maxAttempts,
-        idleTimeoutMs: config.llm.timeoutMs,
-        prompt: { maxPassages: config.llm.maxPassages, budgetChars: config.llm.contextChars },
-        logger,
-      })
-    : null;
-  const rewriter = config.llm && model && config.llm.rewriteTimeoutMs > 0 ? new FollowUpRewriter({ model, timeoutMs: config.llm.rewriteTimeoutMs, logger }) : null;
-  const answers = new AnswerService(retriever, { llm, rewriter, termIdf: (stems) => store.termIdf(stems), ...(config.llm ? { llmPassages: config.llm.maxPassages } : {}) });
+  const { retriever, answers } = buildAnswering({ store, embedder, retrieval: config.retrieval, llm: config.llm, logger });
   return {
     config,
     logger,

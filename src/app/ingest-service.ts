@@ -179,9 +179,40 @@ export interface IngestLease {
   release(name: string, holder: string): Promise<void>;
 }
 
-/** The ingest lease kept in a store (src/store/ports.ts: SQLite on one machine, PostgreSQL across machines). */
-export function storeLease(store: Pick<NewsStore, 'acquireLease' | 'releaseLease'>): IngestLease {
-  return { acquire: (name, holder, ttlMs) => store.acquireLease(name, holder, ttlMs), release: (name, holder) => store.releaseLease(name, holder) };
+/**
+ * A lease holder's name: `host:pid:tag`, so that a holder on this machine whose process is gone
+ * (killed, crashed) can be recognised and its lease taken over at once instead of after its time
+ * to live.
+ */
+export function leaseHolderName(tag: string): string {
+  return `${os.hostname()}:${process.pid}:${tag}`;
+}
+
+/** True for a `host:pid:...` holder on this machine whose process no longer runs. */
+export function isDeadLocalHolder(holder: string): boolean {
+  const [host, pid] = holder.split(':');
+  if (host !== os.hostname() || !/^\d+$/.test(pid ?? '') || Number(pid) === process.pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * The ingest lease kept in a store (src/store/ports.ts: SQLite on one machine, PostgreSQL across
+ * machines). A lease left by a dead process of this machine is taken over at once.
+ */
+export function storeLease(store: Pick<NewsStore, 'acquireLease' | 'releaseLease' | 'leaseHolder'>): IngestLease {
+  return {
+    acquire: async (name, holder, ttlMs) => {
+      if (await store.acquireLease(name, holder, ttlMs)) return true;
+      const current = await store.leaseHolder(name);
+      return current !== null && isDeadLocalHolder(current) && store.acquireLease(name, holder, ttlMs, { replacing: current });
+    },
+    release: (name, holder) => store.releaseLease(name, holder),
+  };
 }
 
 /** Held by the process whose worker is ingesting (any request: /ingest, /reingest, the poll, the first-run corpus). */
@@ -295,7 +326,7 @@ export class IngestService {
   private readonly lease: IngestLease | null;
   private readonly leaseTtlMs: number;
   /** Who this service is to the lease: host, process and instance. */
-  private readonly holder = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly holder = leaseHolderName(randomBytes(4).toString('hex'));
   private current: WorkerRun | null = null;
   private stopping = false;
 

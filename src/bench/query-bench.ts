@@ -1,8 +1,8 @@
-import { AnswerService } from '../answer/answerer.js';
+import { buildAnswering, type AnsweringOptions } from '../app/answering.js';
 import type { RetrievalMode } from '../core/types.js';
 import { CHUNKER_VERSION } from '../ingest/chunker.js';
 import type { Embedder } from '../retrieval/embedder.js';
-import { Retriever } from '../retrieval/retriever.js';
+import { retrievalSettings } from '../retrieval/defaults.js';
 import { openStore, type DatabaseChoice } from '../store/open-store.js';
 
 /** Latency percentiles in ms. */
@@ -39,14 +39,15 @@ export async function benchQueries(
   where: { database: DatabaseChoice; dataDir: string },
   embedder: Embedder | null,
   questions: { question: string; date: string }[],
-  options: { efSearch: number; modes: RetrievalMode[]; k: number; maxPerArticle: number; vectorWeight: number; recallQueries?: number },
+  options: { modes: RetrievalMode[]; retrieval: AnsweringOptions['retrieval']; recallQueries?: number },
 ): Promise<QueryBenchResult> {
+  const settings = retrievalSettings(options.retrieval);
   const t0 = performance.now();
   const store = await openStore({
     ...where,
     embedding: embedder ? { modelId: embedder.modelId, dimension: embedder.dimension } : null,
     chunkerVersion: CHUNKER_VERSION,
-    efSearch: options.efSearch,
+    efSearch: settings.efSearch,
   });
   const t1 = performance.now();
   await store.openVectorIndex();
@@ -54,9 +55,7 @@ export async function benchQueries(
   const latency: QueryBenchResult['latency'] = {};
   for (const mode of options.modes) {
     if (mode !== 'lexical' && !embedder) continue;
-    const answers = new AnswerService(new Retriever(store, embedder, { k: options.k, mode, maxPerArticle: options.maxPerArticle, vectorWeight: options.vectorWeight }), {
-      termIdf: (stems) => store.termIdf(stems),
-    });
+    const { answers } = buildAnswering({ store, embedder, retrieval: { ...settings, mode } });
     for (const q of questions.slice(0, 20)) await answers.ask(q.question, { asOf: new Date(`${q.date}T23:59:59Z`) });
     const times: number[] = [];
     for (const q of questions) {
@@ -98,5 +97,5 @@ export async function benchQueries(
   }
   const rssMb = Math.round(process.memoryUsage().rss / 1048576);
   await store.close();
-  return { openStoreMs: Math.round(t2 - t0), indexLoadMs: Math.round(t2 - t1), latency, hnswRecallAt10, hnswRecallAt10PassageQueries, efSearch: options.efSearch, rssMb };
+  return { openStoreMs: Math.round(t2 - t0), indexLoadMs: Math.round(t2 - t1), latency, hnswRecallAt10, hnswRecallAt10PassageQueries, efSearch: settings.efSearch, rssMb };
 }

@@ -121,11 +121,8 @@ runMain(async () => {
   if (values['query-only']) {
     const embedder = await loadEmbedder(model, modelDir, false, config.embedding.batchSize);
     const result = await benchQueries({ database, dataDir: values['query-only'] }, embedder, questions, {
-      efSearch,
       modes: ['hybrid', 'lexical', 'vector'],
-      k: config.retrieval.topK,
-      maxPerArticle: config.retrieval.maxPassagesPerArticle,
-      vectorWeight: config.retrieval.vectorWeight,
+      retrieval: { ...config.retrieval, efSearch },
     });
     process.stdout.write(JSON.stringify(result) + '\n');
     return;

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { createApp, type AppContext } from '../app/context.js';
-import { storeLease, withIngestLease } from '../app/ingest-service.js';
+import { leaseHolderName, storeLease, withIngestLease } from '../app/ingest-service.js';
 import type { Logger } from '../core/logger.js';
 import { ingestArticles, type IngestOptions, type IngestSummary } from '../ingest/pipeline.js';
 import { readArticles, type ReadResult } from '../ingest/read-articles.js';
@@ -40,7 +39,7 @@ async function* sources(paths: string[], urls: string[], feeds: string[], fetchO
 }
 
 /** This process, as the holder of the deployment's ingest lease. */
-const LEASE_HOLDER = `ingest-cli:${os.hostname()}:${process.pid}`;
+const LEASE_HOLDER = leaseHolderName('cli');
 
 /**
  * One ingest round, taking its turn with the bots (and other ingests) of the deployment: it waits

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
-import { RETRIEVAL_DEFAULTS } from '../retrieval/defaults.js';
+import { RETRIEVAL_DEFAULTS, type RetrievalSettings } from '../retrieval/defaults.js';
 
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optionalString = z.preprocess(emptyToUndefined, z.string().trim().optional());
@@ -50,7 +50,7 @@ const schema = z.object({
   TOP_K: int(RETRIEVAL_DEFAULTS.topK, 1, 50),
   MAX_PASSAGES_PER_ARTICLE: int(RETRIEVAL_DEFAULTS.maxPassagesPerArticle, 1, 20),
   HNSW_EF_SEARCH: int(RETRIEVAL_DEFAULTS.efSearch, 16, 4096),
-  HYBRID_VECTOR_WEIGHT: z.preprocess((v) => emptyToUndefined(v) ?? RETRIEVAL_DEFAULTS.hybridVectorWeight, z.coerce.number().min(0).max(1)),
+  HYBRID_VECTOR_WEIGHT: z.preprocess((v) => emptyToUndefined(v) ?? RETRIEVAL_DEFAULTS.vectorWeight, z.coerce.number().min(0).max(1)),
 
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
@@ -130,14 +130,8 @@ export interface Config {
     batchSize: number;
     loadTimeoutMs: number;
   };
-  retrieval: {
-    mode: 'hybrid' | 'lexical' | 'vector';
-    topK: number;
-    maxPassagesPerArticle: number;
-    efSearch: number;
-    /** Weight of the vector list in hybrid fusion, 0-1. */
-    vectorWeight: number;
-  };
+  /** Defaults from RETRIEVAL_DEFAULTS (src/retrieval/defaults.ts). */
+  retrieval: RetrievalSettings;
   /** Language model; null when neither OPENAI_API_KEY nor OPENAI_BASE_URL is set (extractive answers). */
   llm: {
     apiKey: string | undefined;

@@ -1,14 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { AnswerService } from '../answer/answerer.js';
+import { buildAnswering, type AnsweringOptions } from '../app/answering.js';
 import { redactedJson, silentLogger, type Logger } from '../core/logger.js';
-import type { RetrievalMode } from '../core/types.js';
 import { CHUNKER_VERSION } from '../ingest/chunker.js';
 import { ingestArticles, type IngestProgress } from '../ingest/pipeline.js';
 import { readArticles } from '../ingest/read-articles.js';
-import { RETRIEVAL_DEFAULTS } from '../retrieval/defaults.js';
+import { retrievalSettings } from '../retrieval/defaults.js';
 import type { Embedder } from '../retrieval/embedder.js';
-import { Retriever } from '../retrieval/retriever.js';
 import { destroyStore, openStore, type DatabaseChoice } from '../store/open-store.js';
 import type { NewsStore } from '../store/ports.js';
 import { contentTerms } from '../core/text.js';
@@ -35,13 +33,11 @@ export interface EvalOptions {
    * `<schema>_eval_<set>`, so the figures of both backends can be compared on the same questions.
    */
   database?: DatabaseChoice;
-  mode: RetrievalMode;
-  k: number;
-  maxPerArticle: number;
-  /** HNSW query breadth; pass the bot's (config.retrieval.efSearch) so the figures are the bot's. Default: RETRIEVAL_DEFAULTS.efSearch. */
-  efSearch?: number;
-  /** Weight of the vector list in hybrid fusion (config.retrieval.vectorWeight). Default: RETRIEVAL_DEFAULTS.hybridVectorWeight. */
-  vectorWeight?: number;
+  /**
+   * Retrieval settings: the bot's (config.retrieval) with the eval's mode and k (topK), so the
+   * figures are the bot's; every one not given comes from RETRIEVAL_DEFAULTS.
+   */
+  retrieval: AnsweringOptions['retrieval'];
   limit?: number | undefined;
   /** Needed for hybrid and vector modes; lexical mode ingests without it. */
   embedder: Embedder | null;
@@ -97,7 +93,8 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const stamp = JSON.stringify({ articles: path.resolve(articles), size: stat.size, mtimeMs: Math.round(stat.mtimeMs), chunker: CHUNKER_VERSION });
   let reusedStore = !options.rebuild && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp;
   const embedding = options.embedder ? { modelId: options.embedder.modelId, dimension: options.embedder.dimension } : null;
-  const openOptions = { database, dataDir: storeDir, embedding, chunkerVersion: CHUNKER_VERSION, efSearch: options.efSearch ?? RETRIEVAL_DEFAULTS.efSearch, logger };
+  const settings = retrievalSettings(options.retrieval);
+  const openOptions = { database, dataDir: storeDir, embedding, chunkerVersion: CHUNKER_VERSION, efSearch: settings.efSearch, logger };
   let store: NewsStore | undefined;
   if (reusedStore) {
     try {
@@ -122,20 +119,14 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   }
   const ingestSeconds = (Date.now() - ingestStart) / 1000;
 
-  const retriever = new Retriever(store, options.embedder, {
-    k: options.k,
-    mode: options.mode,
-    maxPerArticle: options.maxPerArticle,
-    vectorWeight: options.vectorWeight ?? RETRIEVAL_DEFAULTS.hybridVectorWeight,
-  });
-  const answers = new AnswerService(retriever, { termIdf: (stems) => store!.termIdf(stems) });
+  const { answers } = buildAnswering({ store, embedder: options.embedder, retrieval: settings });
   const questions = readQuestions(options.setDir).slice(0, options.limit ?? undefined);
   const log = options.logFile ? fs.createWriteStream(options.logFile) : null;
   const outcomes: QuestionOutcome[] = [];
   const evalStart = Date.now();
   try {
     for (const [i, q] of questions.entries()) {
-      const { answer, search } = await answers.ask(q.question, { k: options.k, mode: options.mode, asOf: new Date(`${q.date}T23:59:59Z`) });
+      const { answer, search } = await answers.ask(q.question, { asOf: new Date(`${q.date}T23:59:59Z`) });
       const hitRank = firstHitRank(search.passages.map((p) => p.passage.text), q.answer);
       const answerHit = containsAnswer(answer.text.replace(/ \[\d+\]/g, ''), q.answer);
       const articles = new Map<string, { title: string; text: string }>();

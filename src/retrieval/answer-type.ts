@@ -42,7 +42,7 @@ export function answerTypeOf(question: string): AnswerType | null {
  * True when `sentence` holds a plausible answer of the given type that the question does not
  * already contain (a number, a country or US state, or a capitalized name).
  */
-export function hasAnswerCandidate(sentence: string, type: AnswerType, questionTokens: Set<string>): boolean {
+export function hasAnswerCandidate(sentence: string, type: AnswerType, questionTokens: ReadonlySet<string>): boolean {
   switch (type) {
     case 'number':
       return /\d/.test(sentence.replace(/\b(19|20)\d\d\b/g, (y) => (questionTokens.has(y) ? '' : y)));

@@ -99,3 +99,34 @@ export function topArticles(list: readonly ScoredId[], articleOf: (id: number) =
   }
   return out;
 }
+
+/**
+ * The fused score of every candidate of a query's two lists (each best first). Both lists
+ * non-empty: `fuseScores` over their union, with the vector list's top region taken from
+ * `storedVectors` (the vectors in the store's index). One list (lexical mode, vector mode, a
+ * question without query words, a store without vectors): its raw score times the prior.
+ */
+export function fuseLists(lexical: readonly ScoredId[], vector: readonly ScoredId[], vectorWeight: number, storedVectors: number, prior: (id: number) => number): Map<number, number> {
+  if (lexical.length > 0 && vector.length > 0) {
+    const region = vectorRegion(vector.length, storedVectors);
+    const lists: FusionLists = {
+      bm25: new Map(lexical.map((h) => [h.id, h.score])),
+      similarity: new Map(vector.map((h) => [h.id, h.score])),
+      bestBm25: lexical[0]!.score,
+      bestSimilarity: vector[0]!.score,
+      lastSimilarity: vector[region - 1]!.score,
+    };
+    return fuseScores(new Set([...lexical.map((h) => h.id), ...vector.map((h) => h.id)]), lists, vectorWeight, prior);
+  }
+  return new Map([...lexical, ...vector].map((h) => [h.id, h.score * prior(h.id)]));
+}
+
+/** The 1-based rank of each passage of one list once its raw scores are weighed by the prior (ties: lower id first). */
+export function ranksAfterPrior(list: readonly ScoredId[], prior: (id: number) => number): Map<number, number> {
+  return new Map(
+    list
+      .map((h) => ({ id: h.id, score: h.score * prior(h.id) }))
+      .sort((a, b) => b.score - a.score || a.id - b.id)
+      .map((h, i) => [h.id, i + 1]),
+  );
+}

@@ -147,10 +147,12 @@ export interface NewsStore extends RetrievalStore, IngestStore {
   checkConsistency(): Promise<ConsistencyReport>;
   /**
    * Takes (or renews) the named lease for `holder` until `ttlMs` from now; false when another
-   * holder has it. Used so that only one process ingests feeds at a time.
+   * holder has it, unless that holder is `options.replacing` (one known to be dead). Used so that only one process ingests feeds at a time.
    */
-  acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  acquireLease(name: string, holder: string, ttlMs: number, options?: { replacing?: string }): Promise<boolean>;
   releaseLease(name: string, holder: string): Promise<void>;
+  /** Who holds the named lease now (null when nobody does, or it expired). */
+  leaseHolder(name: string): Promise<string | null>;
   /** Every stored vector (exact search in benchmarks). */
   allVectors(): AsyncIterable<{ id: number; vector: Float32Array }>;
   /**

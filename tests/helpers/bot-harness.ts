@@ -1,18 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { AnswerService } from '../../src/answer/answerer.js';
-import { FollowUpRewriter } from '../../src/answer/conversation.js';
-import { LlmAnswerer } from '../../src/answer/llm-answerer.js';
-import { OpenAIChatModel } from '../../src/answer/openai-chat-model.js';
+import { buildAnswering } from '../../src/app/answering.js';
 import { AnswerLog } from '../../src/bot/answer-log.js';
 import { NewsBot } from '../../src/bot/bot.js';
 import { createDiscordClient } from '../../src/bot/client.js';
 import type { BotServices, BotSettings } from '../../src/bot/services.js';
+import { loadConfig } from '../../src/config/index.js';
 import { createLogger, type Logger } from '../../src/core/logger.js';
 import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
 import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { readArticles } from '../../src/ingest/read-articles.js';
-import { Retriever } from '../../src/retrieval/retriever.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { REPO, tempDir } from './env.js';
 import { FakeDiscord, type FakeDiscordOptions } from './fake-discord.js';
@@ -47,20 +44,12 @@ export async function startBot(
   // More articles beside the seed (files written into the corpus folder by the caller).
   options.articles?.(corpus);
   await ingestArticles(store, null, readArticles([corpus]), { pruneUnder: [corpus] });
-  const retriever = new Retriever(store, null, { k: 5, mode: 'hybrid', maxPerArticle: 2 });
-  const model = options.llmBaseURL ? new OpenAIChatModel({ baseURL: options.llmBaseURL, model: 'fake-model', timeoutMs: 3_000 }) : null;
-  const llm = model
-    ? new LlmAnswerer({
-        model,
-        maxAttempts: 2,
-        baseDelayMs: 10,
-        maxDelayMs: 20,
-        idleTimeoutMs: 2_000,
-        logger,
-      })
-    : null;
-  const rewriter = model ? new FollowUpRewriter({ model, timeoutMs: 1_000, logger }) : null;
-  const answers = new AnswerService(retriever, { llm, rewriter, termIdf: (stems) => store.termIdf(stems) });
+  // The app's wiring (a lexical store), with the LLM settings from a config as an operator would give them.
+  const config = loadConfig(
+    options.llmBaseURL ? { OPENAI_BASE_URL: options.llmBaseURL, OPENAI_MODEL: 'fake-model', OPENAI_TIMEOUT_MS: '3000', LLM_MAX_ATTEMPTS: '2', LLM_REWRITE_TIMEOUT_MS: '1000' } : {},
+    dir,
+  );
+  const { retriever, answers } = buildAnswering({ store, embedder: null, retrieval: config.retrieval, llm: config.llm, llmBackoff: { baseDelayMs: 10, maxDelayMs: 20 }, logger });
   const log = new AnswerLog(path.join(dir, 'data'));
   const services: BotServices = {
     answers,
@@ -70,7 +59,7 @@ export async function startBot(
       const s = await store.stats();
       return {
         articles: s.articles, passages: s.passages, vectors: s.vectors, lastIngest: s.lastIngest, embeddingModel: null, vectorSearch: false,
-        retrievalMode: 'hybrid', answerMode: answers.answerMode, llmModel: llm ? 'fake-model' : null, feeds: 0,
+        retrievalMode: config.retrieval.mode, answerMode: answers.answerMode, llmModel: config.llm?.model ?? null, feeds: 0,
       };
     },
     ingest: () => ingestArticles(store, null, readArticles([corpus]), { pruneUnder: [corpus] }),

@@ -2,16 +2,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AnswerService } from '../../src/answer/answerer.js';
-import { FollowUpRewriter, conversationTurn, type ConversationTurn } from '../../src/answer/conversation.js';
-import { LlmAnswerer } from '../../src/answer/llm-answerer.js';
-import { OpenAIChatModel } from '../../src/answer/openai-chat-model.js';
+import type { AnswerService } from '../../src/answer/answerer.js';
+import { conversationTurn, type ConversationTurn } from '../../src/answer/conversation.js';
+import { buildAnswering } from '../../src/app/answering.js';
+import { loadConfig } from '../../src/config/index.js';
 import { runConsoleChat } from '../../src/console/chat.js';
 import { createLogger } from '../../src/core/logger.js';
 import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
 import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { readArticles } from '../../src/ingest/read-articles.js';
-import { Retriever } from '../../src/retrieval/retriever.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { startBot, type BotHarness } from '../helpers/bot-harness.js';
 import { HAS_RTQA_05, SEED_FILE, tempDir, writeRtqaSample } from '../helpers/env.js';
@@ -28,7 +27,8 @@ describe.skipIf(!HAS_RTQA_05)('a conversation keeps its topic (the seed plus 300
   let dir: string;
   let cleanup: () => void;
   let store: SqliteStore;
-  let retriever: Retriever;
+  /** Extractive answers over a lexical store, as the app builds them. */
+  let answers: AnswerService;
 
   beforeAll(async () => {
     ({ dir, cleanup } = tempDir('newsbot-conversation-'));
@@ -39,7 +39,7 @@ describe.skipIf(!HAS_RTQA_05)('a conversation keeps its topic (the seed plus 300
     store = SqliteStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
     const summary = await ingestArticles(store, null, readArticles([corpus]));
     expect(summary.added).toBe(ARTICLES + 1);
-    retriever = new Retriever(store, null, { k: 5, mode: 'lexical', maxPerArticle: 2 });
+    answers = buildAnswering({ store, embedder: null, retrieval: { mode: 'lexical' } }).answers;
   });
   afterAll(async () => {
     await store.close();
@@ -47,7 +47,6 @@ describe.skipIf(!HAS_RTQA_05)('a conversation keeps its topic (the seed plus 300
   });
 
   it('answers every turn from the Starmer article first, and drops it on a change of subject', async () => {
-    const answers = new AnswerService(retriever, { termIdf: (stems) => store.termIdf(stems) });
     const history: ConversationTurn[] = [];
     for (const question of TURNS) {
       const { answer, search } = await answers.ask(question, { history: [...history] });
@@ -68,7 +67,6 @@ describe.skipIf(!HAS_RTQA_05)('a conversation keeps its topic (the seed plus 300
     const output = new PassThrough();
     let printed = '';
     output.on('data', (chunk: Buffer) => (printed += chunk.toString('utf8')));
-    const answers = new AnswerService(retriever, { termIdf: (stems) => store.termIdf(stems) });
     await runConsoleChat({ answers, input: Readable.from([...TURNS, NEW_SUBJECT].map((q) => `${q}\n`)), output, logger: createLogger('silent') });
     // Each answer ends with its sources; the first line after "Sources:" is source [1].
     const blocks = printed.split('Sources:\n').slice(1);
@@ -82,14 +80,9 @@ describe.skipIf(!HAS_RTQA_05)('a conversation keeps its topic (the seed plus 300
     let answers: AnswerService;
     const logs: string[] = [];
     beforeAll(async () => {
-      const model = new OpenAIChatModel({ baseURL: await llm.start(), model: 'fake-model', timeoutMs: 3_000 });
+      const { llm: settings } = loadConfig({ OPENAI_BASE_URL: await llm.start(), OPENAI_MODEL: 'fake-model', OPENAI_TIMEOUT_MS: '3000', LLM_MAX_ATTEMPTS: '1', LLM_MAX_PASSAGES: '8', LLM_REWRITE_TIMEOUT_MS: '1500' });
       const logger = createLogger('debug', (line) => logs.push(line));
-      answers = new AnswerService(retriever, {
-        llm: new LlmAnswerer({ model, maxAttempts: 1, idleTimeoutMs: 2_000, logger }),
-        llmPassages: 8,
-        rewriter: new FollowUpRewriter({ model, timeoutMs: 1_500, logger }),
-        termIdf: (stems) => store.termIdf(stems),
-      });
+      answers = buildAnswering({ store, embedder: null, retrieval: { mode: 'lexical' }, llm: settings, logger }).answers;
     });
     afterAll(() => llm.stop());
 

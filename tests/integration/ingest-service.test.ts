@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEASE_BUSY_TIMEOUT_MS } from '../../src/app/bot-runtime.js';
-import { IngestService, storeLease, type IngestStatus } from '../../src/app/ingest-service.js';
+import { IngestService, leaseHolderName, storeLease, type IngestStatus } from '../../src/app/ingest-service.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { ErrorCodes, IngestBusyError, IngestFailedError, NewsBotError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
@@ -272,6 +274,23 @@ describe('IngestService: one ingest at a time across processes (the store lease)
     // It ran after the bot's ingest (a 2.5 s feed) released the lease, not beside it.
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
     expect(JSON.parse(cli.stdout)).toMatchObject({ added: 1 });
+  });
+
+  it('a lease left by a killed process of this machine is taken over at once', async () => {
+    const data = path.join(dir, 'killed-holder');
+    const { leaseStore } = processOn(data, []);
+    // A process of this machine that took the lease and was killed (its pid no longer runs).
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    const dead = `${os.hostname()}:${child.pid}:cli`;
+    expect(await leaseStore.acquireLease('ingest', dead, 60_000)).toBe(true);
+    const lease = storeLease(leaseStore);
+    expect(await lease.acquire('ingest', leaseHolderName('other'), 60_000)).toBe(false);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(await lease.acquire('ingest', leaseHolderName('other'), 60_000)).toBe(true);
+    // A holder on another machine is never judged dead from here: its lease runs out by itself.
+    expect(await leaseStore.acquireLease('feed-poll', `elsewhere.example:${child.pid}:x`, 60_000)).toBe(true);
+    expect(await lease.acquire('feed-poll', leaseHolderName('other'), 60_000)).toBe(false);
   });
 
   it('a lease left by a process that died runs out after its time to live', async () => {

@@ -2,12 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AnswerService } from '../../src/answer/answerer.js';
+import { buildAnswering } from '../../src/app/answering.js';
 import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
 import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { readArticles } from '../../src/ingest/read-articles.js';
 import type { Embedder } from '../../src/retrieval/embedder.js';
-import { Retriever } from '../../src/retrieval/retriever.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { loadTransformersEmbedder } from '../../src/retrieval/transformers-embedder.js';
 import { HAS_TINY_MODEL, MODELS_DIR, NO_MODEL_REASON, SEED_FILE, TINY_MODEL, tempDir } from '../helpers/env.js';
@@ -90,7 +89,7 @@ describe.skipIf(!HAS_TINY_MODEL)('ingest and answer with the real tiny model', (
     expect(after).toMatchObject({ articles: 4 });
     expect(after.vectors).toBe(after.passages);
 
-    const answers = new AnswerService(new Retriever(store, embedder, { k: 5, mode: 'hybrid', maxPerArticle: 2 }));
+    const { answers } = buildAnswering({ store, embedder });
     const flood = await answers.ask('Which towns did the storm flood?');
     expect(flood.answer.citations.map((c) => c.title)).not.toContain('Storm floods coastal towns');
     const rates = await answers.ask('What rate did the central bank hold?');
@@ -102,8 +101,7 @@ describe.skipIf(!HAS_TINY_MODEL)('ingest and answer with the real tiny model', (
   it('answers the seed question with a cited extractive answer in every mode', async () => {
     const store = openStore();
     await ingest(store);
-    const retriever = new Retriever(store, embedder, { k: 5, mode: 'hybrid', maxPerArticle: 2 });
-    const answers = new AnswerService(retriever);
+    const { retriever, answers } = buildAnswering({ store, embedder });
     for (const mode of ['hybrid', 'lexical'] as const) {
       const { answer, search } = await answers.ask('What did Starmer ask Trump for?', { mode });
       expect(search.mode).toBe(mode);
@@ -131,7 +129,7 @@ describe.skipIf(!HAS_TINY_MODEL)('ingest and answer with the real tiny model', (
     let store = openStore(null);
     const lexicalRun = await ingest(store, null);
     expect(lexicalRun).toMatchObject({ added: 5, embedded: 0, vectors: false });
-    const lexicalAnswers = new AnswerService(new Retriever(store, null, { k: 5, mode: 'hybrid', maxPerArticle: 2 }));
+    const { answers: lexicalAnswers } = buildAnswering({ store, embedder: null });
     const { answer, search } = await lexicalAnswers.ask('What did Starmer ask Trump for?');
     expect(search.mode).toBe('lexical');
     expect(answer.citations[0]!.title).toBe(SEED_TITLE);

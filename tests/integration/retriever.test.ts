@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Article } from '../../src/core/types.js';
+import { buildAnswering } from '../../src/app/answering.js';
+import type { Article, RetrievalMode } from '../../src/core/types.js';
 import type { Embedder } from '../../src/retrieval/embedder.js';
-import { Retriever } from '../../src/retrieval/retriever.js';
+import type { Retriever } from '../../src/retrieval/retriever.js';
+import type { RetrievalStore } from '../../src/store/ports.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { tempDir, unitVector } from '../helpers/env.js';
 
@@ -14,6 +16,11 @@ function article(id: string, title: string, date: string, paragraphs: string[]):
     return out;
   });
   return { article: { id, title, text, date, source: 'test', url: null, author: null, origin: `t/${id}.txt`, contentHash: `h-${id}` }, passages };
+}
+
+/** The retriever the app builds, returning k 3 with one passage per article. */
+function retrieverFor(store: RetrievalStore, embedder: Embedder | null, mode: RetrievalMode): Retriever {
+  return buildAnswering({ store, embedder, retrieval: { topK: 3, mode, maxPassagesPerArticle: 1 } }).retriever;
 }
 
 describe('Retriever ranking', () => {
@@ -30,7 +37,7 @@ describe('Retriever ranking', () => {
   });
 
   const asOf = new Date('2024-06-07T12:00:00Z');
-  const retriever = () => new Retriever(store, null, { k: 3, mode: 'lexical', maxPerArticle: 1 });
+  const retriever = () => retrieverFor(store, null, 'lexical');
 
   it('returns the passage of a top article that holds the answer, not the one that repeats the question', async () => {
     await store.putArticles([
@@ -144,9 +151,9 @@ describe('Retriever hybrid fusion', () => {
     const store = await storeWith(embedder, corpus());
     try {
       const question = 'Which automaker is withdrawing vehicles this summer?';
-      const lexical = await new Retriever(store, embedder, { k: 3, mode: 'lexical', maxPerArticle: 1 }).search(question, { asOf });
+      const lexical = await retrieverFor(store, embedder, 'lexical').search(question, { asOf });
       expect(lexical.passages.map((p) => p.article.id)).not.toContain('recall');
-      const hybrid = await new Retriever(store, embedder, { k: 3, mode: 'hybrid', maxPerArticle: 1 }).search(question, { asOf });
+      const hybrid = await retrieverFor(store, embedder, 'hybrid').search(question, { asOf });
       expect(hybrid.passages.map((p) => p.article.id)).toContain('recall');
       const found = hybrid.passages.find((p) => p.article.id === 'recall')!;
       expect(found.vectorRank).toBe(1);
@@ -163,8 +170,8 @@ describe('Retriever hybrid fusion', () => {
     const store = await storeWith(embedder, [...corpus(), ...notes]);
     try {
       for (const question of ['Which parade drew a crowd this summer?', 'When did the town fair open?', 'Which carmaker is recalling sedans?']) {
-        const lexical = await new Retriever(store, embedder, { k: 3, mode: 'lexical', maxPerArticle: 1 }).search(question, { asOf });
-        const hybrid = await new Retriever(store, embedder, { k: 3, mode: 'hybrid', maxPerArticle: 1 }).search(question, { asOf });
+        const lexical = await retrieverFor(store, embedder, 'lexical').search(question, { asOf });
+        const hybrid = await retrieverFor(store, embedder, 'hybrid').search(question, { asOf });
         expect(hybrid.mode).toBe('hybrid');
         expect(hybrid.passages[0]?.passage.id).toBe(lexical.passages[0]?.passage.id);
       }

@@ -211,6 +211,12 @@ describe.each(backends)('store contract: $backend', (factory) => {
     await one.releaseLease('feeds', 'p1');
     expect(await two.acquireLease('feeds', 'p2', 200)).toBe(true);
     await new Promise((r) => setTimeout(r, 300));
+    expect(await two.leaseHolder('feeds')).toBeNull();
     expect(await one.acquireLease('feeds', 'p1', 60_000)).toBe(true);
+    expect(await two.leaseHolder('feeds')).toBe('p1');
+    // Taken over only from the holder named as replaced (one known to be dead), not from another.
+    expect(await two.acquireLease('feeds', 'p2', 60_000, { replacing: 'p9' })).toBe(false);
+    expect(await two.acquireLease('feeds', 'p2', 60_000, { replacing: 'p1' })).toBe(true);
+    expect(await one.leaseHolder('feeds')).toBe('p2');
   });
 });

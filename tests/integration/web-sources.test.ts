@@ -1,10 +1,9 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AnswerService } from '../../src/answer/answerer.js';
+import { buildAnswering } from '../../src/app/answering.js';
 import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
 import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { fetchArticle, parseFeed, readFeed } from '../../src/ingest/web.js';
-import { Retriever } from '../../src/retrieval/retriever.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { tempDir } from '../helpers/env.js';
 import { NewsServer, articlePage } from '../helpers/news-server.js';
@@ -94,7 +93,7 @@ describe('feeds and article URLs from a local web server', () => {
       expect(atom.added).toBe(1);
       const again = await ingestArticles(store, null, readFeed(`${base}/rss.xml`, LOCAL));
       expect(again).toMatchObject({ added: 0, unchanged: 2 });
-      const answers = new AnswerService(new Retriever(store, null, { k: 5, mode: 'lexical', maxPerArticle: 2 }));
+      const { answers } = buildAnswering({ store, embedder: null, retrieval: { mode: 'lexical' } });
       const { answer } = await answers.ask('When will the old bridge close?');
       expect(answer.citations[0]?.title).toBe('Old bridge to close for repairs');
       const bad = await ingestArticles(store, null, readFeed(`${base}/notafeed.xml`, LOCAL));

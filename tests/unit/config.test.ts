@@ -22,13 +22,13 @@ describe('loadConfig', () => {
       topK: RETRIEVAL_DEFAULTS.topK,
       maxPassagesPerArticle: RETRIEVAL_DEFAULTS.maxPassagesPerArticle,
       efSearch: RETRIEVAL_DEFAULTS.efSearch,
-      vectorWeight: RETRIEVAL_DEFAULTS.hybridVectorWeight,
+      vectorWeight: RETRIEVAL_DEFAULTS.vectorWeight,
     });
   });
 
   it('reads the hybrid vector weight and rejects one outside 0-1', () => {
     expect(loadConfig({ HYBRID_VECTOR_WEIGHT: '0.7' }, '/x').retrieval.vectorWeight).toBe(0.7);
-    expect(loadConfig({ HYBRID_VECTOR_WEIGHT: '' }, '/x').retrieval.vectorWeight).toBe(RETRIEVAL_DEFAULTS.hybridVectorWeight);
+    expect(loadConfig({ HYBRID_VECTOR_WEIGHT: '' }, '/x').retrieval.vectorWeight).toBe(RETRIEVAL_DEFAULTS.vectorWeight);
     expect(() => loadConfig({ HYBRID_VECTOR_WEIGHT: '1.5' }, '/x')).toThrow(/HYBRID_VECTOR_WEIGHT/);
     expect(() => loadConfig({ HYBRID_VECTOR_WEIGHT: 'half' }, '/x')).toThrow(/HYBRID_VECTOR_WEIGHT/);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { convexCombination, fuseScores, lexicalShare, topArticles, vectorRegion, vectorShare, type FusionLists } from '../../src/retrieval/fusion.js';
+import { convexCombination, fuseLists, fuseScores, lexicalShare, ranksAfterPrior, topArticles, vectorRegion, vectorShare, type FusionLists } from '../../src/retrieval/fusion.js';
 
 /** Deterministic pseudo-random numbers in [0, 1). */
 function random(seed: number): () => number {
@@ -137,5 +137,49 @@ describe('topArticles', () => {
     expect(topArticles(list, (id) => article.get(id), 3)).toEqual(['a', 'b', 'c']);
     expect(topArticles(list, (id) => article.get(id), 0)).toEqual([]);
     expect(topArticles([], (id) => article.get(id), 3)).toEqual([]);
+  });
+});
+
+describe('fuseLists', () => {
+  const lexical = [
+    { id: 1, score: 20 },
+    { id: 2, score: 10 },
+  ];
+  const vector = [
+    { id: 3, score: 0.9 },
+    { id: 1, score: 0.8 },
+    { id: 4, score: 0.7 },
+  ];
+
+  it('fuses both lists when both found something, over their union, with the top region sized by the store', () => {
+    const prior = (id: number) => (id === 2 ? 3 : 1);
+    const fused = fuseLists(lexical, vector, 0.3, 300, prior);
+    // 300 stored vectors: a top region of 3 hits, from 0.9 (share 1) down to 0.7 (share 0).
+    const expected = fuseScores([1, 2, 3, 4], lists(new Map([[1, 20], [2, 10]]), new Map([[3, 0.9], [1, 0.8], [4, 0.7]]), 3), 0.3, prior);
+    expect(fused).toEqual(expected);
+    expect([...fused.keys()]).toEqual([1, 2, 3, 4]);
+    expect(fused.get(1)).toBeCloseTo(0.7 * 1 + 0.3 * 0.5, 12);
+    expect(fused.get(2)).toBeCloseTo(3 * 0.7 * 0.5, 12);
+    // A store of 100 vectors: a region of one hit, so only the nearest passage gets vector credit.
+    expect(fuseLists(lexical, vector, 0.3, 100, () => 1).get(1)).toBeCloseTo(0.7, 12);
+  });
+
+  it('with one list, scores its raw score times the prior', () => {
+    expect(fuseLists(lexical, [], 0.3, 0, (id) => id)).toEqual(new Map([[1, 20], [2, 20]]));
+    expect(fuseLists([], vector, 0.3, 300, () => 2)).toEqual(new Map([[3, 1.8], [1, 1.6], [4, 1.4]]));
+    expect(fuseLists([], [], 0.3, 0, () => 1).size).toBe(0);
+  });
+});
+
+describe('ranksAfterPrior', () => {
+  it('ranks a list by raw score times prior, ties by lower id', () => {
+    const list = [
+      { id: 7, score: 10 },
+      { id: 3, score: 8 },
+      { id: 5, score: 5 },
+      { id: 1, score: 5 },
+    ];
+    expect(ranksAfterPrior(list, (id) => (id === 3 ? 2 : 1))).toEqual(new Map([[3, 1], [7, 2], [1, 3], [5, 4]]));
+    expect(ranksAfterPrior([], () => 1).size).toBe(0);
   });
 });

@@ -1,32 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { ftsQuery, parseTimeWindow, queryTerms } from '../../src/retrieval/query.js';
+import { stem } from '../../src/core/text.js';
+import { MAX_MATCH_TERMS, matchTerms, queryTerms } from '../../src/retrieval/query.js';
 
-const asOf = new Date('2024-05-15T12:00:00Z'); // a Wednesday
-
-describe('parseTimeWindow', () => {
-  it.each([
-    ['What happened today?', '2024-05-14', '2024-05-15'],
-    ['Who resigned yesterday?', '2024-05-13', '2024-05-14'],
-    ['Which team won this week?', '2024-05-08', '2024-05-15'],
-    ['What did the court rule last week?', '2024-05-01', '2024-05-10'],
-    ['What was announced in March?', '2024-03-01', '2024-03-31'],
-    ['What was announced in December?', '2023-12-01', '2023-12-31'],
-    ['What happened in March 2022?', '2022-03-01', '2022-03-31'],
-    ['What did he say on Monday?', '2024-05-12', '2024-05-14'],
-    ['What happened last month?', '2024-04-01', '2024-04-30'],
-  ])('%s', (question, from, to) => {
-    expect(parseTimeWindow(question, asOf)).toMatchObject({ from, to });
+describe('queryTerms', () => {
+  it('keeps content words once, in order, lowercased, without syntax', () => {
+    expect(queryTerms('What did Starmer ask Trump for? Starmer "AND" NEAR(x)')).toEqual(['starmer', 'ask', 'trump', 'near']);
   });
 
-  it('returns null when no time is named', () => {
-    expect(parseTimeWindow('What did Starmer ask Trump for?', asOf)).toBeNull();
+  it('keeps digits of one character and stops at 32 words', () => {
+    expect(queryTerms('Did 5 people see it?')).toEqual(['5', 'people', 'see']);
+    const many = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ');
+    expect(queryTerms(many)).toHaveLength(32);
   });
 });
 
-describe('queryTerms and ftsQuery', () => {
-  it('keeps content words once and quotes them', () => {
-    const terms = queryTerms('What did Starmer ask Trump for? Starmer "AND" NEAR(x)');
-    expect(terms).toEqual(['starmer', 'ask', 'trump', 'near']);
-    expect(ftsQuery(terms)).toBe('"starmer" OR "ask" OR "trump" OR "near"');
+describe('matchTerms', () => {
+  it('keeps a short query as it is', () => {
+    const terms = ['starmer', 'ask', 'trump'];
+    expect(matchTerms(terms, new Map())).toEqual(terms);
+  });
+
+  it(`keeps the ${MAX_MATCH_TERMS} rarest words of a long query (by the idf of their stems), in query order`, () => {
+    const terms = ['president', 'visited', 'small', 'town', 'flooded', 'river', 'yesterday', 'afternoon', 'officials', 'zelensky'];
+    const idf = new Map(terms.map((t, i) => [stem(t), i + 1]));
+    // "president" (idf 1) and "visited" (2) are the most common: left out.
+    expect(matchTerms(terms, idf)).toEqual(terms.slice(2));
+    // A word the store has never seen counts as the most common.
+    expect(matchTerms(terms, new Map([...idf].filter(([s]) => s !== stem('zelensky'))))).not.toContain('zelensky');
   });
 });

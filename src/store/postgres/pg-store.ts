@@ -533,19 +533,23 @@ export class PostgresStore implements NewsStore {
     return { ok: problems.length === 0, problems, articles, passages, vectors, lexical, indexed };
   }
 
-  async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+  async acquireLease(name: string, holder: string, ttlMs: number, options: { replacing?: string } = {}): Promise<boolean> {
     const rows = await this.read<{ holder: string }>(
       `INSERT INTO ${this.s}.leases (name, holder, expires_at) VALUES ($1, $2, now() + $3 * interval '1 millisecond')
        ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-       WHERE ${this.s}.leases.holder = excluded.holder OR ${this.s}.leases.expires_at < now()
+       WHERE ${this.s}.leases.holder = excluded.holder OR ${this.s}.leases.expires_at < now() OR ${this.s}.leases.holder = $4
        RETURNING holder`,
-      [name, holder, ttlMs],
+      [name, holder, ttlMs, options.replacing ?? null],
     );
     return rows.length === 1;
   }
 
   async releaseLease(name: string, holder: string): Promise<void> {
     await this.read(`DELETE FROM ${this.s}.leases WHERE name = $1 AND holder = $2`, [name, holder]);
+  }
+
+  async leaseHolder(name: string): Promise<string | null> {
+    return (await this.read<{ holder: string }>(`SELECT holder FROM ${this.s}.leases WHERE name = $1 AND expires_at >= now()`, [name]))[0]?.holder ?? null;
   }
 
   /** Catches the vector index up with the change log now (writes are otherwise followed through NOTIFY). */

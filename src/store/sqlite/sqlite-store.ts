@@ -520,22 +520,26 @@ export class SqliteStore implements NewsStore {
     return { ok: problems.length === 0, problems, articles, passages, vectors, lexical, indexed };
   }
 
-  async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+  async acquireLease(name: string, holder: string, ttlMs: number, options: { replacing?: string } = {}): Promise<boolean> {
     const now = Date.now();
     const result = writing(this.dir, () =>
       this.db
-        .prepare<[string, string, number, number]>(
+        .prepare<[string, string, number, number, string | null]>(
           `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
            ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-           WHERE leases.holder = excluded.holder OR leases.expires_at < ?`,
+           WHERE leases.holder = excluded.holder OR leases.expires_at < ? OR leases.holder = ?`,
         )
-        .run(name, holder, now + ttlMs, now),
+        .run(name, holder, now + ttlMs, now, options.replacing ?? null),
     );
     return result.changes === 1;
   }
 
   async releaseLease(name: string, holder: string): Promise<void> {
     writing(this.dir, () => this.db.prepare<[string, string]>('DELETE FROM leases WHERE name = ? AND holder = ?').run(name, holder));
+  }
+
+  async leaseHolder(name: string): Promise<string | null> {
+    return this.db.prepare<[string, number], { holder: string }>('SELECT holder FROM leases WHERE name = ? AND expires_at >= ?').get(name, Date.now())?.holder ?? null;
   }
 
   /** This process's vector index (null without vectors), for benchmarks and tests. */

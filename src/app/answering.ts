@@ -1,0 +1,66 @@
+import type { Config } from '../config/index.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { AnswerService } from '../answer/answerer.js';
+import { FollowUpRewriter } from '../answer/conversation.js';
+import { LlmAnswerer } from '../answer/llm-answerer.js';
+import { OpenAIChatModel } from '../answer/openai-chat-model.js';
+import { retrievalSettings, type RetrievalSettings } from '../retrieval/defaults.js';
+import type { Embedder } from '../retrieval/embedder.js';
+import { Retriever } from '../retrieval/retriever.js';
+import type { RetrievalStore } from '../store/ports.js';
+
+/** The language model's settings, as the config has them (config.llm). */
+export type LlmSettings = NonNullable<Config['llm']>;
+
+/** What retrieval and answering are built from. */
+export interface AnsweringOptions {
+  store: RetrievalStore;
+  /** Null: lexical search only. */
+  embedder: Embedder | null;
+  /** config.retrieval, or just the settings a caller changes; every one not given comes from RETRIEVAL_DEFAULTS. */
+  retrieval?: { [K in keyof RetrievalSettings]?: RetrievalSettings[K] | undefined };
+  /** config.llm; null or unset: extractive answers. */
+  llm?: LlmSettings | null;
+  /** Backoff between a language model's retries (default: LlmAnswerer's; tests shorten it). */
+  llmBackoff?: { baseDelayMs: number; maxDelayMs: number };
+  logger?: Logger;
+}
+
+/** Retrieval and answering, built. */
+export interface Answering {
+  /** The retrieval settings in force (the given ones, the rest from RETRIEVAL_DEFAULTS). */
+  settings: RetrievalSettings;
+  retriever: Retriever;
+  answers: AnswerService;
+}
+
+/**
+ * Builds retrieval and answering over a store: the one place that wires them, used by createApp
+ * (the bot, the console and the CLIs), the eval, the bench and the tests, so that all of them
+ * rank and answer with the same settings. With `llm`, an OpenAI-compatible chat model writes
+ * answers (and rewrites follow-ups when its rewrite timeout is above 0); extractive otherwise.
+ */
+export function buildAnswering(options: AnsweringOptions): Answering {
+  const { store, embedder } = options;
+  const logger = options.logger ?? silentLogger;
+  const settings = retrievalSettings(options.retrieval);
+  const retriever = new Retriever(store, embedder, settings, logger);
+  const llm = options.llm ?? null;
+  const model = llm
+    ? new OpenAIChatModel({ apiKey: llm.apiKey, baseURL: llm.baseURL, model: llm.model, timeoutMs: llm.timeoutMs, maxTokens: llm.maxTokens, temperature: llm.temperature })
+    : null;
+  const answerer =
+    llm && model
+      ? new LlmAnswerer({
+          model,
+          maxAttempts: llm.maxAttempts,
+          idleTimeoutMs: llm.timeoutMs,
+          prompt: { maxPassages: llm.maxPassages, budgetChars: llm.contextChars },
+          ...options.llmBackoff,
+          logger,
+        })
+      : null;
+  const rewriter = llm && model && llm.rewriteTimeoutMs > 0 ? new FollowUpRewriter({ model, timeoutMs: llm.rewriteTimeoutMs, logger }) : null;
+  const answers = new AnswerService(retriever, { llm: answerer, rewriter, termIdf: (stems) => store.termIdf(stems), ...(llm ? { llmPassages: llm.maxPassages } : {}) });
+  return { settings, retriever, answers };
+}
