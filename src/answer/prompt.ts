@@ -28,9 +28,12 @@ export const SYSTEM_RULES = [
   '6. When passages disagree, say so and cite both. Prefer the most recent passage for facts that change over time.',
 ].join('\n');
 
-/** Neutralizes a passage's attempt to close its own delimiter block. */
+/**
+ * Neutralizes a passage's attempt to close its own delimiter block or open another: the "<" of
+ * every passage tag, however long, and the whole tag when it ends within 200 characters.
+ */
 function escapeBlock(text: string): string {
-  return text.replace(/<\s*\/?\s*passage\b[^>]{0,200}>/gi, (m) => m.replace(/</g, '‹').replace(/>/g, '›'));
+  return text.replace(/<\s*\/?\s*passage\b(?:[^>]{0,200}>)?/gi, (m) => m.replace(/</g, '‹').replace(/>/g, '›'));
 }
 
 /**

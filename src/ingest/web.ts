@@ -253,7 +253,13 @@ export async function* readFeed(
   // At most one result per item (repeated links are yielded once).
   options.onPlanned?.(items.length);
   const work = items.map((item, index) => async (): Promise<ReadResult> => {
-    const link = item.link ? new URL(item.link, feedUrl).toString() : undefined;
+    let link: string | undefined;
+    try {
+      link = item.link ? new URL(item.link, feedUrl).toString() : undefined;
+    } catch {
+      // A link that is not a URL ("http://a b") skips its item, never the rest of the feed.
+      return { kind: 'skipped', origin: `${feedUrl}#${index + 1}`, reason: `item link is not a URL: ${item.link!.slice(0, 200)}`, file: feedUrl };
+    }
     const origin = link ?? `${feedUrl}#${index + 1}`;
     try {
       const content = item.content ? htmlToPlainText(item.content) : '';

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { describeError } from '../core/errors.js';
+import { ErrorCodes, NewsBotError, describeError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { VectorIndex } from './vector-index.js';
 import type { VectorHit } from './ports.js';
@@ -228,6 +228,24 @@ export class DerivedVectorIndex {
     if (this.fingerprint !== undefined) writeOwner(this.file, this.fingerprint);
     this.unsaved = 0;
     return true;
+  }
+}
+
+/**
+ * Persists a store's derived index after an ingest (or at close): `index.save`, with a failed
+ * write as one StoreIo error that says what it means. The index is derived data: the previous
+ * file is kept (a failed write never replaces it) and reconciled with the stored vectors on the
+ * next open, while everything the ingest wrote is committed in the store.
+ */
+export function saveDerivedIndex(index: DerivedVectorIndex | null, folder: string, options: { force?: boolean } = {}): void {
+  try {
+    index?.save(options);
+  } catch (error) {
+    throw new NewsBotError(
+      ErrorCodes.StoreIo,
+      `could not write the vector index in ${folder} (${describeError(error)}); the previous index file is kept and brought up to date from the stored vectors on the next start.`,
+      { cause: error },
+    );
   }
 }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { PostgresStore } from '../../src/store/postgres/pg-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { NewsStore } from '../../src/store/ports.js';
@@ -20,8 +21,11 @@ export interface StoreFactory {
   backend: 'sqlite' | 'postgres';
   /** True when this backend can run here. */
   available: boolean;
-  /** A new empty store location; `open` opens it (again), `cleanup` removes it. */
-  create(): { open(expect: ManifestExpectation & { follow?: boolean }): Promise<NewsStore>; cleanup(): Promise<void> };
+  /**
+   * A new empty store location; `open` opens it (again), `cleanup` removes it. `indexFile`: where
+   * this process keeps the store's vector index file.
+   */
+  create(): { open(expect: ManifestExpectation & { follow?: boolean }): Promise<NewsStore>; cleanup(): Promise<void>; indexFile: string };
 }
 
 /** SQLite stores, each in its own temporary folder. */
@@ -33,6 +37,7 @@ export const sqliteStores: StoreFactory = {
     return {
       open: async (expect) => SqliteStore.open(dir, { efSearch: 64, ...expect }),
       cleanup: async () => cleanup(),
+      indexFile: path.join(dir, 'vectors.hnsw'),
     };
   },
 };
@@ -46,6 +51,7 @@ export const postgresStores: StoreFactory = {
     const { dir, cleanup } = tempDir('newsbot-pg-');
     return {
       open: (expect) => PostgresStore.open({ url: TEST_DATABASE_URL, schema, cacheDir: dir, efSearch: 64, follow: expect.follow ?? false, ...expect }),
+      indexFile: path.join(dir, `vectors-pg-${schema}.hnsw`),
       async cleanup() {
         await PostgresStore.destroy(TEST_DATABASE_URL, schema);
         cleanup();

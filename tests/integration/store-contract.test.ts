@@ -1,5 +1,7 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StoreModelMismatchError } from '../../src/core/errors.js';
+import { NewsBotError, StoreModelMismatchError } from '../../src/core/errors.js';
 import type { Article } from '../../src/core/types.js';
 import { BM25 } from '../../src/store/lexical-terms.js';
 import type { ArticleInput, NewsStore, PassageInput } from '../../src/store/ports.js';
@@ -199,6 +201,24 @@ describe.each(backends)('store contract: $backend', (factory) => {
     await until(async () => (await reader.vectorSearch(unitVector(DIM, 100), 1)).length === 1);
     await writer.removeArticles(['a']);
     await until(async () => (await reader.vectorSearch(unitVector(DIM, 100), 1)).length === 0);
+  });
+
+  test('an index file that cannot be written after an ingest is a StoreIo error; what was stored stays', async () => {
+    const store = await open();
+    await store.openVectorIndex();
+    // Something that cannot be replaced stands where the index file goes (a folder with a file in it).
+    fs.mkdirSync(place.indexFile, { recursive: true });
+    fs.writeFileSync(path.join(place.indexFile, 'keep'), 'x');
+    // Enough changes that the index is written after the run.
+    await store.putArticles(Array.from({ length: 1_000 }, (_, i) => item(`s${i}`, `Story ${i}`, `Text of story ${i}.`, i + 1)));
+    const failure = await store.afterIngest({ largeChange: false }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(NewsBotError);
+    expect(failure).toMatchObject({ code: 'STORE_IO', message: expect.stringMatching(/could not write the vector index .*the previous index file is kept/) });
+    expect(await store.stats()).toMatchObject({ articles: 1_000, passages: 1_000, vectors: 1_000 });
+    fs.rmSync(place.indexFile, { recursive: true });
   });
 
   test('grants a lease to one holder at a time until it expires or is released', async () => {

@@ -41,6 +41,14 @@ describe('feeds and article URLs from a local web server', () => {
       { type: 'application/atom+xml' },
     );
     server.set('/notafeed.xml', '<html><body>hello</body></html>', { type: 'text/xml' });
+    server.set(
+      '/badlink.xml',
+      `<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Odd Desk</title>
+        <item><title>Broken link</title><link>http://exa mple.com/story</link><description>x</description></item>
+        <item><title>Harbour reopens</title><link>${base}/harbour</link><content:encoded><![CDATA[<p>${'The harbour reopened on Monday after the storm, the port authority said. '.repeat(12)}</p>]]></content:encoded></item>
+      </channel></rss>`,
+      { type: 'application/rss+xml' },
+    );
   });
   afterAll(() => server.stop());
 
@@ -98,6 +106,10 @@ describe('feeds and article URLs from a local web server', () => {
       expect(answer.citations[0]?.title).toBe('Old bridge to close for repairs');
       const bad = await ingestArticles(store, null, readFeed(`${base}/notafeed.xml`, LOCAL));
       expect(bad.skipped[0]!.reason).toMatch(/not an RSS or Atom feed/);
+      // An item whose link is not a URL is skipped with its reason; the rest of the feed is read.
+      const odd = await ingestArticles(store, null, readFeed(`${base}/badlink.xml`, LOCAL));
+      expect(odd.added).toBe(1);
+      expect(odd.skipped).toEqual([{ origin: `${base}/badlink.xml#1`, reason: 'item link is not a URL: http://exa mple.com/story' }]);
       await store.close();
     } finally {
       cleanup();

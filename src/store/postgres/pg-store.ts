@@ -4,7 +4,7 @@ import pg from 'pg';
 import { ErrorCodes, NewsBotError, describeError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { ArticleMeta } from '../../core/types.js';
-import { DerivedVectorIndex, type VectorChange, type VectorSource } from '../derived-index.js';
+import { DerivedVectorIndex, saveDerivedIndex, type VectorChange, type VectorSource } from '../derived-index.js';
 import { BM25, TITLE_WEIGHT, bm25Idf, countTerms, indexTerms, termIdf } from '../lexical-terms.js';
 import { STORE_SCHEMA_VERSION, bytesToVector, checkDimension, checkManifest, vectorToBytes, type ManifestExpectation } from '../manifest.js';
 import type {
@@ -423,7 +423,7 @@ export class PostgresStore implements NewsStore {
     await this.write((c) => c.query(`DELETE FROM ${this.s}.vector_log WHERE seq < (SELECT max(seq) FROM ${this.s}.vector_log) - $1`, [LOG_KEEP]));
     if (options.largeChange) await this.read(`ANALYZE ${this.s}.postings`);
     await this.index?.update();
-    this.index?.save();
+    saveDerivedIndex(this.index, this.options.cacheDir ?? '(no cache folder)');
   }
 
   async lexicalSearch(terms: readonly string[], limit: number, titleWeight = TITLE_WEIGHT): Promise<LexicalHit[]> {

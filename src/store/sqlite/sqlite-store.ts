@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { ErrorCodes, NewsBotError, describeError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { ArticleMeta } from '../../core/types.js';
-import { DerivedVectorIndex, type VectorSource } from '../derived-index.js';
+import { DerivedVectorIndex, saveDerivedIndex, type VectorSource } from '../derived-index.js';
 import { TITLE_WEIGHT, termIdf } from '../lexical-terms.js';
 import { STORE_SCHEMA_VERSION, bytesToVector, checkDimension, checkManifest, vectorToBytes, type ManifestExpectation } from '../manifest.js';
 import type {
@@ -394,21 +394,7 @@ export class SqliteStore implements NewsStore {
     );
     if (this.index) {
       await this.index.update();
-      this.saveIndex(false);
-    }
-  }
-
-  private saveIndex(force: boolean): void {
-    try {
-      this.index?.save({ force });
-    } catch (error) {
-      // The index is derived data: the previous file is kept (a failed write never replaces it)
-      // and reconciled with the stored vectors on the next open.
-      throw new NewsBotError(
-        ErrorCodes.StoreIo,
-        `could not write the vector index in ${this.dir} (${describeError(error)}); the previous index file is kept and brought up to date from the stored vectors on the next start.`,
-        { cause: error },
-      );
+      saveDerivedIndex(this.index, this.dir);
     }
   }
 
@@ -560,7 +546,7 @@ export class SqliteStore implements NewsStore {
       // An index this process never opened has nothing new to save (afterIngest saved the writes).
       if (this.index?.ready && !this.readonly) {
         await this.index.update();
-        this.saveIndex(true);
+        saveDerivedIndex(this.index, this.dir, { force: true });
       }
     } finally {
       this.db.close();
