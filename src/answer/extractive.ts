@@ -38,6 +38,12 @@ const RELATED: Record<string, string[]> = {
   announc: ['unveil', 'said', 'launch'],
 };
 
+/**
+ * Answer sentences are told by a precise test of the asked kind: a person is a name that reads as
+ * one ("Chase Oliver", "Prince William"), not "the Peach State" (see hasAnswerCandidate).
+ */
+const PRECISE = { precise: true } as const;
+
 /** Credit for a related question verb in place of the asked one ("urged" for "ask"). */
 const RELATED_CREDIT = 0.5;
 const ANSWER_BONUS = 0.4;
@@ -52,6 +58,13 @@ const SENTENCE_END = /[.!?…]["'”’)\]]*$/;
 
 /** A sentence that opens by referring back to something named before it. */
 const REFERRING = /^["“]?(?:the|this|that|these|those|it|its|it's|it’s|he|she|they|his|her|their)\b/i;
+
+/**
+ * A sentence whose subject refers back to something named in the sentence before it: a pronoun
+ * ("He said ...", "It's the first ...") or "the" and a common noun ("The comedian will ...", "The
+ * \"Top Gun\" star ..."), not a name ("The Federal Aviation Administration ...") and not a quotation.
+ */
+const REFERS_BACK = /^(?:(?:[Hh]e|[Ss]he|[Ii]t|[Ii]t's|[Ii]t’s|[Tt]hey|[Hh]is|[Hh]er|[Ii]ts|[Tt]heir)\b|[Tt]he\s+(?:["“][^"”]+["”]\s+)?[a-z])/;
 
 interface Candidate {
   text: string;
@@ -105,6 +118,51 @@ export function isQuotable(text: string, title: string): boolean {
   return !(capitalized / words.length > 0.8 && words.length <= 20 && !text.includes(','));
 }
 
+/** Most sentences of a quotation (or bracket) joined back into the sentence that opened it. */
+const MAX_JOINED = 4;
+/** Longest sentence made by joining. */
+const MAX_JOINED_CHARS = 600;
+
+/** How many quotations or brackets a text leaves open (curly and straight double quotes, parentheses). */
+function openMarks(text: string): number {
+  const count = (re: RegExp) => (text.match(re) ?? []).length;
+  const curly = count(/“/g) - count(/”/g);
+  const straight = count(/"/g) % 2;
+  const brackets = count(/\(/g) - count(/\)/g);
+  return Math.max(0, curly) + straight + Math.max(0, brackets);
+}
+
+/**
+ * The sentences of a passage, with a quotation the sentence splitter cut apart joined back:
+ * “This is awesome. This is legendary,” Mahomes said. and ("Shazam! Fury of the Gods") are one
+ * sentence each. A sentence that opens a quotation or bracket takes the following ones of the same
+ * paragraph until it is closed (at most MAX_JOINED sentences and MAX_JOINED_CHARS); when it is
+ * not closed by then, the sentences stay as they were.
+ */
+export function quotedSentences(text: string): { text: string }[] {
+  const spans = splitSentences(text);
+  const out: { text: string }[] = [];
+  for (let i = 0; i < spans.length; i++) {
+    const first = spans[i]!;
+    let j = i;
+    if (openMarks(first.text) > 0) {
+      let k = i;
+      while (k + 1 < spans.length && k - i + 1 < MAX_JOINED) {
+        const next = spans[k + 1]!;
+        if (next.end - first.start > MAX_JOINED_CHARS || text.slice(spans[k]!.end, next.start).includes('\n')) break;
+        k++;
+        if (openMarks(text.slice(first.start, next.end)) === 0) {
+          j = k;
+          break;
+        }
+      }
+    }
+    out.push({ text: text.slice(first.start, spans[j]!.end) });
+    i = j;
+  }
+  return out;
+}
+
 function clip(text: string, max: number): string {
   if (text.length <= max) return text;
   const cut = text.slice(0, max - 1).replace(/\s+\S*$/, '');
@@ -116,7 +174,10 @@ function clip(text: string, max: number): string {
  * content words (rarer words count more, related question verbs count half), each followed by
  * its citation [n]. Only real sentences are quoted (no titles, headlines or fragments), and a
  * sentence from another article than the best one's only when that article is itself about the
- * question (see `aboutQuestion`); fewer sentences rather than padding. When no sentence shares a content word with the question, says so.
+ * question (see `aboutQuestion`); fewer sentences rather than padding. A quotation the sentence
+ * splitter cut apart is quoted whole, and a sentence that opens by referring back ("The comedian
+ * will ...") comes after the sentence it refers to when both fit. When no sentence shares a
+ * content word with the question, says so.
  */
 export function extractiveAnswer(question: string, passages: RetrievedPassage[], options: ExtractiveOptions = {}): Answer {
   const maxChars = options.maxChars ?? 400;
@@ -136,7 +197,7 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
   const onTopic = aboutQuestion(qTerms, terms.filter((t) => !qTerms.includes(t)), top, options.idf);
   const candidates: Candidate[] = [];
   top.forEach((item, rank) => {
-    splitSentences(item.passage.text).forEach((s, index) => {
+    quotedSentences(item.passage.text).forEach((s, index) => {
       const text = stripDateline(s.text);
       if (!isQuotable(text, item.article.title)) return;
       candidates.push({ text, item, rank, index, terms: new Set(contentTerms(text)), score: 0, onTopic: onTopic.has(item.article.id) });
@@ -161,7 +222,7 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
     // News puts the answer up front: the first sentences of an article get a small bonus.
     const lede = c.item.passage.position === 0 && c.index < 3 ? 0.1 : 0;
     // A sentence that holds an answer of the asked kind (a number, a country, a name) is preferred.
-    const answerBonus = holdsAnswer(c.text, profile) ? ANSWER_BONUS : 0;
+    const answerBonus = holdsAnswer(c.text, profile, PRECISE) ? ANSWER_BONUS : 0;
     c.score = covered + RANK_WEIGHT / (1 + c.rank) + lede + answerBonus - lengthPenalty;
   }
   const ranked = candidates.filter((c) => c.score > 0).sort((a, b) => b.score - a.score || a.rank - b.rank || a.index - b.index);
@@ -173,16 +234,24 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
   // the next sentence goes on with "It is now ...": when the best sentence holds no answer of the
   // asked kind and such a neighbour does, quote both.
   const best = ranked[0]!;
-  if (profile.type && best.text.length < maxChars && !holdsAnswer(best.text, profile)) {
+  if (profile.type && best.text.length < maxChars && !holdsAnswer(best.text, profile, PRECISE)) {
     for (const index of [best.index - 1, best.index + 1]) {
       const neighbour = candidates.find((c) => c.item === best.item && c.index === index);
       if (!neighbour || !REFERRING.test(index < best.index ? best.text : neighbour.text)) continue;
-      if (neighbour.text.length + best.text.length + 1 > maxChars || !holdsAnswer(neighbour.text, profile)) continue;
+      if (neighbour.text.length + best.text.length + 1 > maxChars || !holdsAnswer(neighbour.text, profile, PRECISE)) continue;
       chosen.push(...(index < best.index ? [neighbour, best] : [best, neighbour]));
       used = neighbour.text.length + best.text.length + 1;
       break;
     }
   }
+  // A sentence that opens with "The comedian" or "He" is quoted after the sentence it refers
+  // back to, when that one is quotable and both fit: a reader learns who is meant.
+  const antecedent = (c: Candidate, room: number): Candidate | undefined => {
+    if (!REFERS_BACK.test(c.text)) return undefined;
+    const previous = candidates.find((d) => d.item === c.item && d.index === c.index - 1);
+    if (!previous || chosen.includes(previous) || previous.text.length + 1 + c.text.length > room) return undefined;
+    return chosen.some((d) => overlap(d.terms, previous.terms) > 0.6) ? undefined : previous;
+  };
   for (const c of ranked) {
     if (chosen.includes(c)) continue;
     if (chosen.length >= maxSentences) break;
@@ -191,7 +260,11 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
     if (c.item.article.id !== best.item.article.id && !c.onTopic) continue;
     if (chosen.some((d) => overlap(d.terms, c.terms) > 0.6)) continue;
     const room = maxChars - used - (chosen.length ? 1 : 0);
-    if (chosen.length === 0) {
+    const previous = antecedent(c, room);
+    if (previous) {
+      chosen.push(previous, c);
+      used += (used ? 1 : 0) + previous.text.length + 1 + c.text.length;
+    } else if (chosen.length === 0) {
       chosen.push({ ...c, text: clip(c.text, maxChars) });
       used = Math.min(c.text.length, maxChars);
     } else if (c.text.length <= room) {
@@ -250,3 +323,4 @@ function overlap(a: Set<string>, b: Set<string>): number {
   for (const t of a) if (b.has(t)) shared++;
   return shared / Math.max(1, Math.min(a.size, b.size));
 }
+

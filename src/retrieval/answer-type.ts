@@ -38,11 +38,23 @@ export function answerTypeOf(question: string): AnswerType | null {
   return null;
 }
 
+/** How strictly hasAnswerCandidate reads a sentence. */
+export interface AnswerCandidateOptions {
+  /**
+   * A person is a name that reads as one: two capitalized words whose last is not in the question
+   * and is not a word of places and bodies ("Chase Oliver", not "Peach State" or "Security
+   * Council"), or a title and a name ("Prince William"). Without it, any two capitalized words and
+   * two capitalized words not in the question anywhere: looser, which suits finding passages
+   * (retrieval's evidence) better than choosing the one sentence to quote.
+   */
+  precise?: boolean;
+}
+
 /**
  * True when `sentence` holds a plausible answer of the given type that the question does not
  * already contain (a number, a country or US state, or a capitalized name).
  */
-export function hasAnswerCandidate(sentence: string, type: AnswerType, questionTokens: ReadonlySet<string>): boolean {
+export function hasAnswerCandidate(sentence: string, type: AnswerType, questionTokens: ReadonlySet<string>, options: AnswerCandidateOptions = {}): boolean {
   switch (type) {
     case 'number':
       return /\d/.test(sentence.replace(/\b(19|20)\d\d\b/g, (y) => (questionTokens.has(y) ? '' : y)));
@@ -58,8 +70,35 @@ export function hasAnswerCandidate(sentence: string, type: AnswerType, questionT
       // Capitalized words not at the sentence start and not in the question.
       const words = sentence.match(/(?<=[\s("“'‘])[A-Z][\p{L}'’-]+/gu) ?? [];
       const fresh = words.filter((w) => !questionTokens.has(w.toLowerCase().replace(/['’]s$/, '')));
-      if (type === 'person') return /(?<=[\s("“'‘])[A-Z][\p{L}'’-]+\s+[A-Z][\p{L}'’-]+/u.test(sentence) && fresh.length >= 2;
+      if (type === 'person') {
+        if (!options.precise) return /(?<=[\s("“'‘])[A-Z][\p{L}'’-]+\s+[A-Z][\p{L}'’-]+/u.test(sentence) && fresh.length >= 2;
+        // A name not in the question: two capitalized words ("Chase Oliver") or a title and a name
+        // ("Prince William"), not a place or body ("Peach State", "Security Council").
+        for (const m of sentence.matchAll(/(?<![\p{L}'’-])(?=([A-Z][\p{L}'’-]*\.?)\s+([A-Z][\p{L}'’-]+))/gu)) {
+          const first = m[1]!.toLowerCase().replace(/\.$/, '');
+          const last = m[2]!.toLowerCase().replace(/['’]s$/, '');
+          if (NOT_A_NAME.has(last) || questionTokens.has(last)) continue;
+          if (TITLES.has(first) || !NOT_A_NAME.has(first)) return true;
+        }
+        return false;
+      }
       return fresh.length >= 1 || (type === 'name' && /\d/.test(sentence));
     }
   }
 }
+
+/** Capitalized words that make a pair of capitalized words something other than a person's name. */
+const NOT_A_NAME = new Set(
+  (
+    'the a an in on at of for and but if as when after before while this that these those he she it they we i ' +
+    'state states party council house court department university college school county city town street avenue road ' +
+    'day week month year award awards airlines airline administration committee association center centre club league ' +
+    'company group bank news times post office agency service ministry board museum hospital church island islands river ' +
+    'mountain mountains park bay beach valley coast north south east west national international united american democratic ' +
+    'republican republicans democrats monday tuesday wednesday thursday friday saturday sunday january february march april ' +
+    'may june july august september october november december prime secretary general chief minister'
+  ).split(' '),
+);
+/** Words that put a person's name after them ("President Biden", "Prince William"). */
+const TITLES = new Set('president senator governor gov sen rep mayor judge justice king queen prince princess pope mr mrs ms dr coach'.split(' '));
+for (const t of TITLES) NOT_A_NAME.add(t);

@@ -1,7 +1,7 @@
 import { contentTerms, splitSentences, stem, STOPWORDS, tokenize } from '../core/text.js';
 import type { Passage } from '../core/types.js';
 import type { PassageRow } from '../store/ports.js';
-import { answerTypeOf, hasAnswerCandidate, type AnswerType } from './answer-type.js';
+import { answerTypeOf, hasAnswerCandidate, type AnswerCandidateOptions, type AnswerType } from './answer-type.js';
 
 /*
  * Answer evidence, for the retriever (which passage answers) and the extractive answer (which
@@ -32,9 +32,12 @@ export function profileQuestion(question: string): QuestionProfile {
   return { terms, termSet: new Set(terms), tokens: new Set(tokenize(question)), type: answerTypeOf(question) };
 }
 
-/** True when `sentence` holds a candidate answer of the asked type (never when the type is unknown). */
-export function holdsAnswer(sentence: string, question: QuestionProfile): boolean {
-  return question.type !== null && hasAnswerCandidate(sentence, question.type, question.tokens);
+/**
+ * True when `sentence` holds a candidate answer of the asked type (never when the type is unknown).
+ * `precise`: see hasAnswerCandidate.
+ */
+export function holdsAnswer(sentence: string, question: QuestionProfile, options: AnswerCandidateOptions = {}): boolean {
+  return question.type !== null && hasAnswerCandidate(sentence, question.type, question.tokens, options);
 }
 
 /**

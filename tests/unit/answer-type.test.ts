@@ -23,4 +23,21 @@ describe('answer types', () => {
     expect(hasAnswerCandidate('It cost 35 dollars.', 'number', new Set())).toBe(true);
     expect(hasAnswerCandidate('The race was won by Luke Humphries on Monday.', 'person', new Set(['who']))).toBe(true);
   });
+
+  it('reads a person precisely when asked: a name, not a place or a body, and not the one the question names', () => {
+    const who = new Set(['who', 'did', 'the', 'libertarian', 'party', 'choose', 'as', 'its', 'nominee']);
+    const precise = { precise: true };
+    const peach = 'The Libertarian Party chose its nominee for president and he is from the Peach State.';
+    // The loose test (retrieval's) takes any two capitalized words; the precise one does not.
+    expect(hasAnswerCandidate(peach, 'person', who)).toBe(true);
+    expect(hasAnswerCandidate(peach, 'person', who, precise)).toBe(false);
+    expect(hasAnswerCandidate('Chase Oliver, a former Democrat from Georgia, was selected.', 'person', who, precise)).toBe(true);
+    expect(hasAnswerCandidate('Officials met at the Security Council on Monday.', 'person', who, precise)).toBe(false);
+    expect(hasAnswerCandidate('Prince William returned to royal duties on Wednesday.', 'person', who, precise)).toBe(true);
+    expect(hasAnswerCandidate('On Sunday President Joe Biden spoke to graduates.', 'person', who, precise)).toBe(true);
+    // A name the question already holds is not an answer; a new surname with a shared first name is.
+    const darts = new Set(['who', 'beat', 'luke', 'littler']);
+    expect(hasAnswerCandidate('Fans cheered for Luke Littler all night.', 'person', darts, precise)).toBe(false);
+    expect(hasAnswerCandidate('The final was won by Luke Humphries.', 'person', darts, precise)).toBe(true);
+  });
 });

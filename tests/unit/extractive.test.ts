@@ -154,4 +154,40 @@ describe('extractiveAnswer', () => {
       expect(extractiveAnswer('why does he want that?', [p]).mode).toBe('none');
     });
   });
+
+  describe('whole quotations and the sentence a quote refers back to', () => {
+    it('quotes a sentence that opens with "The comedian" after the sentence naming him, when both fit', () => {
+      const story = hit(
+        'tv',
+        'Late-night shake-up',
+        'Ratings for late-night shows fell again this year. Jon Stewart is going home again. The comedian will return to host the late-night show every Monday in February, the network announced Wednesday. Tickets sold out within an hour.',
+      );
+      const answer = extractiveAnswer('Which comedian announced he will return to late-night TV?', [story]);
+      expect(answer.text).toMatch(/^Jon Stewart is going home again\. \[1\] The comedian will return to host/);
+      // With no room for both, the answer sentence alone.
+      const short = extractiveAnswer('Which comedian announced he will return to late-night TV?', [story], { maxChars: 110 });
+      expect(short.text).toMatch(/^The comedian will return/);
+    });
+
+    it('does not take a name such as "The Federal Aviation Administration" for a reference back', () => {
+      const story = hit(
+        'faa',
+        'Jets grounded',
+        'Airlines cancelled hundreds of flights on Saturday. The Federal Aviation Administration grounded 171 Boeing 737 Max 9 jets after a door plug blew out.',
+      );
+      const answer = extractiveAnswer('How many Boeing 737 Max 9 jets were grounded?', [story]);
+      expect(answer.text).toMatch(/^The Federal Aviation Administration grounded 171/);
+      expect(answer.text).not.toContain('Airlines cancelled');
+    });
+
+    it('keeps a quotation the sentence splitter would cut apart in one piece', () => {
+      const story = hit(
+        'nfl',
+        'Chiefs celebrate',
+        '“This is awesome. This is legendary,” Mahomes said after the Chiefs won the championship parade vote. The parade is on Wednesday.',
+      );
+      const answer = extractiveAnswer('What did Mahomes say after the Chiefs won?', [story]);
+      expect(answer.text).toMatch(/^“This is awesome\. This is legendary,” Mahomes said after the Chiefs won/);
+    });
+  });
 });
