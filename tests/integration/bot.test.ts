@@ -11,6 +11,11 @@ import { FakeOpenAI } from '../helpers/fake-openai.js';
 const QUESTION = 'What did Starmer ask Trump for?';
 const SEED_TITLE = 'Starmer pushes Trump for Ukraine guarantees against Putin';
 type Body = Record<string, unknown>;
+/** A model answer of 40 sentences (~4,600 characters): three messages with its sources. */
+const LONG_ANSWER = Array.from(
+  { length: 40 },
+  (_, i) => `Sentence number ${i} repeats what the article says about the backstop and the ceasefire talks in Washington [1].`,
+).join(' ');
 
 function content(body: unknown): string {
   return String((body as Body | null)?.['content'] ?? '');
@@ -266,9 +271,7 @@ describe('Discord bot with a streaming language model', () => {
   });
 
   it('splits an answer over 2,000 characters at sentence boundaries, never inside a citation', async () => {
-    const sentence = (i: number) => `Sentence number ${i} repeats what the article says about the backstop and the ceasefire talks in Washington [1].`;
-    const long = Array.from({ length: 40 }, (_, i) => sentence(i)).join(' ');
-    llm.reply({ kind: 'stream', deltas: [long] });
+    llm.reply({ kind: 'stream', deltas: [LONG_ANSWER] });
     const since = h.fake.calls.length;
     const { token } = h.fake.interaction('ask', { question: QUESTION });
     // 40 sentences of ~115 characters plus sources: three messages.
@@ -281,7 +284,7 @@ describe('Discord bot with a streaming language model', () => {
     for (const p of parts) expect(p.length).toBeLessThanOrEqual(2000);
     for (const p of parts.slice(0, -1)) expect(p).toMatch(/\[1\]\.$/);
     for (const p of parts.slice(1)) expect(p).toMatch(/^Sentence number \d+/);
-    expect(parts.join(' ')).toContain(long);
+    expect(parts.join(' ')).toContain(LONG_ANSWER);
     // Buttons go under the last part only.
     expect((edits[edits.length - 1]!.body as Body)['components']).toEqual([]);
     expect((followUps[0]!.body as Body)['components']).toEqual([]);
@@ -289,8 +292,7 @@ describe('Discord bot with a streaming language model', () => {
   });
 
   it('keeps every part of a private long answer private', async () => {
-    const sentence = (i: number) => `Sentence number ${i} repeats what the article says about the backstop and the ceasefire talks in Washington [1].`;
-    llm.reply({ kind: 'stream', deltas: [Array.from({ length: 40 }, (_, i) => sentence(i)).join(' ')] });
+    llm.reply({ kind: 'stream', deltas: [LONG_ANSWER] });
     const since = h.fake.calls.length;
     const { id, token } = h.fake.interaction('ask', { question: QUESTION, private: true });
     const defer = await h.fake.waitFor('POST', new RegExp(`^/interactions/${id}/${token}/callback$`), { since });
@@ -302,6 +304,27 @@ describe('Discord bot with a streaming language model', () => {
       expect(Number((f.body as Body)['flags']) & 64).toBe(64);
       expect(content(f.body).length).toBeLessThanOrEqual(2000);
     }
+  });
+
+  it('answers a long mention as a reply and then the rest in the channel, no part of which can ping', async () => {
+    llm.reply({ kind: 'stream', deltas: [LONG_ANSWER] });
+    const since = h.fake.calls.length;
+    const channelPosts = () => h.fake.find('POST', new RegExp(`^/channels/${h.fake.channelId}/messages$`)).filter((c) => h.fake.calls.indexOf(c) >= since);
+    const userMessage = h.fake.message(QUESTION);
+    await h.fake.waitFor('POST', new RegExp(`^/channels/${h.fake.channelId}/messages$`), { since, where: (c) => content(c.body).includes('**Sources**') });
+    await h.fake.waitFor('POST', /^\/channels\/\d+\/messages\/\d+\/threads$/, { since });
+    const [reply, ...rest] = channelPosts();
+    expect(rest).toHaveLength(2);
+    expect((reply!.body as Body)['message_reference']).toMatchObject({ message_id: userMessage });
+    for (const part of rest) expect((part.body as Body)['message_reference']).toBeUndefined();
+    const parts = [reply!, ...rest];
+    for (const part of parts) {
+      expect((part.body as Body)['allowed_mentions'], content(part.body).slice(0, 40)).toMatchObject({ parse: [] });
+      expect(content(part.body).length).toBeLessThanOrEqual(2000);
+    }
+    expect(parts.map((p) => content(p.body)).join(' ')).toContain(LONG_ANSWER);
+    // Buttons go under the last part only.
+    expect(parts.map((p) => ((p.body as Body)['components'] as unknown[]).length)).toEqual([0, 0, 1]);
   });
 
   it('understands a follow-up in the answer thread with the earlier question and answer', async () => {
