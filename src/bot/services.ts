@@ -50,4 +50,12 @@ export interface BotSettings {
   editIntervalMs: number;
   /** Register commands once connected: to this guild, or globally when undefined. */
   registerCommands: { guildId: string | undefined } | null;
+  /**
+   * How long after a command its reply may still be edited (default REPLY_EDIT_WINDOW_MS: Discord's
+   * interaction token lasts 15 minutes). An ingest that runs longer posts its summary in the channel.
+   */
+  replyEditWindowMs?: number;
 }
+
+/** Discord's interaction token works 15 minutes; the bot stops relying on it a minute before. */
+export const REPLY_EDIT_WINDOW_MS = 14 * 60_000;

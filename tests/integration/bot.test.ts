@@ -565,3 +565,63 @@ describe('mentions: one notice per burst, a notice during shutdown, plain thread
     await stopping;
   });
 });
+
+describe('an ingest that outlives its reply (Discord lets a reply be edited for 15 minutes)', () => {
+  let h: BotHarness;
+  // The fake's interaction tokens last 2 s here; the bot stops relying on them after 1.2 s.
+  beforeAll(async () => {
+    h = await startBot({ discord: { tokenTtlMs: 2_000 }, settings: { replyEditWindowMs: 1_200 } });
+  });
+  // The harness fails the test if any call used an expired token (rule "token-expired").
+  afterAll(() => h.stop());
+
+  it('says so in the reply while it can, then posts the summary in the channel, pinging no one', async () => {
+    const ingest = h.services.ingest;
+    h.services.ingest = async (...args) => {
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      return ingest(...args);
+    };
+    try {
+      const since = h.fake.calls.length;
+      const { token } = h.fake.interaction('reingest', {}, { roles: [h.fake.moderatorRoleId] });
+      const notice = await h.fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${token}/messages/@original$`), { since });
+      expect(content(notice.body)).toMatch(/^Still ingesting the corpus and feeds\. Discord lets me edit this reply for 15 minutes only: the summary will be posted in this channel when it ends\.$/);
+      const post = await h.fake.waitFor('POST', new RegExp(`/channels/${h.fake.channelId}/messages$`), { since });
+      expect(content(post.body)).toMatch(/^<@555555555555555555>, your ingest ended\. Ingest of the corpus and feeds finished in [\d.]+ s: /);
+      expect((post.body as Body)['allowed_mentions']).toMatchObject({ parse: [] });
+      // The reply was not edited again once its token could have expired.
+      const edits = h.fake.calls.slice(since).filter((c) => c.method === 'PATCH' && c.path.includes(token));
+      expect(edits).toHaveLength(1);
+    } finally {
+      h.services.ingest = ingest;
+    }
+  });
+
+  it('a fault after that is logged as one warning, with no attempt to edit the expired reply', async () => {
+    h.logs.length = 0;
+    const ingest = h.services.ingest;
+    h.services.ingest = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      throw new Error('disk on fire');
+    };
+    try {
+      const since = h.fake.calls.length;
+      const { token } = h.fake.interaction('ingest', {}, { roles: [h.fake.moderatorRoleId] });
+      await h.fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${token}/messages/@original$`), { since });
+      await until(() => h.logs.some((l) => l.includes('the user could not be told of the failure')));
+      expect(h.logs.some((l) => l.includes('/ingest failed') && l.includes('disk on fire'))).toBe(true);
+      expect(h.logs.some((l) => l.includes('could not tell the user about an error'))).toBe(false);
+      expect(h.fake.calls.slice(since).filter((c) => c.path.includes(token))).toHaveLength(2); // the defer and the one notice
+    } finally {
+      h.services.ingest = ingest;
+    }
+  });
+});
+
+async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

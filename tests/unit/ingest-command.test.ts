@@ -1,7 +1,7 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runIngestCommand } from '../../src/bot/commands/ingest.js';
-import type { BotServices } from '../../src/bot/services.js';
+import type { BotServices, BotSettings } from '../../src/bot/services.js';
 import { IngestBusyError, IngestFailedError, StoreModelMismatchError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { IngestSummary } from '../../src/ingest/pipeline.js';
@@ -9,21 +9,35 @@ import type { IngestSummary } from '../../src/ingest/pipeline.js';
 const SUMMARY: IngestSummary = { added: 3, updated: 0, unchanged: 1, removed: 0, skipped: [], skippedCount: 0, passages: 9, embedded: 9, vectors: true, durationMs: 12_300 };
 
 /** The parts of an interaction the command uses: its user and the edits of its deferred reply. */
-function interaction(): { edits: string[]; value: ChatInputCommandInteraction } {
+function interaction(): { edits: string[]; posts: string[]; value: ChatInputCommandInteraction } {
   const edits: string[] = [];
+  const posts: string[] = [];
+  const createdTimestamp = Date.now();
   const value = {
     user: { id: '555' },
+    createdTimestamp,
+    channelId: '777',
     editReply: (options: { content: string; allowedMentions: unknown }) => {
       expect(options.allowedMentions).toEqual({ parse: [], repliedUser: false });
+      // Discord refuses an edit once the interaction's token has expired (15 minutes).
+      if (Date.now() - createdTimestamp > 15 * 60_000) return Promise.reject(new Error('Invalid Webhook Token'));
       edits.push(options.content);
       return Promise.resolve();
     },
+    channel: {
+      isSendable: () => true,
+      send: (options: { content: string; allowedMentions: unknown }) => {
+        expect(options.allowedMentions).toEqual({ parse: [], repliedUser: false });
+        posts.push(options.content);
+        return Promise.resolve();
+      },
+    },
   } as unknown as ChatInputCommandInteraction;
-  return { edits, value };
+  return { edits, posts, value };
 }
 
-function services(ingest: BotServices['ingest']): BotServices {
-  return { ingest, logger: silentLogger } as unknown as BotServices;
+function services(ingest: BotServices['ingest']): { services: BotServices; settings: BotSettings } {
+  return { services: { ingest, logger: silentLogger } as unknown as BotServices, settings: {} as BotSettings };
 }
 
 describe('runIngestCommand (the reply of /ingest and /reingest)', () => {
@@ -68,5 +82,30 @@ describe('runIngestCommand (the reply of /ingest and /reingest)', () => {
     const error = new StoreModelMismatchError('the store was built with another model');
     await expect(runIngestCommand(value, services(() => Promise.reject(error)), { kind: 'corpus' }, 'the corpus')).rejects.toBe(error);
     expect(edits).toEqual([]);
+  });
+
+  it('an ingest running past the 15 minutes Discord lets a reply be edited says so, then posts its summary in the channel', async () => {
+    const { edits, posts, value } = interaction();
+    let finish!: (s: IngestSummary) => void;
+    let report!: (p: string) => void;
+    const running = runIngestCommand(value, services((_request, onProgress) => {
+      report = onProgress!;
+      return new Promise((resolve) => (finish = resolve));
+    }), { kind: 'all' }, 'the corpus and feeds');
+    report('4,000 of 90,000 articles');
+    await vi.advanceTimersByTimeAsync(14 * 60_000);
+    expect(edits.at(-1)).toBe(
+      'Still ingesting the corpus and feeds: 4,000 of 90,000 articles. Discord lets me edit this reply for 15 minutes only: the summary will be posted in this channel when it ends.',
+    );
+    const editsBefore = edits.length;
+    report('60,000 of 90,000 articles');
+    await vi.advanceTimersByTimeAsync(20 * 60_000);
+    // No edit is tried after the window.
+    expect(edits).toHaveLength(editsBefore);
+    finish(SUMMARY);
+    await running;
+    expect(edits).toHaveLength(editsBefore);
+    expect(posts).toHaveLength(1);
+    expect(posts[0]).toMatch(/^<@555>, your ingest ended\. Ingest of the corpus and feeds finished in 12\.3 s: 3 added/);
   });
 });

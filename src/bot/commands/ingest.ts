@@ -3,8 +3,8 @@ import { ErrorCodes, NewsBotError } from '../../core/errors.js';
 import { defuseMentions, escapeMarkdown } from '../format.js';
 import { moderatorOnly } from '../gate.js';
 import { ingestResponse } from '../responses.js';
-import type { BotIngestRequest, BotServices } from '../services.js';
-import { NO_MENTIONS, type Command } from './command.js';
+import { REPLY_EDIT_WINDOW_MS, type BotIngestRequest } from '../services.js';
+import { NO_MENTIONS, type Command, type CommandContext } from './command.js';
 
 /** The moderator's reply shows how far the ingest is, edited at most this often. */
 const PROGRESS_EDIT_MS = 5_000;
@@ -12,18 +12,33 @@ const PROGRESS_EDIT_MS = 5_000;
 /**
  * Runs an ingest for a moderator's command: the deferred reply shows progress while it runs and
  * the summary at the end. "An ingest is running" and an ingest that ended without finishing are
- * told to the moderator in the reply; other errors go to the bot's error boundary.
+ * told to the moderator in the reply; other errors go to the bot's error boundary. Discord lets a
+ * reply be edited for 15 minutes: an ingest still running near then says so in the reply, and its
+ * summary is posted in the channel (naming the moderator, pinging no one) when it ends.
  */
-export async function runIngestCommand(interaction: ChatInputCommandInteraction, services: BotServices, request: BotIngestRequest, what: string): Promise<void> {
+export async function runIngestCommand(interaction: ChatInputCommandInteraction, context: Pick<CommandContext, 'services' | 'settings'>, request: BotIngestRequest, what: string): Promise<void> {
+  const { services } = context;
+  const editableUntil = interaction.createdTimestamp + (context.settings.replyEditWindowMs ?? REPLY_EDIT_WINDOW_MS);
+  const editable = () => Date.now() < editableUntil;
   let latest: string | null = null;
   let shown: string | null = null;
   const timer = setInterval(() => {
-    if (latest === null || latest === shown) return;
+    if (latest === null || latest === shown || !editable()) return;
     shown = latest;
     interaction
       .editReply({ content: defuseMentions(`Ingesting ${what}: ${latest}…`), allowedMentions: NO_MENTIONS })
       .catch((error: unknown) => services.logger.debug('ingest progress edit failed', { error: String(error) }));
   }, PROGRESS_EDIT_MS);
+  // The last edit the reply can take: where the summary will be.
+  const handOver = setTimeout(
+    () => {
+      const progress = latest ? `: ${latest}` : '';
+      interaction
+        .editReply({ content: defuseMentions(`Still ingesting ${what}${progress}. Discord lets me edit this reply for 15 minutes only: the summary will be posted in this channel when it ends.`).slice(0, 2000), allowedMentions: NO_MENTIONS })
+        .catch((error: unknown) => services.logger.debug('ingest hand-over edit failed', { error: String(error) }));
+    },
+    Math.max(0, editableUntil - Date.now() - 1_000),
+  );
   let content: string;
   try {
     const summary = await services.ingest(request, (progress) => (latest = progress));
@@ -34,8 +49,24 @@ export async function runIngestCommand(interaction: ChatInputCommandInteraction,
     content = defuseMentions(escapeMarkdown(error.message));
   } finally {
     clearInterval(timer);
+    clearTimeout(handOver);
   }
-  await interaction.editReply({ content: content.slice(0, 2000), allowedMentions: NO_MENTIONS });
+  if (editable()) {
+    await interaction.editReply({ content: content.slice(0, 2000), allowedMentions: NO_MENTIONS });
+    return;
+  }
+  await postInChannel(interaction, context, `<@${interaction.user.id}>, your ingest ended. ${content}`.slice(0, 2000), what);
+}
+
+/** Posts a message in the command's channel; when that is not possible, logs it (no stack: nothing is broken). */
+async function postInChannel(interaction: ChatInputCommandInteraction, { services }: Pick<CommandContext, 'services'>, content: string, what: string): Promise<void> {
+  try {
+    const channel = interaction.channel ?? (await interaction.client.channels.fetch(interaction.channelId));
+    if (!channel?.isSendable()) throw new Error('the channel is not one the bot can send to');
+    await channel.send({ content, allowedMentions: NO_MENTIONS });
+  } catch (error) {
+    services.logger.warn(`could not post the summary of the ingest of ${what} in its channel`, { error: String(error), channel: interaction.channelId, summary: content });
+  }
 }
 
 /** /ingest url|feed|corpus (moderators): add news now. */
@@ -55,7 +86,7 @@ export const ingestCommand: Command = {
   preconditions: [moderatorOnly],
   queued: false,
   ephemeral: () => true,
-  async execute(interaction, { services }) {
+  async execute(interaction, context) {
     const url = interaction.options.getString('url');
     const feed = interaction.options.getString('feed');
     if (url && feed) {
@@ -64,6 +95,6 @@ export const ingestCommand: Command = {
     }
     const request: BotIngestRequest = url ? { kind: 'url', url } : feed ? { kind: 'feed', url: feed } : { kind: 'corpus' };
     const what = url ? `<${url}>` : feed ? `feed <${feed}>` : 'the corpus';
-    await runIngestCommand(interaction, services, request, what);
+    await runIngestCommand(interaction, context, request, what);
   },
 };

@@ -18,7 +18,7 @@ export const reingestCommand: Command = {
   preconditions: [moderatorOnly],
   queued: false,
   ephemeral: () => true,
-  async execute(interaction, { services }) {
-    await runIngestCommand(interaction, services, { kind: 'all' }, 'the corpus and feeds');
+  async execute(interaction, context) {
+    await runIngestCommand(interaction, context, { kind: 'all' }, 'the corpus and feeds');
   },
 };
