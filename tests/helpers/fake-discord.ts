@@ -108,10 +108,15 @@ function isEmoji(text: string): boolean {
   return text.length <= 16 && !/[\s:/]/.test(text) && /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20E3/u.test(text);
 }
 
-let snowflake = 900000000000000000n;
-/** A fresh Discord-style id. */
+/** Discord's epoch (2015-01-01): a snowflake's top bits are milliseconds since it. */
+const DISCORD_EPOCH = 1_420_070_400_000n;
+let snowflake = 0n;
+/**
+ * A fresh Discord id: a real snowflake, so discord.js reads the time it was made from it (an
+ * interaction's `createdTimestamp`, from which the bot knows how long its token still works).
+ */
 export function nextId(): string {
-  snowflake += 1n;
+  snowflake = [snowflake + 1n, (BigInt(Date.now()) - DISCORD_EPOCH) << 22n].reduce((a, b) => (a > b ? a : b));
   return snowflake.toString();
 }
 

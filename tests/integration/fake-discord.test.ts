@@ -73,6 +73,19 @@ describe('the fake Discord holds interactions to Discord timing', () => {
     expect(breaks.find((b) => b.rule === 'ack-deadline')!.detail).toMatch(/acknowledged \d+ ms after dispatch; Discord allows 300 ms/);
   });
 
+  it('gives interactions real snowflake ids: discord.js reads the time each was made from its id', async () => {
+    await startFake();
+    const created: number[] = [];
+    await startClient(async (i) => {
+      created.push(i.createdTimestamp);
+      if (i.isChatInputCommand()) await i.deferReply();
+    });
+    const { at } = fake.interaction('ask', { question: 'when?' });
+    const end = Date.now() + 5_000;
+    while (created.length === 0 && Date.now() < end) await sleep(20);
+    expect(Math.abs(created[0]! - at)).toBeLessThan(1_000);
+  });
+
   it('records an interaction nobody acknowledged ("This interaction failed")', async () => {
     await startFake({ ackDeadlineMs: 200 });
     await startClient(async () => {});
