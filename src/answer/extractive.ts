@@ -186,12 +186,13 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
   const profile = profileQuestion(question);
   const qTerms = profile.terms;
   const nothing: Answer = { text: NOTHING_FOUND, mode: 'none', citations: [], notes: [] };
-  if (qTerms.length === 0 || passages.length === 0) return nothing;
   // The question's own words count fully, earlier questions' words by their weight, halved: they
-  // keep the answer on the topic, the question's own words choose the sentence.
+  // keep the answer on the topic, the question's own words choose the sentence. A follow-up with
+  // no word of its own ("why did he do that?") is answered from the conversation's words alone.
   const termWeight = new Map<string, number>(qTerms.map((t) => [t, 1]));
   for (const [t, w] of options.context ?? []) if (!termWeight.has(t) && w > 0) termWeight.set(t, Math.min(1, w) * CONTEXT_SHARE);
   const terms = [...termWeight.keys()];
+  if (terms.length === 0 || passages.length === 0) return nothing;
 
   const top = passages.slice(0, maxPassages);
   const onTopic = aboutQuestion(qTerms, terms.filter((t) => !qTerms.includes(t)), top, options.idf);

@@ -153,6 +153,23 @@ describe('extractiveAnswer', () => {
       expect(extractiveAnswer('why does he want that?', [p], { context }).mode).toBe('extractive');
       expect(extractiveAnswer('why does he want that?', [p]).mode).toBe('none');
     });
+
+    it('answers a follow-up with no word of its own ("why did he do that?", "why?") from the conversation\'s words', () => {
+      const p = hit(
+        'g',
+        'Trump fined for violating gag order',
+        'Judge Juan Merchan held former President Donald Trump in contempt of court Tuesday for nine gag order violations. He now faces a $9,000 fine and potential jail time if there are future gag order violations. The weather in Manhattan was mild.',
+      );
+      const context = new Map([['judg', 0.6], ['trump', 0.6], ['violat', 0.6], ['gag', 0.6], ['order', 0.6]]);
+      for (const question of ['why did he do that?', 'why?', 'and then?']) {
+        const answer = extractiveAnswer(question, [p], { context });
+        expect(answer.mode, question).toBe('extractive');
+        expect(answer.text, question).toMatch(/^Judge Juan Merchan held former President Donald Trump in contempt/);
+        expect(answer.text, question).not.toContain('weather');
+        // A first question with no word of its own still finds nothing.
+        expect(extractiveAnswer(question, [p]).mode, question).toBe('none');
+      }
+    });
   });
 
   describe('whole quotations and the sentence a quote refers back to', () => {
