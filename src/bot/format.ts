@@ -68,15 +68,29 @@ export function defuseMentions(text: string): string {
     .replace(/<@([!&]?\d+)>/g, '<@\u200B$1>');
 }
 
+/** Code in a model's text: fenced blocks (to the end when left open) and inline spans. */
+const CODE = /```[\s\S]*?(?:```|$)|`[^`\n]*`/g;
+
+/** Bare URLs outside code put in angle brackets (no link preview); code is left as written. */
+function angleBareUrls(text: string): string {
+  const wrap = (plain: string) => plain.replace(URL_IN_TEXT, (url) => (url.startsWith('<') ? url : angleUrl(url)));
+  let out = '';
+  let at = 0;
+  for (const m of text.matchAll(CODE)) {
+    out += wrap(text.slice(at, m.index)) + m[0];
+    at = m.index + m[0].length;
+  }
+  return out + wrap(text.slice(at));
+}
+
 /**
  * A language model's text for Discord: its own emphasis and lists stay, but what it may have
- * copied from an article cannot take over the message: masked links become "text (<url>)",
- * headings, subtext and spoilers are escaped, and a code fence left open is closed (so it cannot
- * swallow what follows, such as the sources).
+ * copied from an article cannot take over the message: masked links become "text (<url>)", bare
+ * links get angle brackets (no preview card), headings, subtext and spoilers are escaped, and a
+ * code fence left open is closed (so it cannot swallow what follows, such as the sources).
  */
 export function formatModelText(text: string): string {
-  let out = text
-    .replace(/\[([^\]\n]+)\]\(\s*<?(https?:\/\/[^\s)>]+)>?\s*\)/g, (_m, label: string, url: string) => `${label} (${angleUrl(url)})`)
+  let out = angleBareUrls(text.replace(/\[([^\]\n]+)\]\(\s*<?(https?:\/\/[^\s)>]+)>?\s*\)/g, (_m, label: string, url: string) => `${label} (${angleUrl(url)})`))
     .replace(/\|\|/g, '\\|\\|')
     .replace(/^([ \t]*)(#{1,3}\s|-#\s)/gm, '$1\\$2');
   if ((out.match(/```/g) ?? []).length % 2 === 1) out = out.trimEnd() + '\n```';

@@ -117,6 +117,9 @@ describe('Discord Markdown in quoted text', () => {
     expect(formatModelText('See [the report](https://x.example/r) [1].')).toBe('See the report (<https://x.example/r>) [1].');
     expect(formatModelText('# BREAKING\n-# tiny\nIt is **important** [1].')).toBe('\\# BREAKING\n\\-# tiny\nIt is **important** [1].');
     expect(formatModelText('a ||spoiler|| b')).toBe('a \\|\\|spoiler\\|\\| b');
+    // A bare link gets angle brackets (no preview card of a site the model was told to show); code and bracketed links stay as written.
+    expect(formatModelText('Read https://evil.example/a_b, then <https://ok.example/x> [1].')).toBe('Read <https://evil.example/a_b>, then <https://ok.example/x> [1].');
+    expect(formatModelText('Run `curl https://x.example/v` or\n```\nwget https://y.example/w\n```')).toBe('Run `curl https://x.example/v` or\n```\nwget https://y.example/w\n```');
     const answer = formatAnswerForDiscord({
       text: 'Here is the code [1]:\n```js\nalert(1)',
       mode: 'llm',
