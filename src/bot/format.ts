@@ -185,6 +185,9 @@ export function splitMessage(text: string, limit = DISCORD_MESSAGE_LIMIT): strin
     let cut = candidates[0] ?? limit;
     // A forced cut must still not land inside a protected span: move it before the span.
     for (const [a, b] of ranges) if (cut > a && cut < b && a > 0) cut = a;
+    // A cut right after the line opening a code block would leave an empty block: cut before that line.
+    const opener = /\n```\w*\s*$/.exec(rest.slice(0, cut));
+    if (opener && opener.index > 0 && ((rest.slice(0, opener.index).match(/```/g) ?? []).length % 2 === 0)) cut = opener.index;
     let head = rest.slice(0, cut).trimEnd();
     let tail = rest.slice(cut).trimStart();
     const fences = (head.match(/```/g) ?? []).length;

@@ -47,6 +47,16 @@ describe('splitMessage', () => {
       expect((p.match(/```/g) ?? []).length % 2).toBe(0);
     }
   });
+
+  it('cuts before a fence that opens a long code block, never leaving an empty block at the end of a part', () => {
+    const prose = 'Starmer wants a backstop [1]. '.repeat(10).trim();
+    const code = Array.from({ length: 40 }, (_, i) => `line ${i} of the listing`).join(' ');
+    const fence = '```';
+    const parts = splitMessage(`${prose}\n${fence}\n${code}\n${fence}`, 400);
+    expect(parts[0]).toBe(prose);
+    expect(parts[1]!.startsWith('```\nline 0 of the listing')).toBe(true);
+    for (const p of parts) expect(p).not.toMatch(/```\w*\n```/);
+  });
 });
 
 describe('mentions and answer formatting', () => {
