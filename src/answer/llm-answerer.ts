@@ -4,7 +4,7 @@ import type { Answer, RetrievedPassage, TokenUsage } from '../core/types.js';
 import type { ChatModel } from './chat-model.js';
 import { checkCitations } from './citations.js';
 import { NOTHING_FOUND, extractiveAnswer, type ExtractiveOptions } from './extractive.js';
-import { LlmError } from './llm-errors.js';
+import { LlmError, readerReason } from './llm-errors.js';
 import { REFUSAL_TEXT, buildPrompt, type PromptOptions } from './prompt.js';
 
 /** Events of a streamed answer. */
@@ -135,9 +135,9 @@ export class LlmAnswerer {
     // The model stayed unavailable: quote the passages instead, and say so in one line.
     const { question: fallbackQuestion, ...fallbackOptions } = options.fallback ?? { question };
     const fallback = extractiveAnswer(fallbackQuestion, passages, fallbackOptions);
-    const reason = lastError?.kind === 'auth' ? lastError.message : `${lastError?.message ?? 'unknown error'}`;
+    // The reader gets plain words; the status and configuration hints are in the log lines above.
     if (lastError?.kind === 'auth') this.logger.error('language model configuration error', { error: lastError.message });
-    fallback.notes.push(`The language model was unavailable (${reason}), so this answer quotes the articles directly.`);
+    fallback.notes.push(`The language model was unavailable (${readerReason(lastError)}), so this answer quotes the articles directly.`);
     yield { type: 'reset' };
     yield { type: 'final', answer: fallback };
   }

@@ -22,3 +22,20 @@ export class LlmError extends NewsBotError {
     return this.kind === 'rate_limit' || this.kind === 'server' || this.kind === 'timeout' || this.kind === 'connection' || this.kind === 'stream';
   }
 }
+
+/** What a reader is told of each failure kind: plain words; the details (status, key hints) go to the log. */
+const READER_REASONS: Record<LlmFailureKind, string> = {
+  auth: 'it is not set up correctly',
+  rate_limit: 'it is busy',
+  server: 'it had an error',
+  timeout: 'it did not answer in time',
+  connection: 'it could not be reached',
+  stream: 'its answer broke off',
+  bad_request: 'it refused the request',
+  bad_response: 'it gave an unusable answer',
+};
+
+/** The reason a reader is given when the language model could not answer. */
+export function readerReason(error: LlmError | undefined): string {
+  return error ? READER_REASONS[error.kind] : 'it could not be reached';
+}

@@ -38,7 +38,7 @@ describe('language model faults end in an answer', () => {
     const answer = await answerer.answer('What did Starmer ask for?', [passage]);
     expect(answer.mode).toBe('extractive');
     expect(answer.text).toContain('backstop');
-    expect(answer.notes[0]).toMatch(/cannot reach the language model/);
+    expect(answer.notes[0]).toBe('The language model was unavailable (it could not be reached), so this answer quotes the articles directly.');
   });
 
   it('slow, then garbage, then an empty answer: retried, then extractive', async () => {
