@@ -31,6 +31,14 @@ export function normalizeQuestion(question: string): string {
   return question.replace(/[\u200B-\u200D\u2060\uFEFF]/g, '').replace(/\s+/g, ' ').trim();
 }
 
+/** What is wrong with a question before any search ("The question is empty."), or null when nothing is. */
+export function questionMistake(question: string): string | null {
+  const q = normalizeQuestion(question);
+  if (!q) return 'The question is empty.';
+  if (q.length > MAX_QUESTION_CHARS) return `The question is too long (${q.length} characters; the limit is ${MAX_QUESTION_CHARS}).`;
+  return null;
+}
+
 /** Streamed answer events, with the retrieval behind them on the final event. */
 export type AskEvent = Exclude<AnswerEvent, { type: 'final' }> | ({ type: 'final' } & AskResult);
 
@@ -78,11 +86,9 @@ export class AnswerService {
 
   /** Like `ask`, streaming the language model's text as it is written. */
   async *askStream(question: string, options: AskOptions = {}): AsyncGenerator<AskEvent> {
+    const mistake = questionMistake(question);
+    if (mistake) throw new InvalidQuestionError(mistake);
     const q = normalizeQuestion(question);
-    if (!q) throw new InvalidQuestionError('The question is empty.');
-    if (q.length > MAX_QUESTION_CHARS) {
-      throw new InvalidQuestionError(`The question is too long (${q.length} characters; the limit is ${MAX_QUESTION_CHARS}).`);
-    }
     const history = options.history ?? [];
     // A follow-up is searched with its conversation: rewritten by the model when there is one,
     // with the topic's words and a prior for the articles already cited.

@@ -17,17 +17,20 @@ describe('bad questions get a polite answer or refusal, never a crash or a ping'
   afterAll(() => h.stop());
 
   /** Sends /ask and returns what the user finally sees (the reply or the last edit). */
-  const ask = async (question: string): Promise<{ content: string; ephemeral: boolean; body: Body }> => {
+  const ask = async (question: string): Promise<{ content: string; ephemeral: boolean; body: Body; immediate: boolean }> => {
     const since = h.fake.calls.length;
     const { id, token } = h.fake.interaction('ask', { question });
     const callback = await h.fake.waitFor('POST', new RegExp(`^/interactions/${id}/${token}/callback$`), { since });
-    if ((callback.body as Body)['type'] === 4) return { content: text(callback.body), ephemeral: true, body: callback.body as Body };
+    if ((callback.body as Body)['type'] === 4) {
+      const flags = Number((((callback.body as Body)['data'] as Body)['flags'] as number | undefined) ?? 0);
+      return { content: text(callback.body), ephemeral: (flags & 64) === 64, body: callback.body as Body, immediate: true };
+    }
     const followUp = h.fake.waitFor('POST', new RegExp(`^/webhooks/\\d+/${token}$`), { since, timeoutMs: 5_000 }).catch(() => null);
     const edit = h.fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${token}/messages/@original$`), { since, timeoutMs: 5_000 }).catch(() => null);
     const first = await Promise.race([followUp, edit]);
     if (!first) throw new Error('no answer');
     const flags = Number(((first.body as Body)['flags'] as number | undefined) ?? 0);
-    return { content: text(first.body), ephemeral: (flags & 64) === 64, body: first.body as Body };
+    return { content: text(first.body), ephemeral: (flags & 64) === 64, body: first.body as Body, immediate: false };
   };
 
   it.each([
@@ -37,6 +40,8 @@ describe('bad questions get a polite answer or refusal, never a crash or a ping'
     const reply = await ask(question);
     expect(reply.content).toMatch(expected);
     expect(reply.ephemeral).toBe(true);
+    // Told at once, privately: no public "thinking…" that is then deleted.
+    expect(reply.immediate).toBe(true);
     expect(reply.content).not.toMatch(/Error:|at .*\.ts:\d+|stack/);
   });
 

@@ -1,4 +1,5 @@
 import { SlashCommandBuilder } from 'discord.js';
+import { questionMistake } from '../../answer/answerer.js';
 import type { Command } from './command.js';
 
 /** /ask question [private]: an answer with citations. */
@@ -12,6 +13,7 @@ export const askCommand: Command = {
   preconditions: [],
   queued: true,
   ephemeral: (i) => i.options.getBoolean('private') ?? false,
+  inputMistake: (i) => questionMistake(i.options.getString('question', true)),
   async execute(interaction, context) {
     const question = interaction.options.getString('question', true);
     await context.answerInteraction(interaction, question, this.ephemeral(interaction));

@@ -19,6 +19,11 @@ export interface Command {
   queued: boolean;
   /** Whether the reply is visible only to the caller. */
   ephemeral(interaction: ChatInputCommandInteraction): boolean;
+  /**
+   * A mistake in the command's input the bot can tell at once ("The question is empty."): answered
+   * privately before anything else, so no public "thinking…" appears; null when the input is fine.
+   */
+  inputMistake?(interaction: ChatInputCommandInteraction): string | null;
   execute(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void>;
 }
 

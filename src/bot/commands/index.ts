@@ -19,13 +19,19 @@ export function commandDefinitions() {
 }
 
 /**
- * Runs a slash command: through the gate (a refusal is a private reply), then acknowledged at once
+ * Runs a slash command: a mistake in its input, then the gate, are private replies at once; else it is acknowledged at once
  * (Discord allows 3 seconds) and executed, in the answer queue when the command is queued.
  */
 export async function handleCommand(interaction: ChatInputCommandInteraction, gate: Gate, context: CommandContext): Promise<void> {
   const command = commands.get(interaction.commandName);
   if (!command) {
     await interaction.reply({ content: 'I do not know that command (yet).', flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+    return;
+  }
+  const mistake = command.inputMistake?.(interaction) ?? null;
+  if (mistake) {
+    context.services.logger.info(`/${command.data.name} refused: ${mistake}`, { user: interaction.user.id });
+    await interaction.reply({ content: mistake, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
     return;
   }
   const decision = gate.check({ name: `/${command.data.name}`, asker: askerOfInteraction(interaction), preconditions: command.preconditions, queued: command.queued });
