@@ -25,6 +25,7 @@ function interaction(createdAgoMs = 0): { edits: string[]; posts: string[]; valu
       expect(options.allowedMentions).toEqual({ parse: [], repliedUser: false });
       // Discord refuses an edit once the interaction's token has expired (15 minutes).
       if (Date.now() - createdTimestamp > 15 * 60_000) return Promise.reject(new Error('Invalid Webhook Token'));
+      if (options.content.length > 2000) return Promise.reject(new Error('Invalid Form Body: content: Must be 2000 or fewer in length.'));
       edits.push(options.content);
       return Promise.resolve();
     },
@@ -132,5 +133,23 @@ describe('runIngestCommand (the reply of /ingest and /reingest)', () => {
     finish(SUMMARY);
     await running;
     expect(posts).toHaveLength(1);
+  });
+
+  it('shows progress for a URL as long as the option allows (2,000 characters): no edit is over Discord\'s limit', async () => {
+    const { edits, value } = interaction();
+    const url = `https://news.example/${'a'.repeat(1_978)}`;
+    let finish!: (s: IngestSummary) => void;
+    let report!: (p: string) => void;
+    const running = runIngestCommand(value, services((_request, onProgress) => {
+      report = onProgress!;
+      return new Promise((resolve) => (finish = resolve));
+    }), { kind: 'url', url }, `<${url}>`);
+    report('fetching the page');
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(edits).toHaveLength(1);
+    expect(edits[0]).toMatch(/^Ingesting <https:\/\/news\.example\/a+/);
+    finish(SUMMARY);
+    await running;
+    expect(edits).toHaveLength(2);
   });
 });

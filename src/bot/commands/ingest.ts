@@ -26,7 +26,7 @@ export async function runIngestCommand(interaction: ChatInputCommandInteraction,
     if (latest === null || latest === shown || !editable()) return;
     shown = latest;
     interaction
-      .editReply({ content: defuseMentions(`Ingesting ${what}: ${latest}…`), allowedMentions: NO_MENTIONS })
+      .editReply({ content: defuseMentions(`Ingesting ${what}: ${latest}…`).slice(0, 2000), allowedMentions: NO_MENTIONS })
       .catch((error: unknown) => services.logger.debug('ingest progress edit failed', { error: String(error) }));
   }, PROGRESS_EDIT_MS);
   // The last edit the reply can take: where the summary will be. No progress edit comes after it.
