@@ -30,10 +30,12 @@ export const SYSTEM_RULES = [
 
 /**
  * Neutralizes a passage's attempt to close its own delimiter block or open another: the "<" of
- * every passage tag, however long, and the whole tag when it ends within 200 characters.
+ * every passage tag, however long, and the whole tag when it ends within 200 characters. Linear
+ * in the text: the spaces of a tag are one run, or two around its "/" (never two optional runs
+ * side by side, which a long run of spaces not followed by "passage" would try every split of).
  */
 function escapeBlock(text: string): string {
-  return text.replace(/<\s*\/?\s*passage\b(?:[^>]{0,200}>)?/gi, (m) => m.replace(/</g, '‹').replace(/>/g, '›'));
+  return text.replace(/<\s*(?:\/\s*)?passage\b(?:[^>]{0,200}>)?/gi, (m) => m.replace(/</g, '‹').replace(/>/g, '›'));
 }
 
 /**

@@ -41,11 +41,13 @@ export function answerTypeOf(question: string): AnswerType | null {
 /** How strictly hasAnswerCandidate reads a sentence. */
 export interface AnswerCandidateOptions {
   /**
-   * A person is a name that reads as one: two capitalized words whose last is not in the question
-   * and is not a word of places and bodies ("Chase Oliver", not "Peach State" or "Security
-   * Council"), or a title and a name ("Prince William"). Without it, any two capitalized words and
-   * two capitalized words not in the question anywhere: looser, which suits finding passages
-   * (retrieval's evidence) better than choosing the one sentence to quote.
+   * A person is a name that reads as one: two capitalized words in a row anywhere in the sentence
+   * (its first word too), the last not in the question, neither a word of places, bodies, dates or
+   * a small word ("Chase Oliver", not "Peach State", "Security Council" or "In March") unless the
+   * first is a title ("Prince William", "Dr. Lee"). Without it, two capitalized words in a row
+   * after the sentence's first word, and two capitalized words there not in the question: looser,
+   * which suits finding passages (retrieval's evidence) better than choosing the one sentence to
+   * quote.
    */
   precise?: boolean;
 }

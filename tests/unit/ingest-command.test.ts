@@ -8,11 +8,15 @@ import type { IngestSummary } from '../../src/ingest/pipeline.js';
 
 const SUMMARY: IngestSummary = { added: 3, updated: 0, unchanged: 1, removed: 0, skipped: [], skippedCount: 0, passages: 9, embedded: 9, vectors: true, durationMs: 12_300 };
 
-/** The parts of an interaction the command uses: its user and the edits of its deferred reply. */
-function interaction(): { edits: string[]; posts: string[]; value: ChatInputCommandInteraction } {
+/**
+ * The parts of an interaction the command uses: its user and the edits of its deferred reply.
+ * `createdAgoMs`: how long before the command ran Discord created the interaction (its deferral,
+ * a busy bot, or a clock a few seconds off Discord's).
+ */
+function interaction(createdAgoMs = 0): { edits: string[]; posts: string[]; value: ChatInputCommandInteraction } {
   const edits: string[] = [];
   const posts: string[] = [];
-  const createdTimestamp = Date.now();
+  const createdTimestamp = Date.now() - createdAgoMs;
   const value = {
     user: { id: '555' },
     createdTimestamp,
@@ -21,6 +25,7 @@ function interaction(): { edits: string[]; posts: string[]; value: ChatInputComm
       expect(options.allowedMentions).toEqual({ parse: [], repliedUser: false });
       // Discord refuses an edit once the interaction's token has expired (15 minutes).
       if (Date.now() - createdTimestamp > 15 * 60_000) return Promise.reject(new Error('Invalid Webhook Token'));
+      if (options.content.length > 2000) return Promise.reject(new Error('Invalid Form Body: content: Must be 2000 or fewer in length.'));
       edits.push(options.content);
       return Promise.resolve();
     },
@@ -107,5 +112,44 @@ describe('runIngestCommand (the reply of /ingest and /reingest)', () => {
     expect(edits).toHaveLength(editsBefore);
     expect(posts).toHaveLength(1);
     expect(posts[0]).toMatch(/^<@555>, your ingest ended\. Ingest of the corpus and feeds finished in 12\.3 s: 3 added/);
+  });
+
+  it('no progress edit replaces the hand-over note in the last second of the window, wherever the 5-second progress ticks fall', async () => {
+    // Created 4.5 s before the command ran: a progress tick falls 0.5 s after the hand-over edit.
+    const { edits, posts, value } = interaction(4_500);
+    let finish!: (s: IngestSummary) => void;
+    let report!: (p: string) => void;
+    const running = runIngestCommand(value, services((_request, onProgress) => {
+      report = onProgress!;
+      return new Promise((resolve) => (finish = resolve));
+    }), { kind: 'all' }, 'the corpus and feeds');
+    report('4,000 of 90,000 articles');
+    // To just after the hand-over edit (1 s before the 14-minute window ends).
+    await vi.advanceTimersByTimeAsync(14 * 60_000 - 4_500 - 1_000 + 100);
+    expect(edits.at(-1)).toMatch(/^Still ingesting the corpus and feeds: 4,000 of 90,000 articles\. /);
+    report('5,000 of 90,000 articles');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(edits.at(-1)).toMatch(/^Still ingesting the corpus and feeds: 4,000 of 90,000 articles\. .* the summary will be posted in this channel when it ends\.$/);
+    finish(SUMMARY);
+    await running;
+    expect(posts).toHaveLength(1);
+  });
+
+  it('shows progress for a URL as long as the option allows (2,000 characters): no edit is over Discord\'s limit', async () => {
+    const { edits, value } = interaction();
+    const url = `https://news.example/${'a'.repeat(1_978)}`;
+    let finish!: (s: IngestSummary) => void;
+    let report!: (p: string) => void;
+    const running = runIngestCommand(value, services((_request, onProgress) => {
+      report = onProgress!;
+      return new Promise((resolve) => (finish = resolve));
+    }), { kind: 'url', url }, `<${url}>`);
+    report('fetching the page');
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(edits).toHaveLength(1);
+    expect(edits[0]).toMatch(/^Ingesting <https:\/\/news\.example\/a+/);
+    finish(SUMMARY);
+    await running;
+    expect(edits).toHaveLength(2);
   });
 });

@@ -26,12 +26,13 @@ export async function runIngestCommand(interaction: ChatInputCommandInteraction,
     if (latest === null || latest === shown || !editable()) return;
     shown = latest;
     interaction
-      .editReply({ content: defuseMentions(`Ingesting ${what}: ${latest}…`), allowedMentions: NO_MENTIONS })
+      .editReply({ content: defuseMentions(`Ingesting ${what}: ${latest}…`).slice(0, 2000), allowedMentions: NO_MENTIONS })
       .catch((error: unknown) => services.logger.debug('ingest progress edit failed', { error: String(error) }));
   }, PROGRESS_EDIT_MS);
-  // The last edit the reply can take: where the summary will be.
+  // The last edit the reply can take: where the summary will be. No progress edit comes after it.
   const handOver = setTimeout(
     () => {
+      clearInterval(timer);
       const progress = latest ? `: ${latest}` : '';
       interaction
         .editReply({ content: defuseMentions(`Still ingesting ${what}${progress}. Discord lets me edit this reply for 15 minutes only: the summary will be posted in this channel when it ends.`).slice(0, 2000), allowedMentions: NO_MENTIONS })
