@@ -174,6 +174,10 @@ export class FakeDiscord implements RuleBreakSource {
   private readonly rateLimits: { match: (c: RestCall) => boolean; retryAfterS: number; remaining: number }[] = [];
   private readonly failures: { match: (c: RestCall) => boolean; status: number; remaining: number }[] = [];
   private readonly threads = new Map<string, { id: string; parentId: string; name: string }>();
+  /** Direct-message channels the bot opened: channel id -> the user's id. */
+  readonly dmChannels = new Map<string, string>();
+  /** Users who accept no direct messages from the bot: sending to them gets 403 / 50007, as on Discord. */
+  readonly dmsClosed = new Set<string>();
   private readonly messages = new Map<string, Body>();
   private readonly interactions = new Map<string, InteractionState>();
   private readonly byToken = new Map<string, InteractionState>();
@@ -606,7 +610,7 @@ export class FakeDiscord implements RuleBreakSource {
     const message = {
       id,
       channel_id: channelId,
-      guild_id: this.guildOfChannel(channelId).id,
+      ...(this.dmChannels.has(channelId) ? {} : { guild_id: this.guildOfChannel(channelId).id }),
       author: { id: user.id, username: user.username, discriminator: '0', global_name: null, avatar: null, bot: user.bot ?? false },
       member: { roles: [], joined_at: '2024-01-01T00:00:00.000Z', deaf: false, mute: false, flags: 0 },
       content: mention ? `<@${this.bot.id}> ${content}` : content,
@@ -661,7 +665,18 @@ export class FakeDiscord implements RuleBreakSource {
   }
 
   private knownChannel(id: string): boolean {
-    return this.channelGuild.has(id) || this.threads.has(id);
+    return this.channelGuild.has(id) || this.threads.has(id) || this.dmChannels.has(id);
+  }
+
+  /** POST /users/@me/channels: opens (or finds) the direct-message channel with a user. */
+  private onOpenDm(body: Body): Answer {
+    const userId = String(body['recipient_id'] ?? '');
+    let id = [...this.dmChannels].find(([, user]) => user === userId)?.[0];
+    if (!id) {
+      id = nextId();
+      this.dmChannels.set(id, userId);
+    }
+    return { status: 200, data: { id, type: 1, last_message_id: null, recipients: [{ id: userId, username: 'reader', discriminator: '0', global_name: null, avatar: null }] } };
   }
 
   /** A refusal as Discord words it, recorded as a protocol rule break. */
@@ -799,6 +814,9 @@ export class FakeDiscord implements RuleBreakSource {
     let m: RegExpExecArray | null;
     if (rest === '/typing' && call.method === 'POST') return { status: 204 };
     if (rest === '/messages' && call.method === 'POST') {
+      // Not the bot's fault: the user closed their DMs (Discord: 403 / 50007).
+      const dmUser = this.dmChannels.get(channelId);
+      if (dmUser && this.dmsClosed.has(dmUser)) return { status: 403, data: { message: 'Cannot send messages to this user', code: RESTJSONErrorCodes.CannotSendMessagesToThisUser } };
       const errors = messageErrors(body) ?? {};
       const reference = body['message_reference'] as Body | undefined;
       if (reference) {
@@ -869,6 +887,8 @@ export class FakeDiscord implements RuleBreakSource {
       answer = this.onCallback(call, m[1]!, m[2]!, body, query.get('with_response') === 'true');
     } else if ((m = /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(@original|\d+))?$/.exec(path))) {
       answer = this.onWebhook(call, m[1]!, m[2]!, m[3], body);
+    } else if (method === 'POST' && path === '/users/@me/channels') {
+      answer = this.onOpenDm(body);
     } else if ((m = /^\/channels\/(\d+)(\/.*)$/.exec(path))) {
       answer = this.onChannel(call, m[1]!, m[2]!, body);
     }

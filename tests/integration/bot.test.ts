@@ -575,7 +575,7 @@ describe('an ingest that outlives its reply (Discord lets a reply be edited for 
   // The harness fails the test if any call used an expired token (rule "token-expired").
   afterAll(() => h.stop());
 
-  it('says so in the reply while it can, then posts the summary in the channel, pinging no one', async () => {
+  it('says so in the reply while it can, then sends the summary by direct message, pinging no one', async () => {
     const ingest = h.services.ingest;
     h.services.ingest = async (...args) => {
       await new Promise((resolve) => setTimeout(resolve, 2_500));
@@ -585,14 +585,35 @@ describe('an ingest that outlives its reply (Discord lets a reply be edited for 
       const since = h.fake.calls.length;
       const { token } = h.fake.interaction('reingest', {}, { roles: [h.fake.moderatorRoleId] });
       const notice = await h.fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${token}/messages/@original$`), { since });
-      expect(content(notice.body)).toMatch(/^Still ingesting the corpus and feeds\. Discord lets me edit this reply for 15 minutes only: the summary will be posted in this channel when it ends\.$/);
-      const post = await h.fake.waitFor('POST', new RegExp(`/channels/${h.fake.channelId}/messages$`), { since });
-      expect(content(post.body)).toMatch(/^<@555555555555555555>, your ingest ended\. Ingest of the corpus and feeds finished in [\d.]+ s: /);
+      expect(content(notice.body)).toMatch(/^Still ingesting the corpus and feeds\. Discord lets me edit this reply for 15 minutes only: I will send you the summary by direct message when it ends\.$/);
+      const post = await h.fake.waitFor('POST', /^\/channels\/\d+\/messages$/, { since });
+      // Opened the moderator's DM channel, and sent there: private, as the reply was.
+      expect(h.fake.dmChannels.get(post.path.split('/')[2]!)).toBe('555555555555555555');
+      expect(content(post.body)).toMatch(/^Your ingest ended\. Ingest of the corpus and feeds finished in [\d.]+ s: /);
       expect((post.body as Body)['allowed_mentions']).toMatchObject({ parse: [] });
       // The reply was not edited again once its token could have expired.
       const edits = h.fake.calls.slice(since).filter((c) => c.method === 'PATCH' && c.path.includes(token));
       expect(edits).toHaveLength(1);
     } finally {
+      h.services.ingest = ingest;
+    }
+  });
+
+  it('a moderator who takes no direct messages is told in the channel, with counts only and no ping', async () => {
+    const ingest = h.services.ingest;
+    h.services.ingest = async (...args) => {
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      return ingest(...args);
+    };
+    h.fake.dmsClosed.add('555555555555555555');
+    try {
+      const since = h.fake.calls.length;
+      h.fake.interaction('reingest', {}, { roles: [h.fake.moderatorRoleId] });
+      const post = await h.fake.waitFor('POST', new RegExp(`^/channels/${h.fake.channelId}/messages$`), { since });
+      expect(content(post.body)).toMatch(/^<@555555555555555555>, your ingest ended \(I could not send you the details by direct message\)\. Ingest of the corpus and feeds finished in [\d.]+ s: [^\n]*$/);
+      expect((post.body as Body)['allowed_mentions']).toMatchObject({ parse: [] });
+    } finally {
+      h.fake.dmsClosed.clear();
       h.services.ingest = ingest;
     }
   });

@@ -13,12 +13,21 @@ const SUMMARY: IngestSummary = { added: 3, updated: 0, unchanged: 1, removed: 0,
  * `createdAgoMs`: how long before the command ran Discord created the interaction (its deferral,
  * a busy bot, or a clock a few seconds off Discord's).
  */
-function interaction(createdAgoMs = 0): { edits: string[]; posts: string[]; value: ChatInputCommandInteraction } {
+function interaction(createdAgoMs = 0, options: { dmsClosed?: boolean } = {}): { edits: string[]; posts: string[]; dms: string[]; value: ChatInputCommandInteraction } {
   const edits: string[] = [];
   const posts: string[] = [];
+  const dms: string[] = [];
   const createdTimestamp = Date.now() - createdAgoMs;
   const value = {
-    user: { id: '555' },
+    user: {
+      id: '555',
+      send: (message: { content: string; allowedMentions: unknown }) => {
+        expect(message.allowedMentions).toEqual({ parse: [], repliedUser: false });
+        if (options.dmsClosed) return Promise.reject(new Error('Cannot send messages to this user'));
+        dms.push(message.content);
+        return Promise.resolve();
+      },
+    },
     createdTimestamp,
     channelId: '777',
     editReply: (options: { content: string; allowedMentions: unknown }) => {
@@ -38,7 +47,7 @@ function interaction(createdAgoMs = 0): { edits: string[]; posts: string[]; valu
       },
     },
   } as unknown as ChatInputCommandInteraction;
-  return { edits, posts, value };
+  return { edits, posts, dms, value };
 }
 
 function services(ingest: BotServices['ingest']): { services: BotServices; settings: BotSettings } {
@@ -89,8 +98,8 @@ describe('runIngestCommand (the reply of /ingest and /reingest)', () => {
     expect(edits).toEqual([]);
   });
 
-  it('an ingest running past the 15 minutes Discord lets a reply be edited says so, then posts its summary in the channel', async () => {
-    const { edits, posts, value } = interaction();
+  it('an ingest running past the 15 minutes Discord lets a reply be edited says so, then sends its summary by direct message', async () => {
+    const { edits, posts, dms, value } = interaction();
     let finish!: (s: IngestSummary) => void;
     let report!: (p: string) => void;
     const running = runIngestCommand(value, services((_request, onProgress) => {
@@ -100,7 +109,7 @@ describe('runIngestCommand (the reply of /ingest and /reingest)', () => {
     report('4,000 of 90,000 articles');
     await vi.advanceTimersByTimeAsync(14 * 60_000);
     expect(edits.at(-1)).toBe(
-      'Still ingesting the corpus and feeds: 4,000 of 90,000 articles. Discord lets me edit this reply for 15 minutes only: the summary will be posted in this channel when it ends.',
+      'Still ingesting the corpus and feeds: 4,000 of 90,000 articles. Discord lets me edit this reply for 15 minutes only: I will send you the summary by direct message when it ends.',
     );
     const editsBefore = edits.length;
     report('60,000 of 90,000 articles');
@@ -110,8 +119,20 @@ describe('runIngestCommand (the reply of /ingest and /reingest)', () => {
     finish(SUMMARY);
     await running;
     expect(edits).toHaveLength(editsBefore);
+    expect(posts).toEqual([]);
+    expect(dms).toHaveLength(1);
+    expect(dms[0]).toMatch(/^Your ingest ended\. Ingest of the corpus and feeds finished in 12\.3 s: 3 added/);
+  });
+
+  it('when the moderator takes no direct messages, the channel is told it ended, with counts only and no ping', async () => {
+    const { posts, value } = interaction(0, { dmsClosed: true });
+    const summary: IngestSummary = { ...SUMMARY, skipped: [{ origin: 'private/notes.md', reason: 'not UTF-8' }], skippedCount: 1 };
+    const running = runIngestCommand(value, services(() => new Promise((resolve) => setTimeout(() => resolve(summary), 20 * 60_000))), { kind: 'all' }, 'the corpus and feeds');
+    await vi.advanceTimersByTimeAsync(21 * 60_000);
+    await running;
     expect(posts).toHaveLength(1);
-    expect(posts[0]).toMatch(/^<@555>, your ingest ended\. Ingest of the corpus and feeds finished in 12\.3 s: 3 added/);
+    expect(posts[0]).toMatch(/^<@555>, your ingest ended \(I could not send you the details by direct message\)\. Ingest of the corpus and feeds finished in 12\.3 s: 3 added, .*1 skipped\.$/);
+    expect(posts[0]).not.toContain('private/notes.md');
   });
 
   it('no progress edit replaces the hand-over note in the last second of the window, wherever the 5-second progress ticks fall', async () => {
@@ -129,10 +150,10 @@ describe('runIngestCommand (the reply of /ingest and /reingest)', () => {
     expect(edits.at(-1)).toMatch(/^Still ingesting the corpus and feeds: 4,000 of 90,000 articles\. /);
     report('5,000 of 90,000 articles');
     await vi.advanceTimersByTimeAsync(60_000);
-    expect(edits.at(-1)).toMatch(/^Still ingesting the corpus and feeds: 4,000 of 90,000 articles\. .* the summary will be posted in this channel when it ends\.$/);
+    expect(edits.at(-1)).toMatch(/^Still ingesting the corpus and feeds: 4,000 of 90,000 articles\. .* I will send you the summary by direct message when it ends\.$/);
     finish(SUMMARY);
     await running;
-    expect(posts).toHaveLength(1);
+    expect(posts).toEqual([]);
   });
 
   it('shows progress for a URL as long as the option allows (2,000 characters): no edit is over Discord\'s limit', async () => {

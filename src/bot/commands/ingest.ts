@@ -14,7 +14,7 @@ const PROGRESS_EDIT_MS = 5_000;
  * the summary at the end. "An ingest is running" and an ingest that ended without finishing are
  * told to the moderator in the reply; other errors go to the bot's error boundary. Discord lets a
  * reply be edited for 15 minutes: an ingest still running near then says so in the reply, and its
- * summary is posted in the channel (naming the moderator, pinging no one) when it ends.
+ * summary is sent to the moderator by direct message when it ends (see `deliverLate`).
  */
 export async function runIngestCommand(interaction: ChatInputCommandInteraction, context: Pick<CommandContext, 'services' | 'settings'>, request: BotIngestRequest, what: string): Promise<void> {
   const { services } = context;
@@ -35,7 +35,7 @@ export async function runIngestCommand(interaction: ChatInputCommandInteraction,
       clearInterval(timer);
       const progress = latest ? `: ${latest}` : '';
       interaction
-        .editReply({ content: defuseMentions(`Still ingesting ${what}${progress}. Discord lets me edit this reply for 15 minutes only: the summary will be posted in this channel when it ends.`).slice(0, 2000), allowedMentions: NO_MENTIONS })
+        .editReply({ content: defuseMentions(`Still ingesting ${what}${progress}. Discord lets me edit this reply for 15 minutes only: I will send you the summary by direct message when it ends.`).slice(0, 2000), allowedMentions: NO_MENTIONS })
         .catch((error: unknown) => services.logger.debug('ingest hand-over edit failed', { error: String(error) }));
     },
     Math.max(0, editableUntil - Date.now() - 1_000),
@@ -56,17 +56,30 @@ export async function runIngestCommand(interaction: ChatInputCommandInteraction,
     await interaction.editReply({ content: content.slice(0, 2000), allowedMentions: NO_MENTIONS });
     return;
   }
-  await postInChannel(interaction, context, `<@${interaction.user.id}>, your ingest ended. ${content}`.slice(0, 2000), what);
+  await deliverLate(interaction, context, content, what);
 }
 
-/** Posts a message in the command's channel; when that is not possible, logs it (no stack: nothing is broken). */
-async function postInChannel(interaction: ChatInputCommandInteraction, { services }: Pick<CommandContext, 'services'>, content: string, what: string): Promise<void> {
+/**
+ * Delivers the end of an ingest whose reply can no longer be edited: the summary by direct message
+ * to the moderator, private as the reply was. When their DMs are closed, the channel is told that
+ * it ended and how (the first line: counts, no file or URL list), naming them and pinging no one;
+ * when that fails too, the log has it (as a warning: nothing is broken).
+ */
+async function deliverLate(interaction: ChatInputCommandInteraction, { services }: Pick<CommandContext, 'services'>, content: string, what: string): Promise<void> {
+  try {
+    await interaction.user.send({ content: `Your ingest ended. ${content}`.slice(0, 2000), allowedMentions: NO_MENTIONS });
+    return;
+  } catch (error) {
+    services.logger.info(`could not send the summary of the ingest of ${what} by direct message`, { error: String(error), user: interaction.user.id });
+  }
+  const firstLine = content.split('\n')[0]!;
+  const notice = `<@${interaction.user.id}>, your ingest ended (I could not send you the details by direct message). ${firstLine}`.slice(0, 2000);
   try {
     const channel = interaction.channel ?? (await interaction.client.channels.fetch(interaction.channelId));
     if (!channel?.isSendable()) throw new Error('the channel is not one the bot can send to');
-    await channel.send({ content, allowedMentions: NO_MENTIONS });
+    await channel.send({ content: notice, allowedMentions: NO_MENTIONS });
   } catch (error) {
-    services.logger.warn(`could not post the summary of the ingest of ${what} in its channel`, { error: String(error), channel: interaction.channelId, summary: content });
+    services.logger.warn(`could not tell the moderator the ingest of ${what} ended`, { error: String(error), channel: interaction.channelId, summary: content });
   }
 }
 
