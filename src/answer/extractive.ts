@@ -235,7 +235,7 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
   // the next sentence goes on with "It is now ...": when the best sentence holds no answer of the
   // asked kind and such a neighbour does, quote both.
   const best = ranked[0]!;
-  if (profile.type && best.text.length < maxChars && !holdsAnswer(best.text, profile, PRECISE)) {
+  if (profile.type && maxSentences >= 2 && best.text.length < maxChars && !holdsAnswer(best.text, profile, PRECISE)) {
     for (const index of [best.index - 1, best.index + 1]) {
       const neighbour = candidates.find((c) => c.item === best.item && c.index === index);
       if (!neighbour || !REFERRING.test(index < best.index ? best.text : neighbour.text)) continue;
@@ -248,7 +248,7 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
   // A sentence that opens with "The comedian" or "He" is quoted after the sentence it refers
   // back to, when that one is quotable and both fit: a reader learns who is meant.
   const antecedent = (c: Candidate, room: number): Candidate | undefined => {
-    if (!REFERS_BACK.test(c.text)) return undefined;
+    if (!REFERS_BACK.test(c.text) || chosen.length + 2 > maxSentences) return undefined;
     const previous = candidates.find((d) => d.item === c.item && d.index === c.index - 1);
     if (!previous || chosen.includes(previous) || previous.text.length + 1 + c.text.length > room) return undefined;
     return chosen.some((d) => overlap(d.terms, previous.terms) > 0.6) ? undefined : previous;

@@ -181,9 +181,11 @@ describe('extractiveAnswer', () => {
       );
       const answer = extractiveAnswer('Which comedian announced he will return to late-night TV?', [story]);
       expect(answer.text).toMatch(/^Jon Stewart is going home again\. \[1\] The comedian will return to host/);
-      // With no room for both, the answer sentence alone.
+      // With no room for both, the answer sentence alone; nor more sentences than allowed.
       const short = extractiveAnswer('Which comedian announced he will return to late-night TV?', [story], { maxChars: 110 });
       expect(short.text).toMatch(/^The comedian will return/);
+      const one = extractiveAnswer('Which comedian announced he will return to late-night TV?', [story], { maxSentences: 1 });
+      expect(one.text).toMatch(/^The comedian will return[^[]*\[1\]$/);
     });
 
     it('does not take a name such as "The Federal Aviation Administration" for a reference back', () => {
