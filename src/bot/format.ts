@@ -128,6 +128,18 @@ export function plainQuestion(content: string): string {
     .trim();
 }
 
+/** Thanks, greetings and acknowledgements: what a reader says to the bot that asks nothing. */
+const PLEASANTRY = /^(?:(?:thanks?(?: you)?|thx|ty|cheers|much appreciated|appreciate it|hi|hello|hey|yo|ok(?:ay)?|cool|great|nice|good (?:bot|job|one)|lol|wow|perfect|awesome|got it)[\s!.,]*)+$/i;
+
+/**
+ * True when a mention's plain text asks nothing: thanks, a greeting, an acknowledgement, or only
+ * emoji and punctuation ("thanks!", "hi 👋", "🙏"). Such a mention gets a reaction, not a search.
+ */
+export function isPleasantry(text: string): boolean {
+  const words = text.replace(/\p{Extended_Pictographic}|\p{Emoji_Modifier}|\u200D|\uFE0F|\p{P}|\s/gu, ' ').trim();
+  return words === '' || PLEASANTRY.test(words);
+}
+
 /** Most characters in a Discord thread name. */
 export const THREAD_NAME_LIMIT = 100;
 

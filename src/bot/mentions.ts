@@ -2,10 +2,12 @@ import type { Message } from 'discord.js';
 import type { Logger } from '../core/logger.js';
 import type { Answering } from './answering.js';
 import { NO_MENTIONS } from './commands/command.js';
-import { plainQuestion } from './format.js';
+import { isPleasantry, plainQuestion } from './format.js';
 import { askerOfMessage, questionGiven, type Gate, type Refusal } from './gate.js';
 import { NoticeThrottle } from './limits.js';
 
+/** The reaction to a mention that asks nothing ("thanks!"). */
+const ACK_EMOJI = '👍';
 /** The reaction that stands in for a notice already given in a burst. */
 const WAIT_EMOJI = '⏳';
 /** How long one notice in a channel (or to a user) covers later refused mentions there. */
@@ -55,6 +57,11 @@ export class MentionHandler {
   async handle(message: Message, botUserId: string): Promise<void> {
     if (message.author.bot || !message.mentions.users.has(botUserId)) return;
     const question = plainQuestion(message.content);
+    // "thanks!" or "hi 👋" asks nothing: a reaction, not a search (an empty mention gets the usage hint).
+    if (question && isPleasantry(question)) {
+      await message.react(ACK_EMOJI).catch((error: unknown) => this.logger.debug('reaction failed', { error: String(error) }));
+      return;
+    }
     const decision = this.gate.check({
       name: 'mention',
       asker: askerOfMessage(message),

@@ -636,7 +636,7 @@ export class FakeDiscord implements RuleBreakSource {
     const message: Body = {
       id: nextId(),
       channel_id: channelId,
-      guild_id: this.guildOfChannel(channelId).id,
+      ...(this.dmChannels.has(channelId) ? {} : { guild_id: this.guildOfChannel(channelId).id }),
       author: { id: this.bot.id, username: this.bot.username, discriminator: '0', global_name: null, avatar: null, bot: true },
       content: body['content'] ?? '',
       timestamp: new Date().toISOString(),

@@ -190,6 +190,15 @@ describe('Discord bot (extractive answers) through the real discord.js Client', 
     expect((thread.body as Body)['name']).toBe(QUESTION);
   });
 
+  it('answers "thanks!" with a reaction, not a search, a reply or a thread', async () => {
+    const since = h.fake.calls.length;
+    const thanks = h.fake.message('thanks! 🙏');
+    const reaction = await h.fake.waitFor('PUT', /\/reactions\/[^/]+\/@me$/, { since });
+    expect(reaction.path).toBe(`/channels/${h.fake.channelId}/messages/${thanks}/reactions/👍/@me`);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.fake.calls.slice(since).filter((c) => c.method === 'POST')).toEqual([]);
+  });
+
   it('ignores messages that do not mention it and messages from bots', async () => {
     const since = h.fake.calls.length;
     h.fake.message('What did Starmer ask Trump for?', { mention: false });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defuseMentions, escapeMarkdown, formatAnswerForDiscord, formatModelText, packBlocks, plainQuestion, snippet, splitMessage, threadName } from '../../src/bot/format.js';
+import { defuseMentions, escapeMarkdown, formatAnswerForDiscord, formatModelText, isPleasantry, packBlocks, plainQuestion, snippet, splitMessage, threadName } from '../../src/bot/format.js';
 import { isUserMistake } from '../../src/bot/errors.js';
 import { NoticeThrottle, QueueFullError, RateLimiter, WorkQueue } from '../../src/bot/limits.js';
 import { ErrorCodes, InvalidQuestionError, NewsBotError } from '../../src/core/errors.js';
@@ -288,5 +288,12 @@ describe('responses', () => {
     expect(text).toContain('Ingest of the corpus finished in 1.5 s: 1 added, 0 updated, 2 unchanged, 0 removed, 1 skipped.');
     expect(text).toContain('- skipped bad.json: invalid JSON');
     expect(text).not.toContain('@everyone');
+  });
+});
+
+describe('isPleasantry', () => {
+  it('tells thanks, greetings and bare emoji from questions', () => {
+    for (const text of ['thanks!', 'Thank you!!', 'thx', 'hi 👋', '🙏', 'ok', 'good bot', 'cheers, great']) expect(isPleasantry(text), text).toBe(true);
+    for (const text of ['thanks, what did Starmer ask Trump for?', 'why?', 'what did he say?', 'cool, and Putin?', 'Who won the Champions League final?', 'Hi, who won?']) expect(isPleasantry(text), text).toBe(false);
   });
 });
