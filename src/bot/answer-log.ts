@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { keepStatements, pragma } from '../store/sqlite/kept-statements.js';
 import { redact, redactedJson } from '../core/logger.js';
 import { conversationTurn, type ConversationTurn } from '../answer/conversation.js';
 import type { Answer } from '../core/types.js';
@@ -31,9 +32,9 @@ export class AnswerLog {
 
   constructor(dataDir: string) {
     fs.mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(path.join(dataDir, 'bot.db'));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
+    this.db = keepStatements(new Database(path.join(dataDir, 'bot.db')));
+    pragma(this.db, 'journal_mode = WAL');
+    pragma(this.db, 'busy_timeout = 5000');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS answers (
         id TEXT PRIMARY KEY,

@@ -19,6 +19,7 @@ import type {
   StoreStats,
   VectorHit,
 } from '../ports.js';
+import { keepStatements, pragma } from './kept-statements.js';
 import { createSchema } from './sqlite-schema.js';
 
 const DB_FILE = 'news.db';
@@ -154,13 +155,13 @@ export class SqliteStore implements NewsStore {
     let db: Database.Database;
     try {
       fs.mkdirSync(dir, { recursive: true });
-      db = new Database(path.join(dir, DB_FILE), options.readonly ? { readonly: true, fileMustExist: true } : {});
+      db = keepStatements(new Database(path.join(dir, DB_FILE), options.readonly ? { readonly: true, fileMustExist: true } : {}));
       // First: everything after it (even switching to WAL) may wait for another process's write.
-      db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? STORE_BUSY_TIMEOUT_MS}`);
-      if (!options.readonly) db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('foreign_keys = ON');
-      for (const [key, value] of Object.entries(options.pragmas ?? {})) db.pragma(`${key} = ${value}`);
+      pragma(db, `busy_timeout = ${options.busyTimeoutMs ?? STORE_BUSY_TIMEOUT_MS}`);
+      if (!options.readonly) pragma(db, 'journal_mode = WAL');
+      pragma(db, 'synchronous = NORMAL');
+      pragma(db, 'foreign_keys = ON');
+      for (const [key, value] of Object.entries(options.pragmas ?? {})) pragma(db, `${key} = ${value}`);
     } catch (error) {
       throw new NewsBotError(ErrorCodes.StoreIo, `cannot open the store in ${dir}: ${describeError(error)}`, { cause: error });
     }
@@ -255,7 +256,7 @@ export class SqliteStore implements NewsStore {
   }
 
   private checkDataVersion(): void {
-    const version = Number(this.db.pragma('data_version', { simple: true }));
+    const version = Number(pragma(this.db, 'data_version'));
     if (version === this.dataVersion) return;
     this.dataVersion = version;
     this.passageCountCache = null;
@@ -535,8 +536,13 @@ export class SqliteStore implements NewsStore {
 
   /** Every stored vector (exact search in benchmarks). */
   async *allVectors(): AsyncGenerator<{ id: number; vector: Float32Array }> {
-    for (const row of this.db.prepare<[], { passage_id: number; embedding: Buffer }>('SELECT passage_id, embedding FROM vectors').iterate()) {
-      yield { id: row.passage_id, vector: bytesToVector(row.embedding) };
+    // A page at a time: a kept statement is not held open across the generator's yields.
+    const page = this.db.prepare<[number], { passage_id: number; embedding: Buffer }>('SELECT passage_id, embedding FROM vectors WHERE passage_id > ? ORDER BY passage_id LIMIT 1000');
+    for (let after = -1; ; ) {
+      const rows = page.all(after);
+      if (rows.length === 0) return;
+      for (const row of rows) yield { id: row.passage_id, vector: bytesToVector(row.embedding) };
+      after = rows[rows.length - 1]!.passage_id;
     }
   }
 
