@@ -173,6 +173,22 @@ async function openListed(file: SourceFile): Promise<fs.FileHandle> {
   return handle;
 }
 
+/**
+ * Reads the `size` bytes the file had when checked, refusing a file that has grown since (it is
+ * being written): memory stays bounded by the checked size.
+ */
+async function readChecked(handle: fs.FileHandle, size: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(size + 1);
+  let read = 0;
+  for (;;) {
+    const { bytesRead } = await handle.read(buffer, read, buffer.length - read, read);
+    if (bytesRead === 0) break;
+    read += bytesRead;
+    if (read > size) throw new ArticleParseError('file grew while being read (still being written?)');
+  }
+  return buffer.subarray(0, read);
+}
+
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** Decodes bytes as UTF-8, refusing binary data and invalid sequences with a clear reason. */
@@ -249,11 +265,13 @@ export async function* readArticles(paths: string[], options: ReadOptions = {}):
         const handle = await openListed(source);
         let bytes: Uint8Array;
         try {
+          // A compressed file is checked too: inflated, it could not fit the limit anyway, and
+          // reading it whole first would cost its full size in memory.
           const stat = await handle.stat();
-          if (!gzip && stat.size > limits.maxFileBytes) {
-            throw new ArticleParseError(`file too large (${(stat.size / 1048576).toFixed(1)} MB > ${(limits.maxFileBytes / 1048576).toFixed(0)} MB)`);
+          if (stat.size > limits.maxFileBytes) {
+            throw new ArticleParseError(`${gzip ? 'compressed file' : 'file'} too large (${(stat.size / 1048576).toFixed(1)} MB > ${(limits.maxFileBytes / 1048576).toFixed(0)} MB)`);
           }
-          bytes = await handle.readFile();
+          bytes = await readChecked(handle, stat.size);
         } finally {
           await handle.close();
         }

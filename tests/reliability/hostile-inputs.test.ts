@@ -134,6 +134,17 @@ describe('hostile files: bounded work, a reason for each skip, the rest ingests'
     expect(chunks.at(-1)!.end).toBe(text.trim().length);
     for (let i = 1; i < chunks.length; i++) expect(chunks[i]!.start).toBeLessThanOrEqual(chunks[i - 1]!.end);
   });
+
+  it('a compressed single-article file larger than the file limit is refused by its size, never read into memory', async () => {
+    const corpus = path.join(dir, 'corpus');
+    fs.mkdirSync(corpus);
+    // Sparse: 64 MB on paper, no disk used. Read whole, it would cost 64 MB of memory (2 GB for a 2 GB file).
+    fs.writeFileSync(path.join(corpus, 'big.md.gz'), '');
+    fs.truncateSync(path.join(corpus, 'big.md.gz'), 64 * 1024 * 1024);
+    fs.writeFileSync(path.join(corpus, 'small.md.gz'), zlib.gzipSync('# Bridge\n\nThe bridge reopened on Monday after a year of repairs.'));
+    const results = await collect([corpus], { maxFileBytes: 1024 * 1024 });
+    expect(summarize(results)).toEqual(['skipped big.md.gz: compressed file too large (64.0 MB > 1 MB)', expect.stringMatching(/^article /)]);
+  });
 });
 
 describe('hostile HTML: extraction is bounded in size, depth and time', () => {
