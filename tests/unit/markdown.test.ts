@@ -55,4 +55,11 @@ describe('markdownToText', () => {
     expect(article.title).toBe(`Storm ${' '.repeat(100_000)}hits coast`);
     expect(article.text).toBe('\nWinds of 120 km/h.');
   });
+
+  it('refuses front matter over 64 KB by its size (the YAML parser checks keys pairwise: 1 MB of keys took 9 s)', () => {
+    const keys = Array.from({ length: 3_000 }, (_, i) => `k${i}: ${'v'.repeat(20)}`).join('\n');
+    expect(() => parseMarkdownArticle(`---\ntitle: Big\n${keys}\n---\nThe bridge reopened on Monday.`)).toThrow(/^front matter too large \(\d+ KB > 64 KB\)$/);
+    const small = Array.from({ length: 2_000 }, (_, i) => `k${i}: v`).join('\n');
+    expect(parseMarkdownArticle(`---\ntitle: Small\n${small}\n---\nThe bridge reopened on Monday.`).title).toBe('Small');
+  });
 });

@@ -4,6 +4,11 @@ import type { RawArticle } from '../article-fields.js';
 import { pickString, pickDate } from './record.js';
 
 const FRONT_MATTER = /^\uFEFF?---[ \t]*\r?\n([\s\S]*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|$)/;
+/**
+ * Largest front matter parsed (characters). Real front matter is a few hundred bytes; the YAML
+ * parser checks a mapping's keys pairwise, so 1 MB of keys takes 9 s and 10 MB would take minutes.
+ */
+const MAX_FRONT_MATTER_CHARS = 64 * 1024;
 
 /*
  * Markdown is stripped in one linear pass per construct: no regular expression here can
@@ -174,9 +179,13 @@ export function parseMarkdownArticle(content: string): RawArticle {
   let body = content;
   const fm = FRONT_MATTER.exec(content);
   if (fm) {
+    const yaml = fm[1] ?? '';
+    if (yaml.length > MAX_FRONT_MATTER_CHARS) {
+      throw new ArticleParseError(`front matter too large (${Math.ceil(yaml.length / 1024)} KB > ${MAX_FRONT_MATTER_CHARS / 1024} KB)`);
+    }
     let parsed: unknown;
     try {
-      parsed = parseYaml(fm[1] ?? '');
+      parsed = parseYaml(yaml);
     } catch (error) {
       throw new ArticleParseError(`front matter is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
     }
