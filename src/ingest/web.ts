@@ -230,14 +230,23 @@ function safeHost(url: string): string {
 }
 
 /**
+ * Longest a feed's item pages are fetched for, in all: a feed whose links each trickle until the
+ * fetch timeout would otherwise hold the ingest (and every later poll of it) for 200 items x 15 s / 4.
+ * A page already being fetched when it ends finishes (within its own timeout); the others are skipped.
+ */
+export const FEED_TIME_BUDGET_MS = 5 * 60_000;
+
+/**
  * Reads a feed: every item becomes an article. Items whose feed content is short (a summary) are
  * fetched and extracted from their page; items with full content use it. Items are deduplicated
- * by canonical URL. A broken item is skipped with its reason; a broken feed yields one skip.
+ * by canonical URL. A broken item is skipped with its reason; a broken feed yields one skip. Item
+ * pages are fetched for at most `timeBudgetMs` (FEED_TIME_BUDGET_MS) in all.
  */
 export async function* readFeed(
   feedUrl: string,
-  options: FetchOptions & { fullTextMinChars?: number; concurrency?: number; maxItems?: number; onPlanned?: (count: number) => void } = {},
+  options: FetchOptions & { fullTextMinChars?: number; concurrency?: number; maxItems?: number; timeBudgetMs?: number; onPlanned?: (count: number) => void } = {},
 ): AsyncGenerator<ReadResult> {
+  const budgetMs = options.timeBudgetMs ?? FEED_TIME_BUDGET_MS;
   let parsed: ReturnType<typeof parseFeed>;
   try {
     const { text } = await fetchText(feedUrl, options);
@@ -246,6 +255,8 @@ export async function* readFeed(
     yield { kind: 'skipped', origin: feedUrl, reason: error instanceof ArticleParseError ? error.message : describeError(error), file: feedUrl };
     return;
   }
+  // Item pages are fetched until the feed's time budget is spent; the rest are skipped with a reason.
+  const deadline = Date.now() + budgetMs;
   const source = parsed.title ?? safeHost(feedUrl);
   const minChars = options.fullTextMinChars ?? 600;
   const seen = new Set<string>();
@@ -267,6 +278,9 @@ export async function* readFeed(
       if (content.length >= minChars || !link) {
         raw = { title: item.title, text: content, date: item.date, url: link, source, author: item.author, id: item.guid && !link ? item.guid : undefined };
       } else {
+        if (Date.now() >= deadline) {
+          return { kind: 'skipped', origin, reason: `not read: the feed's time budget (${Math.round(budgetMs / 1000)} s for its item pages) was spent`, file: feedUrl };
+        }
         const page = await fetchText(link, options);
         const fromPage = await extractHtmlArticle(page.text, page.finalUrl);
         raw = {

@@ -52,6 +52,26 @@ describe('feeds and article URLs from a local web server', () => {
   });
   afterAll(() => server.stop());
 
+  it('reads a feed\'s item pages within its time budget and skips the rest with the reason', async () => {
+    // Six items whose pages each take 400 ms: with one fetch at a time and a 1 s budget, the
+    // pages started within the budget are read, the others skipped (no page fetched for them):
+    // the feed costs the budget plus one page, not 6 x 400 ms (or 200 x the fetch timeout).
+    const items = Array.from({ length: 6 }, (_, i) => {
+      server.set(`/trickle-${i}.html`, articlePage(`Trickle ${i}`, '2025-03-05', [`Story number ${i} about the slow harbour works, told at length for the test.`]), { delayMs: 400 });
+      return `<item><title>Trickle ${i}</title><link>${base}/trickle-${i}.html</link><description>short</description></item>`;
+    });
+    server.set('/trickle.xml', `<?xml version="1.0"?><rss version="2.0"><channel><title>Slow Desk</title>${items.join('')}</channel></rss>`, { type: 'application/rss+xml' });
+    const results = [];
+    for await (const r of readFeed(`${base}/trickle.xml`, { ...LOCAL, concurrency: 1, timeBudgetMs: 1_000 })) results.push(r);
+    const read = results.filter((r) => r.kind === 'article');
+    const skipped = results.filter((r) => r.kind === 'skipped');
+    expect(read.length).toBeGreaterThanOrEqual(1);
+    // Pages start at 0, >= 400 and >= 800 ms at the latest: a fourth would start past the budget.
+    expect(read.length).toBeLessThanOrEqual(3);
+    expect(read.length + skipped.length).toBe(6);
+    for (const r of skipped) expect(r).toMatchObject({ reason: "not read: the feed's time budget (1 s for its item pages) was spent" });
+  });
+
   it('parses RSS 2.0 and Atom', () => {
     const rss = parseFeed(`<rss version="2.0"><channel><title>T</title><item><title>A</title><link>https://a/1</link><pubDate>Tue, 04 Mar 2025 09:00:00 GMT</pubDate></item></channel></rss>`);
     expect(rss).toEqual({ title: 'T', items: [{ title: 'A', link: 'https://a/1', date: 'Tue, 04 Mar 2025 09:00:00 GMT', author: undefined, content: undefined, guid: undefined }] });
