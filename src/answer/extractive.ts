@@ -132,6 +132,17 @@ function openMarks(text: string): number {
   return Math.max(0, curly) + straight + Math.max(0, brackets);
 }
 
+/** True when a text closes a quotation it never opened: the tail of a quote cut off before it (a fragment). */
+function closesUnopenedQuote(text: string): boolean {
+  let depth = 0;
+  for (const ch of text) {
+    // A straight quote may open what a curly one closes ("We look forward ...,” she said).
+    if (ch === '“' || ch === '"') depth++;
+    else if (ch === '”' && --depth < 0) return true;
+  }
+  return false;
+}
+
 /**
  * The sentences of a passage, with a quotation the sentence splitter cut apart joined back:
  * “This is awesome. This is legendary,” Mahomes said. and ("Shazam! Fury of the Gods") are one
@@ -200,7 +211,7 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
   top.forEach((item, rank) => {
     quotedSentences(item.passage.text).forEach((s, index) => {
       const text = stripDateline(s.text);
-      if (!isQuotable(text, item.article.title)) return;
+      if (!isQuotable(text, item.article.title) || closesUnopenedQuote(text)) return;
       candidates.push({ text, item, rank, index, terms: new Set(contentTerms(text)), score: 0, onTopic: onTopic.has(item.article.id) });
     });
   });

@@ -199,6 +199,20 @@ describe('extractiveAnswer', () => {
       expect(answer.text).not.toContain('Airlines cancelled');
     });
 
+    it('never quotes the tail of a quotation whose opening is not in the passage (a fragment)', () => {
+      const story = hit(
+        'cl',
+        'Final chaos',
+        'they asked you for 300 euros to take you out of the stadium after the Champions League final,” a fan told El Mundo. Fans waited for hours outside the stadium before the Champions League final, police said.',
+      );
+      const answer = extractiveAnswer('What happened to fans at the Champions League final?', [story]);
+      expect(answer.text).toMatch(/^Fans waited for hours outside the stadium/);
+      expect(answer.text).not.toContain('300 euros');
+      // A quotation opened by a straight quote and closed by a curly one is whole, and quotable.
+      const mixed = hit('mx', 'Mirage closes', '"We look forward to a new era for the Strip,” the Mirage casino posted on Facebook on Wednesday.');
+      expect(extractiveAnswer('What did the Mirage casino post on Facebook?', [mixed]).text).toMatch(/^"We look forward/);
+    });
+
     it('keeps a quotation the sentence splitter would cut apart in one piece', () => {
       const story = hit(
         'nfl',
