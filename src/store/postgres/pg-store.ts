@@ -4,7 +4,8 @@ import pg from 'pg';
 import { ErrorCodes, NewsBotError, describeError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { ArticleMeta } from '../../core/types.js';
-import { DerivedVectorIndex, saveDerivedIndex, type VectorChange, type VectorSource } from '../derived-index.js';
+import { DerivedVectorIndex, checkVectors, saveDerivedIndex, type VectorChange, type VectorSource } from '../derived-index.js';
+import { escapeLike, toMeta, type ArticleRow } from '../article-rows.js';
 import { BM25, TITLE_WEIGHT, bm25Idf, countTerms, indexTerms, termIdf } from '../lexical-terms.js';
 import { STORE_SCHEMA_VERSION, bytesToVector, checkDimension, checkManifest, vectorToBytes, type ManifestExpectation } from '../manifest.js';
 import type {
@@ -37,21 +38,6 @@ export interface PostgresStoreOptions extends ManifestExpectation {
   follow?: boolean;
 }
 
-interface ArticleRow {
-  id: string;
-  title: string;
-  date: string | null;
-  source: string;
-  url: string | null;
-  author: string | null;
-  origin: string;
-  content_hash: string;
-}
-
-function toMeta(row: ArticleRow): ArticleMeta {
-  return { id: row.id, title: row.title, date: row.date, source: row.source, url: row.url, author: row.author, origin: row.origin, contentHash: row.content_hash };
-}
-
 const ARTICLE_COLUMNS = 'a.id, a.title, a.date, a.source, a.url, a.author, a.origin, a.content_hash';
 
 /** Where a process keeps its copy of a PostgreSQL store's vector index. */
@@ -68,11 +54,6 @@ export function describeDatabaseUrl(url: string): string {
   } catch {
     return 'the database';
   }
-}
-
-/** Escapes LIKE wildcards (with `ESCAPE '\\'`). */
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => '\\' + c);
 }
 
 const MAX_TF = 32_767;
@@ -523,13 +504,7 @@ export class PostgresStore implements NewsStore {
     if (counted !== passages) problems.push(`${passages} passages but the lexical statistics count ${counted}`);
     const empty = await one(`SELECT count(*) AS n FROM ${s}.articles a WHERE NOT EXISTS (SELECT 1 FROM ${s}.passages p WHERE p.article_id = a.id)`);
     if (empty) problems.push(`${empty} articles without passages`);
-    if (this.manifest.dimension !== null && vectors !== passages) problems.push(`${passages} passages but ${vectors} vectors`);
-    let indexed: number | null = null;
-    if (this.index) {
-      await this.index.update();
-      indexed = this.index.size;
-      if (indexed !== vectors) problems.push(`${vectors} vectors but ${indexed} in the HNSW index`);
-    }
+    const indexed = await checkVectors(this.index, { passages, vectors, embedded: this.manifest.dimension !== null }, problems);
     return { ok: problems.length === 0, problems, articles, passages, vectors, lexical, indexed };
   }
 

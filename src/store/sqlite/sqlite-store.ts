@@ -4,7 +4,8 @@ import Database from 'better-sqlite3';
 import { ErrorCodes, NewsBotError, describeError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { ArticleMeta } from '../../core/types.js';
-import { DerivedVectorIndex, saveDerivedIndex, type VectorSource } from '../derived-index.js';
+import { DerivedVectorIndex, checkVectors, saveDerivedIndex, type VectorSource } from '../derived-index.js';
+import { escapeLike, toMeta, type ArticleRow } from '../article-rows.js';
 import { TITLE_WEIGHT, termIdf } from '../lexical-terms.js';
 import { STORE_SCHEMA_VERSION, bytesToVector, checkDimension, checkManifest, vectorToBytes, type ManifestExpectation } from '../manifest.js';
 import type {
@@ -66,26 +67,6 @@ function writing<T>(dir: string, fn: () => T): T {
     }
     throw error;
   }
-}
-
-interface ArticleRow {
-  id: string;
-  title: string;
-  date: string | null;
-  source: string;
-  url: string | null;
-  author: string | null;
-  origin: string;
-  content_hash: string;
-}
-
-function toMeta(row: ArticleRow): ArticleMeta {
-  return { id: row.id, title: row.title, date: row.date, source: row.source, url: row.url, author: row.author, origin: row.origin, contentHash: row.content_hash };
-}
-
-/** Escapes LIKE wildcards (with `ESCAPE '\\'`). */
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => '\\' + c);
 }
 
 /** An FTS5 MATCH expression: any of the words (each quoted, so no syntax leaks in). */
@@ -497,13 +478,7 @@ export class SqliteStore implements NewsStore {
     if (empty) problems.push(`${empty} articles without passages`);
     const orphans = count('SELECT COUNT(*) AS n FROM vectors v WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.id = v.passage_id)');
     if (orphans) problems.push(`${orphans} vectors without passages`);
-    if (this.manifest.dimension !== null && vectors !== passages) problems.push(`${passages} passages but ${vectors} vectors`);
-    let indexed: number | null = null;
-    if (this.index) {
-      await this.index.update();
-      indexed = this.index.size;
-      if (indexed !== vectors) problems.push(`${vectors} vectors but ${indexed} in the HNSW index`);
-    }
+    const indexed = await checkVectors(this.index, { passages, vectors, embedded: this.manifest.dimension !== null }, problems);
     return { ok: problems.length === 0, problems, articles, passages, vectors, lexical, indexed };
   }
 
