@@ -33,7 +33,11 @@ export function normalizeQuestion(question: string): string {
 
 /** What is wrong with a question before any search ("The question is empty."), or null when nothing is. */
 export function questionMistake(question: string): string | null {
-  const q = normalizeQuestion(question);
+  return normalizedMistake(normalizeQuestion(question));
+}
+
+/** `questionMistake` of a question already normalized. */
+function normalizedMistake(q: string): string | null {
   if (!q) return 'The question is empty.';
   if (q.length > MAX_QUESTION_CHARS) return `The question is too long (${q.length} characters; the limit is ${MAX_QUESTION_CHARS}).`;
   return null;
@@ -86,9 +90,9 @@ export class AnswerService {
 
   /** Like `ask`, streaming the language model's text as it is written. */
   async *askStream(question: string, options: AskOptions = {}): AsyncGenerator<AskEvent> {
-    const mistake = questionMistake(question);
-    if (mistake) throw new InvalidQuestionError(mistake);
     const q = normalizeQuestion(question);
+    const mistake = normalizedMistake(q);
+    if (mistake) throw new InvalidQuestionError(mistake);
     const history = options.history ?? [];
     // A follow-up is searched with its conversation: rewritten by the model when there is one,
     // with the topic's words and a prior for the articles already cited.

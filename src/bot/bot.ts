@@ -6,7 +6,7 @@ import { NO_MENTIONS, type CommandContext } from './commands/command.js';
 import { isUserMistake, userMessageFor } from './errors.js';
 import { Gate } from './gate.js';
 import { MentionHandler } from './mentions.js';
-import { REPLY_EDIT_WINDOW_MS, type BotServices, type BotSettings } from './services.js';
+import { replyEditableUntil, type BotServices, type BotSettings } from './services.js';
 
 /**
  * The Discord bot on a discord.js Client it is given: one handler per event (slash commands and
@@ -102,7 +102,7 @@ export class NewsBot {
     const name = interaction.isChatInputCommand() ? `/${interaction.commandName}` : interaction.isButton() ? `button ${interaction.customId}` : 'interaction';
     this.logFailure(name, error, { user: interaction.user.id });
     if (!interaction.isRepliable()) return;
-    if (Date.now() >= interaction.createdTimestamp + (this.settings.replyEditWindowMs ?? REPLY_EDIT_WINDOW_MS) && (interaction.deferred || interaction.replied)) {
+    if (Date.now() >= replyEditableUntil(interaction, this.settings) && (interaction.deferred || interaction.replied)) {
       // Its token has expired (Discord: 15 minutes): the reply can no longer be edited or followed.
       this.services.logger.warn(`${name}: the user could not be told of the failure, its reply can no longer be edited`, { user: interaction.user.id });
       return;

@@ -52,10 +52,15 @@ export interface BotSettings {
   registerCommands: { guildId: string | undefined } | null;
   /**
    * How long after a command its reply may still be edited (default REPLY_EDIT_WINDOW_MS: Discord's
-   * interaction token lasts 15 minutes). An ingest that runs longer posts its summary in the channel.
+   * interaction token lasts 15 minutes). An ingest that runs longer sends its summary by direct message.
    */
   replyEditWindowMs?: number;
 }
 
 /** Discord's interaction token works 15 minutes; the bot stops relying on it a minute before. */
-export const REPLY_EDIT_WINDOW_MS = 14 * 60_000;
+const REPLY_EDIT_WINDOW_MS = 14 * 60_000;
+
+/** When an interaction's reply stops being editable (epoch ms): its creation plus the edit window. */
+export function replyEditableUntil(interaction: { createdTimestamp: number }, settings: Pick<BotSettings, 'replyEditWindowMs'>): number {
+  return interaction.createdTimestamp + (settings.replyEditWindowMs ?? REPLY_EDIT_WINDOW_MS);
+}

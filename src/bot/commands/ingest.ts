@@ -3,7 +3,7 @@ import { ErrorCodes, NewsBotError } from '../../core/errors.js';
 import { defuseMentions, escapeMarkdown } from '../format.js';
 import { moderatorOnly } from '../gate.js';
 import { ingestResponse } from '../responses.js';
-import { REPLY_EDIT_WINDOW_MS, type BotIngestRequest } from '../services.js';
+import { replyEditableUntil, type BotIngestRequest } from '../services.js';
 import { NO_MENTIONS, type Command, type CommandContext } from './command.js';
 
 /** The moderator's reply shows how far the ingest is, edited at most this often. */
@@ -18,7 +18,7 @@ const PROGRESS_EDIT_MS = 5_000;
  */
 export async function runIngestCommand(interaction: ChatInputCommandInteraction, context: Pick<CommandContext, 'services' | 'settings'>, request: BotIngestRequest, what: string): Promise<void> {
   const { services } = context;
-  const editableUntil = interaction.createdTimestamp + (context.settings.replyEditWindowMs ?? REPLY_EDIT_WINDOW_MS);
+  const editableUntil = replyEditableUntil(interaction, context.settings);
   const editable = () => Date.now() < editableUntil;
   let latest: string | null = null;
   let shown: string | null = null;
