@@ -1,7 +1,7 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runIngestCommand } from '../../src/bot/commands/ingest.js';
-import type { BotServices, BotSettings } from '../../src/bot/services.js';
+import type { BotIngestRequest, BotServices, BotSettings } from '../../src/bot/services.js';
 import { IngestBusyError, IngestFailedError, StoreModelMismatchError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { IngestSummary } from '../../src/ingest/pipeline.js';
@@ -54,18 +54,29 @@ function services(ingest: BotServices['ingest']): { services: BotServices; setti
   return { services: { ingest, logger: silentLogger } as unknown as BotServices, settings: {} as BotSettings };
 }
 
+/** Starts the command on an ingest that reports progress and ends when the test says. */
+function startIngest(value: ChatInputCommandInteraction, request: BotIngestRequest, what: string) {
+  let finish!: (s: IngestSummary) => void;
+  let report!: (p: string) => void;
+  const running = runIngestCommand(
+    value,
+    services((_request, onProgress) => {
+      report = onProgress!;
+      return new Promise((resolve) => (finish = resolve));
+    }),
+    request,
+    what,
+  );
+  return { running, report: (p: string) => report(p), finish: (summary: IngestSummary) => finish(summary) };
+}
+
 describe('runIngestCommand (the reply of /ingest and /reingest)', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
   it('shows progress every few seconds while the ingest runs, then the summary', async () => {
     const { edits, value } = interaction();
-    let finish!: (s: IngestSummary) => void;
-    let report!: (p: string) => void;
-    const running = runIngestCommand(value, services((_request, onProgress) => {
-      report = onProgress!;
-      return new Promise((resolve) => (finish = resolve));
-    }), { kind: 'all' }, 'the corpus and feeds');
+    const { running, report, finish } = startIngest(value, { kind: 'all' }, 'the corpus and feeds');
     report('12 articles so far');
     await vi.advanceTimersByTimeAsync(5_000);
     report('40 of 300 articles');
@@ -100,12 +111,7 @@ describe('runIngestCommand (the reply of /ingest and /reingest)', () => {
 
   it('an ingest running past the 15 minutes Discord lets a reply be edited says so, then sends its summary by direct message', async () => {
     const { edits, posts, dms, value } = interaction();
-    let finish!: (s: IngestSummary) => void;
-    let report!: (p: string) => void;
-    const running = runIngestCommand(value, services((_request, onProgress) => {
-      report = onProgress!;
-      return new Promise((resolve) => (finish = resolve));
-    }), { kind: 'all' }, 'the corpus and feeds');
+    const { running, report, finish } = startIngest(value, { kind: 'all' }, 'the corpus and feeds');
     report('4,000 of 90,000 articles');
     await vi.advanceTimersByTimeAsync(14 * 60_000);
     expect(edits.at(-1)).toBe(
@@ -138,12 +144,7 @@ describe('runIngestCommand (the reply of /ingest and /reingest)', () => {
   it('no progress edit replaces the hand-over note in the last second of the window, wherever the 5-second progress ticks fall', async () => {
     // Created 4.5 s before the command ran: a progress tick falls 0.5 s after the hand-over edit.
     const { edits, posts, value } = interaction(4_500);
-    let finish!: (s: IngestSummary) => void;
-    let report!: (p: string) => void;
-    const running = runIngestCommand(value, services((_request, onProgress) => {
-      report = onProgress!;
-      return new Promise((resolve) => (finish = resolve));
-    }), { kind: 'all' }, 'the corpus and feeds');
+    const { running, report, finish } = startIngest(value, { kind: 'all' }, 'the corpus and feeds');
     report('4,000 of 90,000 articles');
     // To just after the hand-over edit (1 s before the 14-minute window ends).
     await vi.advanceTimersByTimeAsync(14 * 60_000 - 4_500 - 1_000 + 100);
@@ -159,12 +160,7 @@ describe('runIngestCommand (the reply of /ingest and /reingest)', () => {
   it('shows progress for a URL as long as the option allows (2,000 characters): no edit is over Discord\'s limit', async () => {
     const { edits, value } = interaction();
     const url = `https://news.example/${'a'.repeat(1_978)}`;
-    let finish!: (s: IngestSummary) => void;
-    let report!: (p: string) => void;
-    const running = runIngestCommand(value, services((_request, onProgress) => {
-      report = onProgress!;
-      return new Promise((resolve) => (finish = resolve));
-    }), { kind: 'url', url }, `<${url}>`);
+    const { running, report, finish } = startIngest(value, { kind: 'url', url }, `<${url}>`);
     report('fetching the page');
     await vi.advanceTimersByTimeAsync(5_000);
     expect(edits).toHaveLength(1);
