@@ -64,3 +64,13 @@ export function unitVector(dimension: number, seed: number): Float32Array {
   for (let i = 0; i < dimension; i++) v[i]! /= n;
   return v;
 }
+
+/** True while a process with this pid exists (signal 0 checks without sending anything). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

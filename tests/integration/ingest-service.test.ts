@@ -11,7 +11,7 @@ import { ErrorCodes, IngestBusyError, IngestFailedError, NewsBotError } from '..
 import { createLogger } from '../../src/core/logger.js';
 import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { HAS_MINILM_MODEL, HAS_TINY_MODEL, MINILM_MODEL, MODELS_DIR, REPO, TINY_MODEL, tempDir } from '../helpers/env.js';
+import { HAS_MINILM_MODEL, HAS_TINY_MODEL, isAlive, MINILM_MODEL, MODELS_DIR, REPO, tempDir, TINY_MODEL } from '../helpers/env.js';
 import { NewsServer } from '../helpers/news-server.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -39,15 +39,6 @@ function progressWhere(test: (s: IngestStatus) => boolean): { onProgress: (s: In
   let hit!: (s: IngestStatus) => void;
   const reached = new Promise<IngestStatus>((resolve) => (hit = resolve));
   return { onProgress: (s) => test(s) && hit(s), reached };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe.skipIf(!HAS_TINY_MODEL)('IngestService: ingests in a worker process (tiny model)', () => {

@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
 import { PostgresStore } from '../../src/store/postgres/pg-store.js';
-import { REPO, tempDir } from '../helpers/env.js';
+import { isAlive, REPO, tempDir } from '../helpers/env.js';
 import { FakeDiscord, shardOf, type FakeGuild } from '../helpers/fake-discord.js';
 import { runCli, spawnCli } from '../helpers/run-cli.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
@@ -15,15 +15,6 @@ import { TEST_DATABASE_URL } from '../helpers/stores.js';
 type Body = Record<string, unknown>;
 const NEW_TITLE = 'Harbour tunnel approved by the Port Ellis council';
 const NEW_QUESTION = 'What did the Port Ellis council decide about the harbour tunnel?';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function until(test: () => boolean, what: string, timeoutMs: number, output: () => string): Promise<void> {
   const end = Date.now() + timeoutMs;
