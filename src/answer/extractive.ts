@@ -1,6 +1,7 @@
 import { contentTerms, splitSentences, stem, tokenize } from '../core/text.js';
 import { holdsAnswer, profileQuestion, termCoverage } from '../retrieval/evidence.js';
 import type { Answer, Citation, RetrievedPassage } from '../core/types.js';
+import { citationFor } from './citations.js';
 import { keyTerms } from './topic.js';
 
 /** Limits of an extractive answer. */
@@ -75,19 +76,6 @@ interface Candidate {
   score: number;
   /** The candidate's article is about the question (see `aboutQuestion`). */
   onTopic: boolean;
-}
-
-/** Citations for the passages used, numbered in order of first use. */
-export function citationFor(n: number, item: RetrievedPassage): Citation {
-  return {
-    n,
-    articleId: item.article.id,
-    title: item.article.title,
-    date: item.article.date,
-    url: item.article.url,
-    source: item.article.source,
-    passage: item.passage.text,
-  };
 }
 
 /** Drops a leading dateline such as "WASHINGTON — " or "LONDON (Reuters) - ". */
