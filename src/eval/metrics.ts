@@ -1,4 +1,4 @@
-import { holdsKeyTerm } from '../answer/topic.js';
+import { holdsKeyTerm, LEDE_CHARS } from '../answer/topic.js';
 
 /** One evaluated question. */
 export interface QuestionOutcome {
@@ -79,8 +79,8 @@ function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-/** How much of an article's text counts as its lede for the off-topic check. */
-export const LEDE_CHARS = 1000;
+/** How much of an article's text counts as its lede for the off-topic check (the answer's own topic test uses the same). */
+export { LEDE_CHARS };
 
 /**
  * True when an article is not itself about the question: its title and lede (the first

@@ -10,7 +10,7 @@ import { fuseLists, ranksAfterPrior } from './fusion.js';
 import { articlesToRescore, listLeaders, rescorePassages, RESCORE_PASSAGES } from './passage-choice.js';
 import { candidatePrior, evidenceContenders } from './prior.js';
 import { queryTerms } from './query.js';
-import { parseTimeWindow, type TimeWindow } from './time.js';
+import { parseTimeWindow, recencyAnchor, type TimeWindow } from './time.js';
 
 /** Per-search options; unset ones take the retriever's settings. */
 export interface SearchOptions {
@@ -83,7 +83,8 @@ export class Retriever {
 
     const evidence = new PassageEvidence(query, idf, (passage) => this.sentences.of(passage));
     const evidenceOf = evidence.of.bind(evidence);
-    const prior = candidatePrior({ rows, asOf, window, preferArticles: options.preferArticles, contenders: evidenceContenders(lexical, vector), evidence: evidenceOf });
+    const anchor = recencyAnchor(lexical, vector, (id) => rows.get(id)?.article.date, asOf, window);
+    const prior = candidatePrior({ rows, asOf, anchor, window, preferArticles: options.preferArticles, contenders: evidenceContenders(lexical, vector), evidence: evidenceOf });
     const fused = fuseLists(lexical, vector, this.settings.vectorWeight, storedVectors, prior);
     const lexicalRank = ranksAfterPrior(lexical, prior);
     const vectorRank = ranksAfterPrior(vector, prior);
