@@ -14,6 +14,8 @@ export interface AskOptions {
   mode?: RetrievalMode;
   k?: number;
   asOf?: Date;
+  /** The news as it stood then (see SearchOptions.newsUntil). */
+  newsUntil?: Date;
   /** Earlier turns of the conversation, oldest first: a follow-up is searched and answered with them. */
   history?: ConversationTurn[];
 }

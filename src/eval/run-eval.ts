@@ -44,7 +44,10 @@ export interface EvalOptions {
   questionsFile?: string | undefined;
   /** Also ask the unanswerable questions (their answer is in no article); reported apart. */
   allQuestions?: boolean;
-  /** Ask every question this many days after its date (how ranking holds up when the news is old). */
+  /**
+   * Ask every question this many days after its date, with the news of its day (articles dated
+   * after it weighed as not yet published): how ranking holds up when the news is old.
+   */
   askedLaterDays?: number | undefined;
   /** Only the questions that name no time ("this week", "in March"): see parseTimeWindow. */
   timeless?: boolean;
@@ -151,7 +154,8 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const evalStart = Date.now();
   try {
     for (const [i, q] of questions.entries()) {
-      const { answer, search } = await answers.ask(q.question, { asOf: asked(q) });
+      // Asked later, with the news of the question's day (later articles count as not yet published).
+      const { answer, search } = await answers.ask(q.question, { asOf: asked(q), ...(options.askedLaterDays ? { newsUntil: new Date(`${q.date}T23:59:59Z`) } : {}) });
       const hitRank = firstHitRank(search.passages.map((p) => p.passage.text), q.answer);
       const answerHit = containsAnswer(answer.text.replace(/ \[\d+\]/g, ''), q.answer);
       const articles = new Map<string, { title: string; text: string }>();

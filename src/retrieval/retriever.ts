@@ -18,6 +18,11 @@ export interface SearchOptions {
   mode?: RetrievalMode;
   /** "Now" for relative dates in the question. Default: the current time. */
   asOf?: Date;
+  /**
+   * The news as it stood then: articles dated after it are weighed down as not yet published
+   * (default `asOf`). The eval's --asked-later asks a question later with the news of its day.
+   */
+  newsUntil?: Date;
   maxPerArticle?: number;
   /** A prior: article id -> weight multiplier (e.g. the articles a conversation has cited). */
   preferArticles?: ReadonlyMap<string, number>;
@@ -83,8 +88,9 @@ export class Retriever {
 
     const evidence = new PassageEvidence(query, idf, (passage) => this.sentences.of(passage));
     const evidenceOf = evidence.of.bind(evidence);
-    const anchor = recencyAnchor(lexical, vector, (id) => rows.get(id)?.article.date, asOf, window);
-    const prior = candidatePrior({ rows, asOf, anchor, window, preferArticles: options.preferArticles, contenders: evidenceContenders(lexical, vector), evidence: evidenceOf });
+    const newsUntil = options.newsUntil ?? asOf;
+    const anchor = recencyAnchor(lexical, vector, (id) => rows.get(id)?.article.date, asOf, window, newsUntil);
+    const prior = candidatePrior({ rows, asOf, anchor, newsUntil, window, preferArticles: options.preferArticles, contenders: evidenceContenders(lexical, vector), evidence: evidenceOf });
     const fused = fuseLists(lexical, vector, this.settings.vectorWeight, storedVectors, prior);
     const lexicalRank = ranksAfterPrior(lexical, prior);
     const vectorRank = ranksAfterPrior(vector, prior);
