@@ -1,4 +1,5 @@
 import { contentTerms } from '../core/text.js';
+import { holdsRelated } from './sentence-scoring.js';
 import type { SentenceCandidate } from './sentences.js';
 
 /*
@@ -26,7 +27,7 @@ export interface AnswerEvidence {
   names: string[];
   /** Those found in some retrieved article. */
   namesFound: number;
-  /** Question words (its own and the conversation's) in the sentence or its article's title. */
+  /** Question words (its own and the conversation's) in the sentence (or a related verb: "pleaded" for "ask") or its article's title. */
   matched: number;
   /** How many it must hold: MIN_MATCHED, or the question's own word count when smaller (at least 1). */
   needed: number;
@@ -44,7 +45,7 @@ export function answerEvidence(question: string, qTerms: readonly string[], term
   return {
     names,
     namesFound: names.filter((t) => retrieved.has(t)).length,
-    matched: terms.filter((t) => lead.terms.has(t) || title.has(t)).length,
+    matched: terms.filter((t) => lead.terms.has(t) || title.has(t) || holdsRelated(t, lead.terms)).length,
     needed: Math.max(1, Math.min(MIN_MATCHED, qTerms.length)),
   };
 }

@@ -103,11 +103,13 @@ export function assessPassages(question: string, passages: RetrievedPassage[], o
   if (candidates.length === 0) return { ...empty, onTopic };
   const intent = questionIntent(question);
   scoreCandidates(candidates, { profile, intent, termWeight, idf: options.idf });
-  const chosen = selectSentences(rankCandidates(candidates), candidates, { maxChars, maxSentences, typed: profile.type !== null });
+  const retrieved = new Set(articles.flatMap((a) => [...contentTerms(a.lede), ...contentTerms(a.text)]));
+  const evidenceOf = (c: SentenceCandidate) => answerEvidence(question, qTerms, [...termWeight.keys()], c, retrieved);
+  const ranked = rankCandidates(candidates);
+  const chosen = selectSentences(ranked, candidates, { maxChars, maxSentences, typed: profile.type !== null });
   const lead = chosen.find((c) => c.score > 0) ?? chosen[0];
   if (!lead) return { chosen, confidence: 0, onTopic };
-  const retrieved = new Set(articles.flatMap((a) => [...contentTerms(a.lede), ...contentTerms(a.text)]));
-  const evidence = answerEvidence(question, qTerms, [...termWeight.keys()], lead, retrieved);
+  const evidence = evidenceOf(lead);
   return { chosen, confidence: answerConfidence(lead, evidence), onTopic, evidence };
 
 }

@@ -9,16 +9,18 @@ const MAX_SUBJECT_CHARS = 80;
 
 /** The question's opening that asks (who/what/why ... and its verb), not what it asks about. */
 const ASKING =
-  /^\W*(?:(?:and|but|so|also|ok|okay|hey|please|tell me|do you know|can you tell me|any news on|any news about|what about|how about)\b[\s,]*)*(?:(?:who|whom|whose|what|which|when|where|why|how(?: many| much| long| old| far)?|is|are|was|were|did|does|do|has|have|had|will|can|could|should)\b\s*)(?:(?:is|are|was|were|did|does|do|has|have|had|will|can|could|should|the latest on|happened (?:to|with|at|in)|happening (?:to|with|at|in)|going on (?:with|in|at))\b\s*)?/i;
+  /^\W*(?:(?:and|but|so|also|ok|okay|hey|please|tell me|do you know|can you tell me|any news (?:on|about)|what about|how about)\b[\s,]*)*(?:(?:who|whom|whose|what|which|when|where|why|how(?: many| much| long| old| far)?)\b\s*)?(?:(?:is|are|was|were|did|does|do|has|have|had|will|can|could|should|the latest on|happened (?:to|with|at|in)|happening (?:to|with|at|in)|going on (?:with|in|at))\b\s*)?/i;
 
 /**
  * What a question is about, in its own words, for a refusal: the question without its asking
  * opening and its question mark ("What is the capital of Mongolia?" -> "the capital of
- * Mongolia"), at most MAX_SUBJECT_CHARS; null when nothing of substance is left ("why?").
+ * Mongolia"), at most MAX_SUBJECT_CHARS; null when nothing of substance is left ("why?") or it
+ * holds anything but plain words (markup, code, emoji).
  */
 export function questionSubject(question: string): string | null {
   let subject = question.replace(/\s+/g, ' ').trim().replace(ASKING, '').replace(/[?!.\s]+$/, '').trim();
-  if (contentTerms(subject).length === 0) return null;
+  // Only plain words are echoed: markup, code or symbols get the plain refusal.
+  if (contentTerms(subject).length === 0 || !/^[\p{L}\p{N}\s'’,.&:%$£€-]+$/u.test(subject)) return null;
   if (subject.length > MAX_SUBJECT_CHARS) subject = subject.slice(0, MAX_SUBJECT_CHARS - 1).replace(/\s+\S*$/, '') + '…';
   return subject;
 }

@@ -20,6 +20,11 @@ const RELATED: Record<string, string[]> = {
   announc: ['unveil', 'said', 'launch'],
 };
 
+/** True when `terms` hold a word news prose uses for the question's `term` ("urged", "pleaded" for "ask"). */
+export function holdsRelated(term: string, terms: ReadonlySet<string>): boolean {
+  return (RELATED[term] ?? []).some((r) => terms.has(stem(r)) || terms.has(r));
+}
+
 /** Credit for a related question verb in place of the asked one ("urged" for "ask"). */
 export const RELATED_CREDIT = 0.5;
 /** Bonus for a sentence holding an answer of the asked kind: it outweighs a few extra question words. */
@@ -116,7 +121,7 @@ export function scoreCandidates(candidates: SentenceCandidate[], inputs: Scoring
   for (const c of candidates) {
     c.answers = meetsIntent(c.text, intent, profile);
     if (!terms.some((t) => c.terms.has(t))) continue;
-    const related = (t: string) => (RELATED[t] ?? []).some((r) => c.terms.has(stem(r)) || c.terms.has(r));
+    const related = (t: string) => holdsRelated(t, c.terms);
     const covered = termCoverage(terms, (t) => weight.get(t)!, (t) => (c.terms.has(t) ? 1 : related(t) ? RELATED_CREDIT : 0));
     const lengthPenalty = c.text.length > LONG_SENTENCE_CHARS ? LONG_SENTENCE_PENALTY : 0;
     const lede = c.item.passage.position === 0 && c.index < LEDE_SENTENCES ? LEDE_BONUS : 0;

@@ -54,11 +54,29 @@ export function articlesAbout(
   idf: ReadonlyMap<string, number> | undefined,
   options: { loose?: boolean } = {},
 ): Set<string> {
-  const termsOf = articles.map((a) => ({ id: a.id, terms: new Set(contentTerms(a.text)), lede: new Set(contentTerms(a.lede)) }));
-  const holders = (t: string) => termsOf.filter((a) => a.terms.has(t) || a.lede.has(t)).length;
+  const keys = questionKeys(qTerms, contextTerms, articles, idf);
+  if (keys.length === 0) return new Set();
+  const about = (a: ArticleTexts) => {
+    const lede = new Set(contentTerms(a.lede));
+    if (keys.some((k) => lede.has(k))) return true;
+    if (options.loose !== true) return false;
+    const terms = new Set(contentTerms(a.text));
+    return keys.every((k) => terms.has(k) || lede.has(k));
+  };
+  return new Set(articles.filter(about).map((a) => a.id));
+}
+
+/**
+ * The key terms an article must name to be about the question: `keyTerms` of the question's
+ * terms found in some of the articles (ranked by `idf`, else by how few of the articles hold
+ * them); a follow-up with no key term of its own takes its conversation's.
+ */
+export function questionKeys(qTerms: readonly string[], contextTerms: readonly string[], articles: readonly ArticleTexts[], idf: ReadonlyMap<string, number> | undefined): string[] {
+  const termsOf = articles.map((a) => new Set([...contentTerms(a.text), ...contentTerms(a.lede)]));
+  const holders = (t: string) => termsOf.filter((terms) => terms.has(t)).length;
   const rarity = idf ?? new Map([...qTerms, ...contextTerms].map((t) => [t, Math.log((termsOf.length + 1) / (holders(t) + 0.5))]));
   const keysOf = (terms: readonly string[]) => keyTerms(terms.filter((t) => holders(t) > 0), rarity);
-  const keySets = [keysOf(qTerms), keysOf(contextTerms)].filter((keys) => keys.length > 0);
-  const about = (a: (typeof termsOf)[number], keys: string[]) => keys.some((k) => a.lede.has(k)) || (options.loose === true && keys.every((k) => a.terms.has(k)));
-  return new Set(termsOf.filter((a) => keySets.every((keys) => about(a, keys))).map((a) => a.id));
+  // A question naming things of its own is judged by them; a bare follow-up ("why?") by its conversation's.
+  const own = keysOf(qTerms);
+  return own.length ? own : keysOf(contextTerms);
 }

@@ -57,6 +57,7 @@ runMain(async () => {
           {
             answer: answer.text,
             mode: answer.mode,
+            confidence: answer.confidence ?? null,
             notes: answer.notes,
             ...(answer.mode === 'llm' || answer.usage !== undefined
               ? { unsupported: answer.unsupported ?? false, invalidCitations: answer.invalidCitations ?? 0, usage: answer.usage ?? null }

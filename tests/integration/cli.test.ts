@@ -45,7 +45,7 @@ describe('command-line entry points', () => {
     expect(result.stdout).toMatch(/plead for a US backstop[^\n]*\[1\]/);
     expect(result.stdout).toContain('Sources:');
     expect(result.stdout).toContain(`[1] ${SEED_TITLE} (2025-02-27`);
-    expect(result.stdout).toMatch(/couldn't find anything about that/);
+    expect(result.stdout).toMatch(/couldn't find anything about “won the chess olympiad” in the news I have/);
   });
 
   it('npm run ingest reports added and skipped articles with reasons', async () => {
@@ -78,8 +78,10 @@ describe('command-line entry points', () => {
     const result = await runCli('ask', ['--json', QUESTION], env);
     expect(result.code).toBe(0);
     expect(result.stderr).not.toMatch(/^warn/m);
-    const json = JSON.parse(result.stdout) as { answer: string; mode: string; citations: { n: number; articleId: string; title: string; date: string; url: string | null; passage: string }[] };
+    const json = JSON.parse(result.stdout) as { answer: string; mode: string; confidence: number; citations: { n: number; articleId: string; title: string; date: string; url: string | null; passage: string }[] };
     expect(json.mode).toBe('extractive');
+    expect(json.confidence).toBeGreaterThan(0.5);
+    expect(json.confidence).toBeLessThanOrEqual(1);
     expect(json.answer).toMatch(/backstop|security guarantee/);
     expect(json.citations[0]).toMatchObject({ n: 1, title: SEED_TITLE, date: '2025-02-27', url: null, articleId: expect.any(String) });
     expect(json.citations[0]!.passage.length).toBeGreaterThan(100);

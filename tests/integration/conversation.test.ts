@@ -132,6 +132,23 @@ describe.skipIf(!HAS_RTQA_05)('a conversation keeps its topic (the seed plus 300
       // No earlier turns go to the model for a question on a new subject.
       expect(llm.requests[1]!.body.messages.map((m) => m.role)).toEqual(['system', 'user']);
     });
+
+    it('refuses a question no article is about before the model is called, with the same refusal as without one', async () => {
+      const question = 'Who won the 2024 Intergalactic Chess Open in Reykjavik?';
+      // One reply queued (this clears the recorded requests): only the answerable question uses it.
+      llm.reply({ kind: 'stream', deltas: ['He asked for a US backstop [1].'] });
+      const { answer } = await answers.ask(question);
+      expect(llm.requests).toHaveLength(0);
+      expect(answer).toMatchObject({ mode: 'none', citations: [], text: "I couldn't find anything about “won the 2024 Intergalactic Chess Open in Reykjavik” in the news I have." });
+      expect(answer.confidence).toBeGreaterThanOrEqual(0);
+      const extractive = buildAnswering({ store, embedder: null, retrieval: { mode: 'lexical' } }).answers;
+      expect((await extractive.ask(question)).answer.text).toBe(answer.text);
+      // A question the news answers still goes to the model, with the answer's confidence.
+      const answered = await answers.ask(TURNS[0]!);
+      expect(llm.requests).toHaveLength(1);
+      expect(answered.answer.mode).toBe('llm');
+      expect(answered.answer.confidence).toBeGreaterThan(0.5);
+    });
   });
 
   describe('in a Discord thread', () => {

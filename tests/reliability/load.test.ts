@@ -34,7 +34,7 @@ describe('load: 50 concurrent /ask interactions', () => {
     const sent = Array.from({ length: 50 }, (_, i) => {
       const at = Date.now();
       const user = { id: String(700000000000000000n + BigInt(i)), username: `user${i}` };
-      return { ...h.fake.interaction('ask', { question: i % 2 ? 'What did Starmer ask Trump for?' : 'What will Zelensky sign in Washington?' }, { user }), at };
+      return { ...h.fake.interaction('ask', { question: i % 2 ? 'What did Starmer ask Trump for?' : 'Who will Starmer meet on Thursday?' }, { user }), at };
     });
     for (const s of sent) {
       const callback = await h.fake.waitFor('POST', new RegExp(`^/interactions/${s.id}/${s.token}/callback$`), { since, timeoutMs: 10_000 });

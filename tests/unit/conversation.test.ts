@@ -18,7 +18,7 @@ describe('planFollowUp', () => {
     expect(plan.question).toBe('why does he want that?');
     expect(plan.query).toBe('why does he want that? starmer ask trump');
     expect(plan.context).toEqual(new Map([['starmer', 0.6], ['ask', 0.6], ['trump', 0.6]]));
-    expect(plan.preferArticles).toEqual(new Map([['seed', 2]]));
+    expect(plan.preferArticles).toEqual(new Map([['seed', 4]]));
     expect(plan.topic).toEqual([first]);
   });
 
@@ -31,10 +31,10 @@ describe('planFollowUp', () => {
     // Most recent words first in the query; the question's own words come first of all.
     expect(plan.query).toBe('what did Macron do? putin want starmer ask trump');
     // Cited by every answer: the strongest prior; cited once, by the last answer: a full one too.
-    expect(plan.preferArticles.get('seed')).toBe(2);
-    expect(plan.preferArticles.get('biden')).toBe(2);
+    expect(plan.preferArticles.get('seed')).toBe(4);
+    expect(plan.preferArticles.get('biden')).toBe(4);
     const older = planFollowUp('and then?', [...history, turn('what did Macron do?')]);
-    expect(older.preferArticles.get('biden')).toBe(1.5);
+    expect(older.preferArticles.get('biden')).toBe(2.5);
     // Words four questions back are left out.
     expect(older.context.has('starmer')).toBe(false);
     expect(older.context.get('macron')).toBeCloseTo(0.6);
@@ -43,7 +43,7 @@ describe('planFollowUp', () => {
   it('keeps a self-contained question on the same topic with its context', () => {
     const plan = planFollowUp('What did Starmer say about Ukraine peacekeepers?', [first]);
     expect(plan.topic).toHaveLength(1);
-    expect(plan.preferArticles.get('seed')).toBe(2);
+    expect(plan.preferArticles.get('seed')).toBe(4);
     expect(plan.query).toBe('What did Starmer say about Ukraine peacekeepers? ask trump');
   });
 
@@ -65,7 +65,7 @@ describe('planFollowUp', () => {
     const plan = planFollowUp('and what did he say about Putin?', [first], 'What did Keir Starmer say about Vladimir Putin?');
     expect(plan.question).toBe('What did Keir Starmer say about Vladimir Putin?');
     expect(plan.query).toBe('What did Keir Starmer say about Vladimir Putin? ask trump');
-    expect(plan.preferArticles.get('seed')).toBe(2);
+    expect(plan.preferArticles.get('seed')).toBe(4);
     // A rewrite on a new subject drops the topic like the question itself would.
     const away = planFollowUp('Who won the Champions League final?', [first], 'Who won the Champions League final?');
     expect(away.topic).toEqual([]);

@@ -38,11 +38,10 @@ describe('extractiveAnswer', () => {
     expect(answer.text).toMatch(/… \[1\]$/);
   });
 
-  it('says it found nothing when no sentence shares a content word with the question', () => {
-    for (const question of ['Who won the chess olympiad?', 'what is it?', '']) {
-      const answer = extractiveAnswer(question, passages);
-      expect(answer).toEqual({ text: NOTHING_FOUND, mode: 'none', citations: [], notes: [] });
-    }
+  it('says it found nothing, naming the subject, when no sentence shares a content word with the question', () => {
+    const answer = extractiveAnswer('Who won the chess olympiad?', passages);
+    expect(answer).toEqual({ text: "I couldn't find anything about “won the chess olympiad” in the news I have.", mode: 'none', citations: [], notes: [], confidence: 0 });
+    for (const question of ['what is it?', '']) expect(extractiveAnswer(question, passages)).toMatchObject({ text: NOTHING_FOUND, mode: 'none', citations: [] });
     expect(extractiveAnswer('budget', []).mode).toBe('none');
   });
 
@@ -108,10 +107,14 @@ describe('extractiveAnswer', () => {
       const taps = hit('taps', 'Golden taps scandal', 'The council spent £4 million on golden taps for the town hall, the mayor admitted on Monday.', 0);
       // A roundup's later passage: the council and spending, and "Golden" only as a town's name.
       const roundup = hit('roundup', 'Prairie power, beer pig: News from around our 50 states', 'Golden: The city council is spending $2 million to have the old ships removed from the harbour.', 4);
-      // A live blog whose lede is about something else, but whose passage covers the question's rarest words.
+      // A live blog whose lede is about something else: its passage covers the question's rarest
+      // words deep down, but the blog is not about the question (its title and lede do not name it).
       const blog = hit('blog', 'Town hall live updates', 'Auditors said the golden taps cost the council more than any other fitting this year.', 6);
       const answer = extractiveAnswer(question, [taps, roundup, blog], { idf });
-      expect(answer.citations.map((c) => c.articleId)).toEqual(['taps', 'blog']);
+      expect(answer.citations.map((c) => c.articleId)).toEqual(['taps']);
+      // With its lede given (it opens on the taps), the blog is about the question and supports the answer.
+      const ledes = new Map([['blog', 'Golden taps: auditors report to the council today.']]);
+      expect(extractiveAnswer(question, [taps, roundup, blog], { idf, ledes }).citations.map((c) => c.articleId)).toEqual(['taps', 'blog']);
       expect(answer.text).not.toContain('ships');
     });
 
