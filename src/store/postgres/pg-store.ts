@@ -26,8 +26,8 @@ import { checkSchemaName, quoteIdent, schemaSql } from './pg-schema.js';
 export interface PostgresStoreOptions extends ManifestExpectation {
   /** postgres://user:password@host:port/database */
   url: string;
-  /** Schema holding the tables (default "newsbot"): several stores can share one database. */
-  schema?: string;
+  /** Schema holding the tables (config.database.schema; DATABASE_SCHEMA): several stores can share one database. */
+  schema: string;
   /** Folder for this process's copy of the vector index file (a cache; null keeps none). */
   cacheDir: string | null;
   efSearch: number;
@@ -84,7 +84,7 @@ export class PostgresStore implements NewsStore {
     this.pool = pool;
     this.manifest = manifest;
     this.options = options;
-    this.schema = checkSchemaName(options.schema ?? 'newsbot');
+    this.schema = checkSchemaName(options.schema);
     this.s = quoteIdent(this.schema);
     this.location = `${describeDatabaseUrl(options.url)} (schema ${this.schema})`;
     this.logger = options.logger ?? silentLogger;
@@ -93,7 +93,7 @@ export class PostgresStore implements NewsStore {
 
   /** Connects, creates the schema when missing and checks the manifest. */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
-    const schema = checkSchemaName(options.schema ?? 'newsbot');
+    const schema = checkSchemaName(options.schema);
     const where = `${describeDatabaseUrl(options.url)} (schema ${schema})`;
     if (options.cacheDir) fs.mkdirSync(options.cacheDir, { recursive: true });
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 4, connectionTimeoutMillis: 10_000 });
@@ -570,7 +570,7 @@ export class PostgresStore implements NewsStore {
   }
 
   /** Drops every table of a store, and this machine's copy of its vector index (for --rebuild and tests). */
-  static async destroy(url: string, schema = 'newsbot', cacheDir: string | null = null): Promise<void> {
+  static async destroy(url: string, schema: string, cacheDir: string | null = null): Promise<void> {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
