@@ -10,7 +10,7 @@ import { NewsBotError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import type { ReadResult } from '../ingest/read-articles.js';
 import type { Embedder } from '../retrieval/embedder.js';
-import { loadEmbedder, openStore } from './context.js';
+import { loadEmbedder, openStore } from './root.js';
 import { runIngestRequest, type FromIngestWorker, type IngestRequest, type ToIngestWorker } from './ingest-service.js';
 
 /** Thrown inside the ingest to end it between articles or after a stored batch. */

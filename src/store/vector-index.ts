@@ -7,8 +7,8 @@ type Hnsw = InstanceType<typeof HierarchicalNSW>;
 
 /** HNSW build and search parameters. */
 export interface VectorIndexOptions {
-  /** Candidate list size at query time (>= k); higher is more exact and slower. */
-  efSearch?: number;
+  /** Candidate list size at query time (>= k); higher is more exact and slower. No default here: the store passes config.retrieval.efSearch. */
+  efSearch: number;
   m?: number;
   efConstruction?: number;
 }
@@ -36,7 +36,7 @@ export class VectorIndex {
   }
 
   /** An empty index with room for `capacity` vectors (it grows as needed). */
-  static create(dimension: number, capacity: number, options: VectorIndexOptions = {}): VectorIndex {
+  static create(dimension: number, capacity: number, options: VectorIndexOptions): VectorIndex {
     const index = new HierarchicalNSW('cosine', dimension);
     index.initIndex({
       maxElements: Math.max(16, capacity),
@@ -45,11 +45,11 @@ export class VectorIndex {
       randomSeed: 42,
       allowReplaceDeleted: true,
     });
-    return new VectorIndex(dimension, index, options.efSearch ?? 128, []);
+    return new VectorIndex(dimension, index, options.efSearch, []);
   }
 
   /** Reads an index file. Throws when the file is missing, unreadable or of another dimension. */
-  static load(file: string, dimension: number, options: VectorIndexOptions = {}): VectorIndex {
+  static load(file: string, dimension: number, options: VectorIndexOptions): VectorIndex {
     // hnswlib takes the dimension from its caller and never compares it with the file: read the
     // file's own structure first, or an index of another dimension would be read out of step.
     const fd = fs.openSync(file, 'r');
@@ -65,7 +65,7 @@ export class VectorIndex {
     const index = new HierarchicalNSW('cosine', dimension);
     index.readIndexSync(file, true);
     // Labels deleted before the save are listed too: `retainOnly` (run on every open) settles them.
-    return new VectorIndex(dimension, index, options.efSearch ?? 128, index.getIdsList());
+    return new VectorIndex(dimension, index, options.efSearch, index.getIdsList());
   }
 
   /** Number of live (searchable) vectors. */

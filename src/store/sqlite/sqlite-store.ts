@@ -33,7 +33,8 @@ export const STORE_BUSY_TIMEOUT_MS = 60_000;
 
 /** Options for opening a SQLite store. */
 export interface SqliteStoreOptions extends ManifestExpectation {
-  efSearch?: number;
+  /** HNSW query breadth of this process's vector index (the composition root gives config.retrieval.efSearch). */
+  efSearch: number;
   logger?: Logger;
   /** Open without writing (no schema creation, no index save). */
   readonly?: boolean;
@@ -102,7 +103,7 @@ export class SqliteStore implements NewsStore {
     this.db = db;
     this.manifest = manifest;
     this.logger = options.logger ?? silentLogger;
-    this.efSearch = options.efSearch ?? 128;
+    this.efSearch = options.efSearch;
     this.readonly = options.readonly ?? false;
     this.statements = {
       articleById: db.prepare<[string], ArticleRow>('SELECT id, title, date, source, url, author, origin, content_hash FROM articles WHERE id = ?'),
