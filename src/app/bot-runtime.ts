@@ -6,7 +6,9 @@ import type { BotServices } from '../bot/services.js';
 import type { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { AppContext } from './context.js';
 import { openSqliteStore } from './root.js';
-import { IngestService, describeIngestProgress, storeLease, type IngestLease } from './ingest-service.js';
+import { IngestService } from './ingest-service.js';
+import { storeLease, type IngestLease } from './ingest/lease.js';
+import { describeIngestProgress } from './ingest/supervisor.js';
 
 /** How long shutdown waits for a running ingest to stop after its batch in flight before killing it. */
 const INGEST_STOP_GRACE_MS = 10_000;

@@ -7,11 +7,13 @@
  */
 import type { Config } from '../config/index.js';
 import { NewsBotError } from '../core/errors.js';
+import type { IngestRequest } from '../core/ingest.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import type { ReadResult } from '../ingest/read-articles.js';
+import { runIngestRequest } from '../ingest/request.js';
 import type { Embedder } from '../retrieval/embedder.js';
+import type { FromIngestWorker, ToIngestWorker } from './ingest/protocol.js';
 import { loadEmbedder, openStore } from './root.js';
-import { runIngestRequest, type FromIngestWorker, type IngestRequest, type ToIngestWorker } from './ingest-service.js';
 
 /** Thrown inside the ingest to end it between articles or after a stored batch. */
 class StopRequested extends Error {}

@@ -14,7 +14,7 @@ function brief(text: string): string {
  * cannot be ingested) or by load (the queue is full): logged as a line, without a stack.
  */
 export function isUserMistake(error: unknown): boolean {
-  return error instanceof QueueFullError || (error instanceof NewsBotError && error.code === ErrorCodes.InvalidQuestion);
+  return error instanceof QueueFullError || (error instanceof NewsBotError && (error.code === ErrorCodes.InvalidQuestion || error.code === ErrorCodes.InvalidUrl));
 }
 
 /** The short message a Discord user sees for an error: never a stack trace or internal detail. */
@@ -23,6 +23,7 @@ export function userMessageFor(error: unknown): string {
   if (error instanceof NewsBotError) {
     switch (error.code) {
       case ErrorCodes.InvalidQuestion:
+      case ErrorCodes.InvalidUrl:
         return brief(error.message);
       case ErrorCodes.ArticleParse:
         return `That could not be ingested: ${brief(error.message)}`;

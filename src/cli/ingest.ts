@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createApp, type AppContext } from '../app/context.js';
-import { leaseHolderName, storeLease, withIngestLease } from '../app/ingest-service.js';
+import { leaseHolderName, storeLease, withIngestLease } from '../app/ingest/lease.js';
 import type { Logger } from '../core/logger.js';
 import { ingestArticles, type IngestOptions, type IngestSummary } from '../ingest/pipeline.js';
 import { readArticles, type ReadResult } from '../ingest/read-articles.js';

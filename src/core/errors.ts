@@ -7,6 +7,7 @@ export const ErrorCodes = {
   EmbedderUnavailable: 'EMBEDDER_UNAVAILABLE',
   ArticleParse: 'ARTICLE_PARSE',
   InvalidQuestion: 'INVALID_QUESTION',
+  InvalidUrl: 'INVALID_URL',
   LlmConfig: 'LLM_CONFIG',
   LlmUnavailable: 'LLM_UNAVAILABLE',
   IngestBusy: 'INGEST_BUSY',
@@ -64,6 +65,13 @@ export class ArticleParseError extends NewsBotError {
 export class InvalidQuestionError extends NewsBotError {
   constructor(message: string) {
     super(ErrorCodes.InvalidQuestion, message);
+  }
+}
+
+/** A URL given to ingest that cannot be fetched as given (not a URL, not http(s), a literal private address). */
+export class InvalidUrlError extends NewsBotError {
+  constructor(message: string) {
+    super(ErrorCodes.InvalidUrl, message);
   }
 }
 

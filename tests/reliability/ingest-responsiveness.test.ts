@@ -5,7 +5,7 @@ import zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBotRuntime, type BotRuntime } from '../../src/app/bot-runtime.js';
 import { createApp } from '../../src/app/context.js';
-import type { IngestStatus } from '../../src/app/ingest-service.js';
+import type { IngestStatus } from '../../src/app/ingest/supervisor.js';
 import { createDiscordClient } from '../../src/bot/client.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/core/logger.js';

@@ -1,7 +1,8 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runIngestCommand } from '../../src/bot/commands/ingest.js';
-import type { BotIngestRequest, BotServices, BotSettings } from '../../src/bot/services.js';
+import type { IngestRequest } from '../../src/core/ingest.js';
+import type { BotServices, BotSettings } from '../../src/bot/services.js';
 import { IngestBusyError, IngestFailedError, StoreModelMismatchError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { IngestSummary } from '../../src/ingest/pipeline.js';
@@ -55,7 +56,7 @@ function services(ingest: BotServices['ingest']): { services: BotServices; setti
 }
 
 /** Starts the command on an ingest that reports progress and ends when the test says. */
-function startIngest(value: ChatInputCommandInteraction, request: BotIngestRequest, what: string) {
+function startIngest(value: ChatInputCommandInteraction, request: IngestRequest, what: string) {
   let finish!: (s: IngestSummary) => void;
   let report!: (p: string) => void;
   const running = runIngestCommand(
