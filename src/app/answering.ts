@@ -4,7 +4,7 @@ import { FollowUpRewriter } from '../answer/conversation.js';
 import { LlmAnswerer } from '../answer/llm-answerer.js';
 import { OpenAIChatModel } from '../answer/openai-chat-model.js';
 import { retrievalSettings, type LlmSettings, type RetrievalSettings } from '../config/defaults.js';
-import type { Embedder } from '../retrieval/embedder.js';
+import type { Embedder } from '../core/embedder.js';
 import { Retriever } from '../retrieval/retriever.js';
 import type { RetrievalStore } from '../store/ports.js';
 

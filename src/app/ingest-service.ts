@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/index.js';
 import { IngestBusyError, describeError } from '../core/errors.js';
-import type { IngestRequest } from '../core/ingest.js';
+import type { IngestRequest, IngestSummary } from '../core/ingest.js';
 import type { Logger } from '../core/logger.js';
 import { checkIngestUrl } from '../ingest/request.js';
-import type { IngestSummary } from '../ingest/pipeline.js';
 import type { NewsStore } from '../store/ports.js';
 import { startFeedPolling } from './ingest/feed-poll.js';
 import { INGEST_LEASE, INGEST_LEASE_TTL_MS, holding, leaseHolderName, type IngestLease } from './ingest/lease.js';

@@ -11,7 +11,7 @@ import type { IngestRequest } from '../core/ingest.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import type { ReadResult } from '../ingest/read-articles.js';
 import { runIngestRequest } from '../ingest/request.js';
-import type { Embedder } from '../retrieval/embedder.js';
+import type { Embedder } from '../core/embedder.js';
 import type { FromIngestWorker, ToIngestWorker } from './ingest/protocol.js';
 import { loadEmbedder, openStore } from './root.js';
 

@@ -3,7 +3,7 @@ import type { Config } from '../config/index.js';
 import { EmbedderUnavailableError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { CHUNKER_VERSION } from '../ingest/chunker.js';
-import type { Embedder } from '../retrieval/embedder.js';
+import type { Embedder } from '../core/embedder.js';
 import { loadTransformersEmbedder, type TransformersEmbedderOptions } from '../retrieval/transformers-embedder.js';
 import type { ManifestExpectation } from '../store/manifest.js';
 import { destroyStore, openStore as openBackend, type DatabaseChoice } from '../store/open-store.js';

@@ -1,6 +1,6 @@
 import { buildAnswering, type AnsweringOptions } from '../app/answering.js';
 import type { RetrievalMode } from '../core/types.js';
-import type { Embedder } from '../retrieval/embedder.js';
+import type { Embedder } from '../core/embedder.js';
 import { retrievalSettings } from '../config/defaults.js';
 import { openNewsStore, type DatabaseChoice } from '../app/root.js';
 

@@ -7,7 +7,7 @@ import { IngestService } from '../app/ingest-service.js';
 import { openSqliteStore } from '../app/root.js';
 import type { Config } from '../config/index.js';
 import { silentLogger } from '../core/logger.js';
-import type { IngestSummary } from '../ingest/pipeline.js';
+import type { IngestSummary } from '../core/ingest.js';
 
 /** One ingest of the same articles, by `npm run ingest` or by the bot's worker. */
 export interface IngestRunFigures {

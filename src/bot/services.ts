@@ -1,8 +1,7 @@
 import type { AnswerService } from '../answer/answerer.js';
-import type { IngestRequest } from '../core/ingest.js';
+import type { IngestRequest, IngestSummary } from '../core/ingest.js';
 import type { ArticleMeta } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
-import type { IngestSummary } from '../ingest/pipeline.js';
 import type { SearchResult } from '../retrieval/retriever.js';
 import type { IngestRunRecord } from '../store/ports.js';
 import type { AnswerLog } from './answer-log.js';

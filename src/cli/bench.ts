@@ -13,7 +13,7 @@ import type { RetrievalMode } from '../core/types.js';
 import { chunkText, embeddingText } from '../ingest/chunker.js';
 import { ingestArticles } from '../ingest/pipeline.js';
 import { readArticles, type ReadResult } from '../ingest/read-articles.js';
-import type { Embedder } from '../retrieval/embedder.js';
+import type { Embedder } from '../core/embedder.js';
 import { destroyNewsStore, loadEmbedding, openNewsStore, type DatabaseChoice } from '../app/root.js';
 import { boot, runMain } from './common.js';
 

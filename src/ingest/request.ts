@@ -1,11 +1,11 @@
 import type { Config } from '../config/index.js';
+import type { Embedder } from '../core/embedder.js';
 import { InvalidUrlError } from '../core/errors.js';
-import type { IngestRequest } from '../core/ingest.js';
+import type { IngestRequest, IngestSummary } from '../core/ingest.js';
 import type { Logger } from '../core/logger.js';
-import type { Embedder } from '../retrieval/embedder.js';
-import type { NewsStore } from '../store/ports.js';
+import type { IngestStore } from '../store/ports.js';
 import { checkLiteralUrl } from './fetch-guard.js';
-import { ingestArticles, type IngestSummary } from './pipeline.js';
+import { ingestArticles } from './pipeline.js';
 import { readArticles, type ReadResult } from './read-articles.js';
 import { fetchArticle, readFeed } from './web.js';
 
@@ -49,7 +49,7 @@ function merge(a: IngestSummary, b: IngestSummary): IngestSummary {
 
 /** What runIngestRequest needs: the worker's own store and embedder. */
 export interface IngestContext {
-  store: NewsStore;
+  store: IngestStore;
   embedder: Embedder | null;
   config: Config;
   logger: Logger;

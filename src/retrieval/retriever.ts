@@ -4,7 +4,7 @@ import type { RetrievalStore } from '../store/ports.js';
 import { addArticlePassages, findCandidates } from './candidates.js';
 import { pickResults } from './dedupe.js';
 import type { RetrievalSettings } from '../config/defaults.js';
-import type { Embedder } from './embedder.js';
+import type { Embedder } from '../core/embedder.js';
 import { PassageEvidence, SentenceCache } from './evidence.js';
 import { fuseLists, ranksAfterPrior } from './fusion.js';
 import { articlesToRescore, listLeaders, rescorePassages, RESCORE_PASSAGES } from './passage-choice.js';

@@ -1,6 +1,6 @@
 import { DEFAULTS } from '../config/defaults.js';
 import { EmbedderUnavailableError, describeError } from '../core/errors.js';
-import type { Embedder } from './embedder.js';
+import type { Embedder } from '../core/embedder.js';
 
 /** Options for the transformers.js embedder. */
 export interface TransformersEmbedderOptions {

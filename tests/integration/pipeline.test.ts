@@ -5,7 +5,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildAnswering } from '../../src/app/answering.js';
 import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { readArticles } from '../../src/ingest/read-articles.js';
-import type { Embedder } from '../../src/retrieval/embedder.js';
+import type { Embedder } from '../../src/core/embedder.js';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { loadEmbedding } from '../../src/app/root.js';
 import { HAS_TINY_MODEL, MODELS_DIR, NO_MODEL_REASON, SEED_FILE, TINY_MODEL, tempDir } from '../helpers/env.js';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildAnswering } from '../../src/app/answering.js';
 import type { Article, RetrievalMode } from '../../src/core/types.js';
-import type { Embedder } from '../../src/retrieval/embedder.js';
+import type { Embedder } from '../../src/core/embedder.js';
 import type { Retriever } from '../../src/retrieval/retriever.js';
 import type { RetrievalStore } from '../../src/store/ports.js';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';

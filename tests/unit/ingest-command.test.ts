@@ -5,7 +5,7 @@ import type { IngestRequest } from '../../src/core/ingest.js';
 import type { BotServices, BotSettings } from '../../src/bot/services.js';
 import { IngestBusyError, IngestFailedError, StoreModelMismatchError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { IngestSummary } from '../../src/ingest/pipeline.js';
+import type { IngestSummary } from '../../src/core/ingest.js';
 
 const SUMMARY: IngestSummary = { added: 3, updated: 0, unchanged: 1, removed: 0, skipped: [], skippedCount: 0, passages: 9, embedded: 9, vectors: true, durationMs: 12_300 };
 

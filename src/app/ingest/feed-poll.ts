@@ -1,7 +1,6 @@
 import { IngestBusyError } from '../../core/errors.js';
-import type { IngestRequest } from '../../core/ingest.js';
+import type { IngestRequest, IngestSummary } from '../../core/ingest.js';
 import type { Logger } from '../../core/logger.js';
-import type { IngestSummary } from '../../ingest/pipeline.js';
 import { FEED_POLL_LEASE, type IngestLease } from './lease.js';
 
 /** What the feed poll drives: the ingest service, seen from its poll. */

@@ -1,7 +1,6 @@
 import type { Config } from '../../config/index.js';
 import type { ErrorCode } from '../../core/errors.js';
-import type { IngestRequest } from '../../core/ingest.js';
-import type { IngestSummary } from '../../ingest/pipeline.js';
+import type { IngestRequest, IngestSummary } from '../../core/ingest.js';
 
 /** Messages from the bot to its ingest worker. */
 export type ToIngestWorker = { type: 'run'; request: IngestRequest; config: Config } | { type: 'stop' };
