@@ -1,6 +1,5 @@
-import { ErrorCodes, NewsBotError } from '../core/errors.js';
+import { ErrorCodes, NewsBotError, QueueFullError } from '../core/errors.js';
 import { BUSY } from './gate.js';
-import { QueueFullError } from './limits.js';
 
 /** The longest error detail a user sees: the reason, never a wall of text beyond one message. */
 const MAX_DETAIL = 300;

@@ -12,6 +12,9 @@ export const ErrorCodes = {
   LlmUnavailable: 'LLM_UNAVAILABLE',
   IngestBusy: 'INGEST_BUSY',
   IngestFailed: 'INGEST_FAILED',
+  IngestStopped: 'INGEST_STOPPED',
+  QueueFull: 'QUEUE_FULL',
+  VectorIndexFile: 'VECTOR_INDEX_FILE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -86,6 +89,31 @@ export class IngestBusyError extends NewsBotError {
 export class IngestFailedError extends NewsBotError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(ErrorCodes.IngestFailed, message, options);
+  }
+}
+
+/** The ingest worker was asked to stop: thrown inside its ingest to end it between articles or after a stored batch. */
+export class IngestStoppedError extends NewsBotError {
+  constructor() {
+    super(ErrorCodes.IngestStopped, 'the ingest was asked to stop');
+  }
+}
+
+/** Thrown by the bot's work queue when it is full (the user is told the bot is busy). */
+export class QueueFullError extends NewsBotError {
+  constructor() {
+    super(ErrorCodes.QueueFull, 'queue full');
+  }
+}
+
+/**
+ * A vector index file that cannot be read or was not written whole (another dimension, short,
+ * corrupt, read back different). The store rebuilds a file it cannot read, and reports a failed
+ * write as a StoreIo error.
+ */
+export class VectorIndexFileError extends NewsBotError {
+  constructor(message: string) {
+    super(ErrorCodes.VectorIndexFile, message);
   }
 }
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { defuseMentions, escapeMarkdown, formatAnswerForDiscord, formatModelText, isPleasantry, packBlocks, plainQuestion, snippet, splitMessage, threadName } from '../../src/bot/format.js';
 import { isUserMistake, userMessageFor } from '../../src/bot/errors.js';
-import { NoticeThrottle, QueueFullError, RateLimiter, WorkQueue } from '../../src/bot/limits.js';
-import { ErrorCodes, InvalidQuestionError, InvalidUrlError, NewsBotError } from '../../src/core/errors.js';
+import { NoticeThrottle, RateLimiter, WorkQueue } from '../../src/bot/limits.js';
+import { ErrorCodes, InvalidQuestionError, InvalidUrlError, NewsBotError, QueueFullError } from '../../src/core/errors.js';
 import { ingestResponse, latestResponse, searchResponse, sourcesResponse, statusResponse } from '../../src/bot/responses.js';
 import type { ArticleMeta, Citation, RetrievedPassage } from '../../src/core/types.js';
 
