@@ -1,5 +1,4 @@
 import type { Citation, RetrievedPassage } from '../core/types.js';
-import { citationFor } from './extractive.js';
 import { REFUSAL_TEXT } from './prompt.js';
 
 /** The result of checking a model's citations against the passages it was given. */
@@ -22,6 +21,19 @@ const REFUSAL_PATTERNS = [
   /no (?:relevant )?information (?:about|on)/i,
   /not (?:mentioned|covered|found) in the (?:passages|news|articles)/i,
 ];
+
+/** The citation numbered `n` for a retrieved passage (its article and passage text). */
+export function citationFor(n: number, item: RetrievedPassage): Citation {
+  return {
+    n,
+    articleId: item.article.id,
+    title: item.article.title,
+    date: item.article.date,
+    url: item.article.url,
+    source: item.article.source,
+    passage: item.passage.text,
+  };
+}
 
 /** True when the text reads as "the passages do not say". */
 export function isRefusal(text: string): boolean {

@@ -41,9 +41,11 @@ const MIN_CONTEXT_WEIGHT = 0.1;
 const MAX_QUERY_TERMS = 8;
 /**
  * The cited-article prior: an article the previous answer cited weighs up to 1 + PRIOR_BOOST times
- * more in the search; one cited only by earlier answers, less (halving per turn).
+ * more in the search; one cited only by earlier answers, less (halving per turn). In a store of a
+ * year of news, a follow-up's words ("why does he want that?", "what did Macron do?") match
+ * hundreds of older stories; the thread's article must outweigh them (x2 lost it to a 2018 story).
  */
-const PRIOR_BOOST = 1;
+const PRIOR_BOOST = 3;
 const PRIOR_DECAY = 0.5;
 
 /** Words that stand for something named earlier. */
@@ -67,9 +69,9 @@ function topicTerms(turns: ConversationTurn[]): Set<string> {
 }
 
 /** True when a question continues the topic of the turns before it (see `planFollowUp`). */
-function continues(question: string, turns: ConversationTurn[], rewrite?: string | null): boolean {
+function continues(question: string, turns: ConversationTurn[], rewrite?: string | null, inCitedArticles = false): boolean {
   if (turns.length === 0) return false;
-  if (refersBack(question)) return true;
+  if (refersBack(question) || inCitedArticles) return true;
   const topic = topicTerms(turns);
   return [...contentTerms(question), ...(rewrite ? contentTerms(rewrite) : [])].some((t) => topic.has(t));
 }
@@ -88,12 +90,14 @@ function currentTopic(history: ConversationTurn[]): ConversationTurn[] {
  * question's weighing CONTEXT_WEIGHT and each turn further back half as much, and with a prior
  * for the articles already cited. A question on a new subject ("Who won the Champions League
  * final?") drops the topic. `rewrite` is a language model's standalone version of the question,
- * used in its place when given.
+ * used in its place when given. `inCitedArticles`: the question's key words are in the articles
+ * the conversation cited ("who is hosting Zelensky on Sunday?" after an article saying so): it
+ * continues the topic too.
  */
-export function planFollowUp(question: string, history: ConversationTurn[], rewrite?: string | null): FollowUpPlan {
+export function planFollowUp(question: string, history: ConversationTurn[], rewrite?: string | null, inCitedArticles = false): FollowUpPlan {
   const turns = currentTopic(history);
   const asked = rewrite?.trim() || question;
-  if (!continues(question, turns, rewrite)) return { question, query: question, context: new Map(), preferArticles: new Map(), topic: [] };
+  if (!continues(question, turns, rewrite, inCitedArticles)) return { question, query: question, context: new Map(), preferArticles: new Map(), topic: [] };
 
   const context = new Map<string, number>();
   const surface = new Map<string, string>();
@@ -183,4 +187,11 @@ export class FollowUpRewriter {
       clearTimeout(timer);
     }
   }
+}
+
+/** The ids of the articles the last turns of a conversation cited (newest turn first, at most `limit`). */
+export function citedArticles(history: readonly ConversationTurn[], limit = 3): string[] {
+  const out: string[] = [];
+  for (const turn of [...history].reverse()) for (const s of turn.sources ?? []) if (!out.includes(s.articleId) && out.length < limit) out.push(s.articleId);
+  return out;
 }

@@ -25,3 +25,40 @@ export function holdsKeyTerm(text: string, keys: readonly string[]): boolean {
   const terms = new Set(contentTerms(text));
   return keys.some((k) => terms.has(k));
 }
+
+/** How much of an article's text counts as its lede: the part that says what it is about. */
+export const LEDE_CHARS = 1000;
+
+/** An article's ids and texts, for judging whether it is about a question. */
+export interface ArticleTexts {
+  id: string;
+  /** Title and lede (its first LEDE_CHARS characters). */
+  lede: string;
+  /** Title, lede and the retrieved passages. */
+  text: string;
+}
+
+/**
+ * Ids of the articles that are about the question: their title or lede holds one of its key
+ * terms, or (`loose`) their retrieved passages hold all of them (`keyTerms` of the question's
+ * terms found in some article, ranked by `idf`, else by how few of the articles hold them); in a
+ * conversation, the same for the earlier questions' key terms too. A roundup that mentions a key
+ * word once deep down, or a story sharing only a common word ("Trump"), is not. The lede rule is
+ * the eval's off-topic test (eval/metrics.ts), so an answer quoting only such articles is never
+ * counted off-topic.
+ */
+export function articlesAbout(
+  qTerms: readonly string[],
+  contextTerms: readonly string[],
+  articles: readonly ArticleTexts[],
+  idf: ReadonlyMap<string, number> | undefined,
+  options: { loose?: boolean } = {},
+): Set<string> {
+  const termsOf = articles.map((a) => ({ id: a.id, terms: new Set(contentTerms(a.text)), lede: new Set(contentTerms(a.lede)) }));
+  const holders = (t: string) => termsOf.filter((a) => a.terms.has(t) || a.lede.has(t)).length;
+  const rarity = idf ?? new Map([...qTerms, ...contextTerms].map((t) => [t, Math.log((termsOf.length + 1) / (holders(t) + 0.5))]));
+  const keysOf = (terms: readonly string[]) => keyTerms(terms.filter((t) => holders(t) > 0), rarity);
+  const keySets = [keysOf(qTerms), keysOf(contextTerms)].filter((keys) => keys.length > 0);
+  const about = (a: (typeof termsOf)[number], keys: string[]) => keys.some((k) => a.lede.has(k)) || (options.loose === true && keys.every((k) => a.terms.has(k)));
+  return new Set(termsOf.filter((a) => keySets.every((keys) => about(a, keys))).map((a) => a.id));
+}

@@ -6,6 +6,7 @@ import { OpenAIChatModel } from '../answer/openai-chat-model.js';
 import { retrievalSettings, type LlmSettings, type RetrievalSettings } from '../config/defaults.js';
 import type { Embedder } from '../core/embedder.js';
 import { Retriever } from '../retrieval/retriever.js';
+import { LEDE_CHARS } from '../answer/topic.js';
 import type { RetrievalStore } from '../store/ports.js';
 
 
@@ -58,6 +59,30 @@ export function buildAnswering(options: AnsweringOptions): Answering {
         })
       : null;
   const rewriter = llm && model && llm.rewriteTimeoutMs > 0 ? new FollowUpRewriter({ model, timeoutMs: llm.rewriteTimeoutMs, logger }) : null;
-  const answers = new AnswerService(retriever, { llm: answerer, rewriter, termIdf: (stems) => store.termIdf(stems), ...(llm ? { llmPassages: llm.maxPassages } : {}) });
+  const answers = new AnswerService(retriever, {
+    llm: answerer,
+    rewriter,
+    termIdf: (stems) => store.termIdf(stems),
+    ledes: (articleIds) => articleLedes(store, articleIds),
+    articleText: (articleId) => store.articleText(articleId),
+    ...(llm ? { llmPassages: llm.maxPassages } : {}),
+  });
   return { settings, retriever, answers };
+}
+
+/**
+ * Each article's lede, by article id: its first LEDE_CHARS characters (from its first two
+ * passages, which are contiguous slices of its text), the part whose words tell what the article
+ * is about. Two reads for any number of articles.
+ */
+export async function articleLedes(store: RetrievalStore, articleIds: readonly string[]): Promise<Map<string, string>> {
+  if (articleIds.length === 0) return new Map();
+  const rows = await store.getPassages(await store.passageIdsOf(articleIds, 2));
+  const out = new Map<string, string>();
+  for (const { article, passage } of rows) {
+    const sofar = out.get(article.id) ?? '';
+    if (passage.start >= LEDE_CHARS || passage.start < sofar.length) continue;
+    out.set(article.id, (sofar.padEnd(passage.start, ' ') + passage.text).slice(0, LEDE_CHARS));
+  }
+  return out;
 }

@@ -79,6 +79,11 @@ export interface Answer {
   citations: Citation[];
   /** One-line notes for the reader, e.g. that the language model was unavailable. */
   notes: string[];
+  /**
+   * How sure the bot is that the answer is about the question and answers it, 0..1 (see
+   * answer/confidence.ts); a refusal has the confidence that was too low to answer.
+   */
+  confidence?: number;
   /** LLM answers: tokens used (null when the server did not report them). */
   usage?: TokenUsage | null;
   /** LLM answers: true when the answer cites nothing and is not a refusal. */

@@ -1,4 +1,4 @@
-import { holdsKeyTerm } from '../answer/topic.js';
+import { holdsKeyTerm, LEDE_CHARS } from '../answer/topic.js';
 
 /** One evaluated question. */
 export interface QuestionOutcome {
@@ -18,6 +18,10 @@ export interface QuestionOutcome {
    * when the answer quotes nothing or the question has no key term.
    */
   offTopic: boolean | null;
+  /** The answer is a refusal ("I couldn't find anything about ..."): it quotes nothing. */
+  refused: boolean;
+  /** The question's answer is in some article of the set (RealTime QA's `answerable`). */
+  answerable: boolean;
 }
 
 /** Aggregate answer-recall figures. */
@@ -31,6 +35,19 @@ export interface EvalMetrics {
   /** Diagnostics: one of the first 1 / 5 distinct articles of the results contains the answer anywhere. */
   'article_recall@1': number;
   'article_recall@5': number;
+  /** Of the answers that quote articles (and whose question has key terms), the share quoting an off-topic article. */
+  off_topic: number;
+  /** Share of the answers that are refusals. */
+  refused: number;
+  /** Share of the answers that answer (are not refusals) but hold no gold answer. */
+  answered_wrong: number;
+}
+
+/** Figures over questions whose answer is in no article (unanswerable): how often the bot says so. */
+export interface UnanswerableMetrics {
+  questions: number;
+  /** Share refused: the right reply to such a question. */
+  refused: number;
   /** Of the answers that quote articles (and whose question has key terms), the share quoting an off-topic article. */
   off_topic: number;
 }
@@ -62,8 +79,8 @@ function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-/** How much of an article's text counts as its lede for the off-topic check. */
-export const LEDE_CHARS = 1000;
+/** How much of an article's text counts as its lede for the off-topic check (the answer's own topic test uses the same). */
+export { LEDE_CHARS };
 
 /**
  * True when an article is not itself about the question: its title and lede (the first
@@ -75,13 +92,15 @@ export function isOffTopicArticle(article: { title: string; text: string }, keys
   return !holdsKeyTerm(`${article.title}\n${article.text.slice(0, LEDE_CHARS)}`, keys);
 }
 
-/** Recall@1/5/10 (hit within the top k), MRR@10, the answer hit rate, article recall@1/5 and the off-topic share, rounded to 3 places. */
+/**
+ * Recall@1/5/10 (hit within the top k), MRR@10, the answer hit rate, article recall@1/5, the
+ * off-topic share, the refusal share and the share answered wrongly, rounded to 3 places.
+ */
 export function aggregate(outcomes: QuestionOutcome[]): EvalMetrics {
   const n = outcomes.length;
   const within = (rank: number | null, k: number) => rank !== null && rank <= k;
   const recall = (k: number) => (n ? outcomes.filter((o) => within(o.hitRank, k)).length / n : 0);
   const articleRecall = (k: number) => (n ? outcomes.filter((o) => within(o.articleHitRank, k)).length / n : 0);
-  const judged = outcomes.filter((o) => o.offTopic !== null);
   const mrr = n ? outcomes.reduce((sum, o) => sum + (o.hitRank !== null && o.hitRank <= 10 ? 1 / o.hitRank : 0), 0) / n : 0;
   return {
     questions: n,
@@ -92,6 +111,24 @@ export function aggregate(outcomes: QuestionOutcome[]): EvalMetrics {
     answer_hit: round(n ? outcomes.filter((o) => o.answerHit).length / n : 0),
     'article_recall@1': round(articleRecall(1)),
     'article_recall@5': round(articleRecall(5)),
-    off_topic: round(judged.length ? judged.filter((o) => o.offTopic).length / judged.length : 0),
+    off_topic: offTopicShare(outcomes),
+    refused: share(outcomes, (o) => o.refused),
+    answered_wrong: share(outcomes, (o) => !o.refused && !o.answerHit),
   };
+}
+
+/** Share of outcomes meeting `test`, rounded (0 for none). */
+function share(outcomes: readonly QuestionOutcome[], test: (o: QuestionOutcome) => boolean): number {
+  return round(outcomes.length ? outcomes.filter(test).length / outcomes.length : 0);
+}
+
+/** Of the outcomes judged for topic (offTopic not null), the share quoting an off-topic article. */
+function offTopicShare(outcomes: readonly QuestionOutcome[]): number {
+  const judged = outcomes.filter((o) => o.offTopic !== null);
+  return round(judged.length ? judged.filter((o) => o.offTopic).length / judged.length : 0);
+}
+
+/** The refusal share and off-topic share of unanswerable questions (recall means nothing there). */
+export function aggregateUnanswerable(outcomes: QuestionOutcome[]): UnanswerableMetrics {
+  return { questions: outcomes.length, refused: share(outcomes, (o) => o.refused), off_topic: offTopicShare(outcomes) };
 }

@@ -11,7 +11,8 @@ import { destroyNewsStore as destroyStore, openNewsStore as openStore, type Data
 import type { NewsStore } from '../store/ports.js';
 import { contentTerms } from '../core/text.js';
 import { keyTerms } from '../answer/topic.js';
-import { aggregate, containsAnswer, firstHitRank, isOffTopicArticle, type EvalMetrics, type QuestionOutcome } from './metrics.js';
+import { parseTimeWindow } from '../retrieval/time.js';
+import { aggregate, aggregateUnanswerable, containsAnswer, firstHitRank, isOffTopicArticle, type EvalMetrics, type QuestionOutcome, type UnanswerableMetrics } from './metrics.js';
 
 /** A RealTime QA question as stored in questions.jsonl. */
 export interface EvalQuestion {
@@ -39,6 +40,17 @@ export interface EvalOptions {
    */
   retrieval: AnsweringOptions['retrieval'];
   limit?: number | undefined;
+  /** Read the questions from this file (questions.jsonl format) instead of the set's own. */
+  questionsFile?: string | undefined;
+  /** Also ask the unanswerable questions (their answer is in no article); reported apart. */
+  allQuestions?: boolean;
+  /**
+   * Ask every question this many days after its date, with the news of its day (articles dated
+   * after it weighed as not yet published): how ranking holds up when the news is old.
+   */
+  askedLaterDays?: number | undefined;
+  /** Only the questions that name no time ("this week", "in March"): see parseTimeWindow. */
+  timeless?: boolean;
   /** Needed for hybrid and vector modes; lexical mode ingests without it. */
   embedder: Embedder | null;
   /** Write one JSON line per question here. */
@@ -51,22 +63,33 @@ export interface EvalOptions {
 
 /** The figures of a run, plus timings. */
 export interface EvalResult {
+  /** Figures over the answerable questions. */
   metrics: EvalMetrics;
+  /** With allQuestions: the refusal and off-topic shares over the unanswerable ones. */
+  unanswerable: UnanswerableMetrics | null;
+  /** Answerable questions first, then the unanswerable ones. */
   outcomes: QuestionOutcome[];
   ingestSeconds: number;
   evalSeconds: number;
   reusedStore: boolean;
 }
 
-/** Reads the answerable questions of a set, in file order. */
-export function readQuestions(setDir: string): EvalQuestion[] {
+/** Reads the answerable questions of a set (or all, with `all`), in file order. */
+export function readQuestions(setDir: string, all = false): EvalQuestion[] {
+  return readQuestionsFile(path.join(setDir, 'questions.jsonl'), all);
+}
+
+/** Reads the answerable questions of a questions.jsonl file (or all, with `all`), in file order. */
+export function readQuestionsFile(file: string, all = false): EvalQuestion[] {
   return fs
-    .readFileSync(path.join(setDir, 'questions.jsonl'), 'utf8')
+    .readFileSync(file, 'utf8')
     .split('\n')
     .filter((line) => line.trim())
     .map((line) => JSON.parse(line) as EvalQuestion)
-    .filter((q) => q.answerable);
+    .filter((q) => all || q.answerable);
 }
+
+const DAY_MS = 86_400_000;
 
 function articlesFile(setDir: string): string {
   for (const name of ['articles.jsonl.gz', 'articles.jsonl']) {
@@ -79,6 +102,7 @@ function articlesFile(setDir: string): string {
 /**
  * Evaluates retrieval on a news-QA set: ingests every article of the set into a cached store
  * (rebuilt when the articles file, the model or the chunker change), then asks each answerable
+ * question (with allQuestions, every question: the unanswerable ones are reported apart)
  * question as of its date through the bot's own retrieval and extractive answer.
  */
 export async function runEval(options: EvalOptions): Promise<EvalResult> {
@@ -120,13 +144,18 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const ingestSeconds = (Date.now() - ingestStart) / 1000;
 
   const { answers } = buildAnswering({ store, embedder: options.embedder, retrieval: settings });
-  const questions = readQuestions(options.setDir).slice(0, options.limit ?? undefined);
+  const asked = (q: EvalQuestion) => new Date(Date.parse(`${q.date}T23:59:59Z`) + (options.askedLaterDays ?? 0) * DAY_MS);
+  const questions = (options.questionsFile ? readQuestionsFile(options.questionsFile, options.allQuestions) : readQuestions(options.setDir, options.allQuestions))
+    .filter((q) => !options.timeless || parseTimeWindow(q.question, new Date(`${q.date}T23:59:59Z`)) === null)
+    .sort((a, b) => Number(b.answerable) - Number(a.answerable))
+    .slice(0, options.limit ?? undefined);
   const log = options.logFile ? fs.createWriteStream(options.logFile) : null;
   const outcomes: QuestionOutcome[] = [];
   const evalStart = Date.now();
   try {
     for (const [i, q] of questions.entries()) {
-      const { answer, search } = await answers.ask(q.question, { asOf: new Date(`${q.date}T23:59:59Z`) });
+      // Asked later, with the news of the question's day (later articles count as not yet published).
+      const { answer, search } = await answers.ask(q.question, { asOf: asked(q), ...(options.askedLaterDays ? { newsUntil: new Date(`${q.date}T23:59:59Z`) } : {}) });
       const hitRank = firstHitRank(search.passages.map((p) => p.passage.text), q.answer);
       const answerHit = containsAnswer(answer.text.replace(/ \[\d+\]/g, ''), q.answer);
       const articles = new Map<string, { title: string; text: string }>();
@@ -138,16 +167,21 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
       const keys = keyTerms(questionTerms, await store.termIdf(questionTerms));
       const offTopicArticles = answer.citations.filter((c) => isOffTopicArticle(articles.get(c.articleId) ?? { title: c.title, text: '' }, keys)).map((c) => c.title);
       const offTopic = answer.citations.length > 0 && keys.length > 0 ? offTopicArticles.length > 0 : null;
-      outcomes.push({ id: q.id, hitRank, answerHit, articleHitRank, offTopic });
+      const refused = answer.citations.length === 0;
+      outcomes.push({ id: q.id, hitRank, answerHit, articleHitRank, offTopic, refused, answerable: q.answerable });
       log?.write(
         redactedJson({
           id: q.id,
           date: q.date,
+          asOf: asked(q).toISOString(),
           question: q.question,
           answer: q.answer,
           hitRank,
           articleHitRank,
+          answerable: q.answerable,
           answerHit,
+          refused,
+          confidence: answer.confidence,
           keyTerms: keys,
           offTopicArticles,
           window: search.window,
@@ -161,5 +195,14 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
     if (log) await new Promise<void>((resolve) => log.end(() => resolve()));
     await store.close();
   }
-  return { metrics: aggregate(outcomes), outcomes, ingestSeconds, evalSeconds: (Date.now() - evalStart) / 1000, reusedStore };
+  const answerable = outcomes.filter((o) => o.answerable);
+  const unanswerable = outcomes.filter((o) => !o.answerable);
+  return {
+    metrics: aggregate(answerable),
+    unanswerable: options.allQuestions ? aggregateUnanswerable(unanswerable) : null,
+    outcomes,
+    ingestSeconds,
+    evalSeconds: (Date.now() - evalStart) / 1000,
+    reusedStore,
+  };
 }

@@ -12,6 +12,10 @@ export const EVIDENCE_DEPTH = 50;
 export interface PriorInputs {
   rows: ReadonlyMap<number, PassageRow>;
   asOf: Date;
+  /** The recency prior's "now" (see recencyAnchor); default `asOf`. */
+  anchor?: Date;
+  /** Articles dated after this are weighed as not yet published (see timeFactor); default `asOf`. */
+  newsUntil?: Date;
   window: TimeWindow | null;
   /** Article id -> weight multiplier (the articles a conversation has cited). */
   preferArticles?: ReadonlyMap<string, number> | undefined;
@@ -35,10 +39,12 @@ export function evidenceContenders(lexical: readonly ScoredId[], vector: readonl
  */
 export function candidatePrior(inputs: PriorInputs): (id: number) => number {
   const { rows, asOf, window, preferArticles, contenders, evidence } = inputs;
+  const anchor = inputs.anchor ?? asOf;
+  const newsUntil = inputs.newsUntil ?? asOf;
   return (id) => {
     const row = rows.get(id);
     if (!row) return 0;
     const answerEvidence = contenders.has(id) ? evidence(row).answer : 0;
-    return timeFactor(row.article.date, asOf, window) * (preferArticles?.get(row.article.id) ?? 1) * (1 + ANSWER_TYPE_WEIGHT * answerEvidence);
+    return timeFactor(row.article.date, asOf, window, anchor, newsUntil) * (preferArticles?.get(row.article.id) ?? 1) * (1 + ANSWER_TYPE_WEIGHT * answerEvidence);
   };
 }

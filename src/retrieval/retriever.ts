@@ -10,7 +10,7 @@ import { fuseLists, ranksAfterPrior } from './fusion.js';
 import { articlesToRescore, listLeaders, rescorePassages, RESCORE_PASSAGES } from './passage-choice.js';
 import { candidatePrior, evidenceContenders } from './prior.js';
 import { queryTerms } from './query.js';
-import { parseTimeWindow, type TimeWindow } from './time.js';
+import { parseTimeWindow, recencyAnchor, type TimeWindow } from './time.js';
 
 /** Candidates taken from each list (BM25 and HNSW) per question (at least; k·10 for a larger k). */
 const CANDIDATE_DEPTH = 100;
@@ -24,6 +24,11 @@ export interface SearchOptions {
   mode?: RetrievalMode;
   /** "Now" for relative dates in the question. Default: the current time. */
   asOf?: Date;
+  /**
+   * The news as it stood then: articles dated after it are weighed down as not yet published
+   * (default `asOf`). The eval's --asked-later asks a question later with the news of its day.
+   */
+  newsUntil?: Date;
   maxPerArticle?: number;
   /** A prior: article id -> weight multiplier (e.g. the articles a conversation has cited). */
   preferArticles?: ReadonlyMap<string, number>;
@@ -92,7 +97,9 @@ export class Retriever {
 
     const evidence = new PassageEvidence(query, idf, (passage) => this.sentences.of(passage));
     const evidenceOf = evidence.of.bind(evidence);
-    const prior = candidatePrior({ rows, asOf, window, preferArticles: options.preferArticles, contenders: evidenceContenders(lexical, vector), evidence: evidenceOf });
+    const newsUntil = options.newsUntil ?? asOf;
+    const anchor = recencyAnchor(lexical, vector, (id) => rows.get(id)?.article.date, asOf, window, newsUntil);
+    const prior = candidatePrior({ rows, asOf, anchor, newsUntil, window, preferArticles: options.preferArticles, contenders: evidenceContenders(lexical, vector), evidence: evidenceOf });
     const fused = fuseLists(lexical, vector, this.settings.vectorWeight, storedVectors, prior);
     const lexicalRank = ranksAfterPrior(lexical, prior);
     const vectorRank = ranksAfterPrior(vector, prior);

@@ -83,13 +83,54 @@ export const FUTURE_FACTOR = 0.7;
 /** Extra weight for articles dated inside a window the question names ("this week", "in March"). */
 export const WINDOW_BOOST = 0.5;
 
-/** How much the article's date fits the question: the recency prior and the named window. */
-export function timeFactor(date: string | null, asOf: Date, window: TimeWindow | null): number {
+/**
+ * How much the article's date fits the question: the recency prior and the named window. Age is
+ * counted from `anchor` (default `asOf`): the date of the newest story on the question's subject
+ * (see recencyAnchor), so that of two stories weeks or a year old the newer still wins; articles
+ * dated after the anchor (but not after `asOf`) count as new. `newsUntil` (default `asOf`): articles
+ * dated more than a day after it are weighed FUTURE_FACTOR, as not yet published.
+ */
+export function timeFactor(date: string | null, asOf: Date, window: TimeWindow | null, anchor: Date = asOf, newsUntil: Date = asOf): number {
   if (!date) return 1;
   const published = Date.parse(`${date}T00:00:00Z`);
   if (Number.isNaN(published)) return 1;
-  const ageDays = (asOf.getTime() - published) / DAY_MS;
-  let factor = ageDays < -1 ? FUTURE_FACTOR : 1 + RECENCY_BOOST * Math.exp(-Math.max(0, ageDays) / RECENCY_DAYS);
+  const ageDays = (Math.min(asOf.getTime(), anchor.getTime()) - published) / DAY_MS;
+  let factor = (newsUntil.getTime() - published) / DAY_MS < -1 ? FUTURE_FACTOR : 1 + RECENCY_BOOST * Math.exp(-Math.max(0, ageDays) / RECENCY_DAYS);
   if (window && date >= window.from && date <= window.to) factor *= 1 + WINDOW_BOOST;
   return factor;
+}
+
+/** Share of the best BM25 score a candidate needs to count as on the question's subject for the recency anchor. */
+export const ANCHOR_SHARE = 0.85;
+/** Most candidates of each list (by raw score) that can set the anchor. */
+export const ANCHOR_DEPTH = 20;
+
+/**
+ * "Now" for the recency prior: the end of the day of the newest article among the strongest
+ * candidates (BM25 scores within ANCHOR_SHARE of the best, the first few of the vector list),
+ * not later than `asOf`. Asked on the day, that is about `asOf`; asked a year later, it is the
+ * latest story on the subject, so the newer of two stories still wins. A question that names a
+ * time keeps `asOf` (its window is relative to it). `dateOf`: a candidate's article date;
+ * `newsUntil`: articles after it cannot set the anchor (see timeFactor).
+ */
+export function recencyAnchor(
+  lexical: readonly { id: number; score: number }[],
+  vector: readonly { id: number; score: number }[],
+  dateOf: (id: number) => string | null | undefined,
+  asOf: Date,
+  window: TimeWindow | null,
+  newsUntil: Date = asOf,
+): Date {
+  if (window) return asOf;
+  const best = lexical[0]?.score ?? 0;
+  const strong = [...lexical.slice(0, ANCHOR_DEPTH).filter((h) => h.score >= best * ANCHOR_SHARE), ...vector.slice(0, Math.min(ANCHOR_DEPTH, 5))];
+  const limit = day(addDays(newsUntil < asOf ? newsUntil : asOf, 1));
+  let newest: string | null = null;
+  for (const h of strong) {
+    const date = dateOf(h.id);
+    if (date && date <= limit && (!newest || date > newest)) newest = date;
+  }
+  if (!newest) return asOf;
+  const anchor = Date.parse(`${newest}T23:59:59Z`);
+  return Number.isNaN(anchor) || anchor > asOf.getTime() ? asOf : new Date(anchor);
 }

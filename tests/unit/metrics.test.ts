@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { keyTerms } from '../../src/answer/topic.js';
-import { aggregate, containsAnswer, firstHitRank, isOffTopicArticle, LEDE_CHARS } from '../../src/eval/metrics.js';
+import { aggregate, aggregateUnanswerable, containsAnswer, firstHitRank, isOffTopicArticle, LEDE_CHARS } from '../../src/eval/metrics.js';
 import { contentTerms } from '../../src/core/text.js';
 import { readQuestions, runEval } from '../../src/eval/run-eval.js';
 import { tempDir } from '../helpers/env.js';
@@ -23,10 +23,10 @@ describe('eval metrics', () => {
 
   it('aggregates recall@k, MRR@10 and answer hits', () => {
     const m = aggregate([
-      { id: '1', hitRank: 1, answerHit: true, articleHitRank: 1, offTopic: false },
-      { id: '2', hitRank: 3, answerHit: false, articleHitRank: 1, offTopic: true },
-      { id: '3', hitRank: 7, answerHit: false, articleHitRank: 5, offTopic: null },
-      { id: '4', hitRank: null, answerHit: true, articleHitRank: null, offTopic: false },
+      { id: '1', hitRank: 1, answerHit: true, articleHitRank: 1, offTopic: false, refused: false, answerable: true },
+      { id: '2', hitRank: 3, answerHit: false, articleHitRank: 1, offTopic: true, refused: false, answerable: true },
+      { id: '3', hitRank: 7, answerHit: false, articleHitRank: 5, offTopic: null, refused: true, answerable: true },
+      { id: '4', hitRank: null, answerHit: true, articleHitRank: null, offTopic: false, refused: false, answerable: true },
     ]);
     expect(m).toEqual({
       questions: 4,
@@ -39,8 +39,22 @@ describe('eval metrics', () => {
       'article_recall@5': 0.75,
       // One of the three judged answers (question 3 quoted nothing) quotes an off-topic article.
       off_topic: 0.333,
+      // Question 3 is a refusal; question 2 answered without the gold answer.
+      refused: 0.25,
+      answered_wrong: 0.25,
     });
-    expect(aggregate([])).toMatchObject({ questions: 0, 'recall@1': 0 });
+    expect(aggregate([])).toMatchObject({ questions: 0, 'recall@1': 0, refused: 0 });
+  });
+
+  it('reports unanswerable questions by their refusal and off-topic shares', () => {
+    const base = { hitRank: null, articleHitRank: null, answerHit: false, answerable: false };
+    const m = aggregateUnanswerable([
+      { ...base, id: 'u1', offTopic: null, refused: true },
+      { ...base, id: 'u2', offTopic: null, refused: true },
+      { ...base, id: 'u3', offTopic: true, refused: false },
+      { ...base, id: 'u4', offTopic: false, refused: false },
+    ]);
+    expect(m).toEqual({ questions: 4, refused: 0.5, off_topic: 0.5 });
   });
 });
 
@@ -78,7 +92,7 @@ describe('runEval on a small fixture set', () => {
       const questions = [
         { id: 'q1', date: '2024-01-25', question: 'Which country landed a spacecraft on the moon this week?', choices: [], answer: 'Japan', answerable: true },
         { id: 'q2', date: '2024-01-25', question: 'Which index fell?', choices: [], answer: 'Nikkei', answerable: false },
-        { id: 'q3', date: '2024-01-25', question: 'What rose on Friday as tech shares gained?', choices: [], answer: 'Stocks', answerable: true },
+        { id: 'q3', date: '2024-01-25', question: 'What rose as tech shares gained?', choices: [], answer: 'Stocks', answerable: true },
       ];
       fs.writeFileSync(path.join(set, 'questions.jsonl'), questions.map((q) => JSON.stringify(q)).join('\n'));
       expect(readQuestions(set).map((q) => q.id)).toEqual(['q1', 'q3']);
@@ -95,6 +109,18 @@ describe('runEval on a small fixture set', () => {
       const second = await runEval(options);
       expect(second.reusedStore).toBe(true);
       expect(second.metrics).toEqual(first.metrics);
+      expect(second.unanswerable).toBeNull();
+
+      // --all-questions: the unanswerable question is asked too, and reported apart.
+      const all = await runEval({ ...options, allQuestions: true });
+      expect(all.outcomes.map((o) => o.id)).toEqual(['q1', 'q3', 'q2']);
+      expect(all.metrics).toEqual(first.metrics);
+      expect(all.unanswerable).toMatchObject({ questions: 1 });
+      // --timeless leaves out q1 ("this week"); --asked-later asks a year after the question's date.
+      const later = await runEval({ ...options, timeless: true, askedLaterDays: 365 });
+      expect(later.outcomes.map((o) => o.id)).toEqual(['q3']);
+      const laterLog = fs.readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { asOf: string });
+      expect(laterLog.map((l) => l.asOf)).toEqual(['2025-01-24T23:59:59.000Z']);
     } finally {
       cleanup();
     }
