@@ -128,9 +128,8 @@ async function runCase(repo: string, dir: string, data: string, options: string)
   const load = (p: string) => import(pathToFileURL(path.join(repo, p)).href);
   const { readArticles } = await load('src/ingest/read-articles.ts');
   const { ingestArticles } = await load('src/ingest/pipeline.ts');
-  const { SqliteStore } = await load('src/store/sqlite/sqlite-store.ts');
-  const { CHUNKER_VERSION } = await load('src/ingest/chunker.ts');
-  const store = SqliteStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION });
+  const { openSqliteStore } = await load('src/app/root.ts');
+  const store = openSqliteStore(data, { embedding: null });
   const started = performance.now();
   let outcome: Record<string, unknown>;
   try {

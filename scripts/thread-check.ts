@@ -26,15 +26,17 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Events, type AnyThreadChannel } from 'discord.js';
 import { buildAnswering } from '../src/app/answering.js';
+import { openSqliteStore } from '../src/app/root.js';
 import { AnswerLog, type AnswerPlace } from '../src/bot/answer-log.js';
 import { NewsBot } from '../src/bot/bot.js';
 import { createDiscordClient } from '../src/bot/client.js';
 import type { BotServices } from '../src/bot/services.js';
 import { loadConfig } from '../src/config/index.js';
+import type { IngestSummary } from '../src/core/ingest.js';
 import { createLogger, type Logger } from '../src/core/logger.js';
 import type { Answer } from '../src/core/types.js';
 import { CHUNKER_VERSION } from '../src/ingest/chunker.js';
-import { ingestArticles, type IngestSummary } from '../src/ingest/pipeline.js';
+import { ingestArticles } from '../src/ingest/pipeline.js';
 import { readArticles, type ReadResult } from '../src/ingest/read-articles.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { FakeDiscord, type RestCall } from '../tests/helpers/fake-discord.js';
@@ -123,7 +125,7 @@ async function openStore(dataDir: string, limit: number | null): Promise<{ store
   const started = Date.now();
   if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp) {
     try {
-      const store = SqliteStore.open(dir, { embedding: null, chunkerVersion: CHUNKER_VERSION });
+      const store = openSqliteStore(dir, { embedding: null });
       return { store, built: false, seconds: (Date.now() - started) / 1000, summary: null };
     } catch (error) {
       stderr(`cached store in ${dir} unusable (${(error as Error).message}); rebuilding`);
@@ -133,7 +135,7 @@ async function openStore(dataDir: string, limit: number | null): Promise<{ store
   fs.mkdirSync(dir, { recursive: true });
   SqliteStore.destroy(dir);
   stderr(`building the lexical store in ${dir} (seed + ${limit === null ? 'all' : `the first ${limit}`} rtqa-2024 articles)...`);
-  const store = SqliteStore.open(dir, { embedding: null, chunkerVersion: CHUNKER_VERSION });
+  const store = openSqliteStore(dir, { embedding: null });
   let lastReport = 0;
   const summary = await ingestArticles(store, null, storeSource(limit), {
     onProgress: (p) => {

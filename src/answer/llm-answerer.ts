@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../config/defaults.js';
 import { describeError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { Answer, RetrievedPassage, TokenUsage } from '../core/types.js';
@@ -58,10 +59,10 @@ export class LlmAnswerer {
 
   constructor(options: LlmAnswererOptions) {
     this.model = options.model;
-    this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULTS.llm.maxAttempts);
     this.baseDelayMs = options.baseDelayMs ?? 500;
     this.maxDelayMs = options.maxDelayMs ?? 8_000;
-    this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULTS.llm.timeoutMs;
     this.promptOptions = options.prompt ?? {};
     this.logger = options.logger ?? silentLogger;
     this.sleep = options.sleep ?? defaultSleep;

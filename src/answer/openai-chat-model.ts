@@ -7,6 +7,7 @@ import OpenAI, {
   PermissionDeniedError,
   RateLimitError,
 } from 'openai';
+import { DEFAULTS } from '../config/defaults.js';
 import type { ChatCallOptions, ChatChunk, ChatMessage, ChatModel, TokenUsage } from './chat-model.js';
 import { LlmError } from './llm-errors.js';
 
@@ -78,13 +79,13 @@ export class OpenAIChatModel implements ChatModel {
 
   constructor(options: OpenAIChatModelOptions) {
     this.modelId = options.model;
-    this.maxTokens = options.maxTokens ?? 600;
-    this.temperature = options.temperature ?? 0.1;
+    this.maxTokens = options.maxTokens ?? DEFAULTS.llm.maxTokens;
+    this.temperature = options.temperature ?? DEFAULTS.llm.temperature;
     this.client = new OpenAI({
       // Keyless local servers (Ollama, vLLM) accept any key; the SDK requires one.
       apiKey: options.apiKey || 'not-needed',
       baseURL: options.baseURL ?? null,
-      timeout: options.timeoutMs ?? 30_000,
+      timeout: options.timeoutMs ?? DEFAULTS.llm.timeoutMs,
       maxRetries: 0,
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });

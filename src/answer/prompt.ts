@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../config/defaults.js';
 import type { RetrievedPassage } from '../core/types.js';
 import type { ChatMessage } from './chat-model.js';
 
@@ -54,8 +55,8 @@ function escapeAttribute(value: string): string {
  * the citation numbers.
  */
 export function buildPrompt(question: string, passages: RetrievedPassage[], options: PromptOptions = {}): { messages: ChatMessage[]; used: RetrievedPassage[] } {
-  const maxPassages = options.maxPassages ?? 8;
-  const budget = options.budgetChars ?? 12_000;
+  const maxPassages = options.maxPassages ?? DEFAULTS.llm.maxPassages;
+  const budget = options.budgetChars ?? DEFAULTS.llm.contextChars;
   const used: RetrievedPassage[] = [];
   let spent = 0;
   for (const p of passages) {

@@ -1,24 +1,21 @@
-import type { Config } from '../config/index.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { AnswerService } from '../answer/answerer.js';
 import { FollowUpRewriter } from '../answer/conversation.js';
 import { LlmAnswerer } from '../answer/llm-answerer.js';
 import { OpenAIChatModel } from '../answer/openai-chat-model.js';
-import { retrievalSettings, type RetrievalSettings } from '../retrieval/defaults.js';
-import type { Embedder } from '../retrieval/embedder.js';
+import { retrievalSettings, type LlmSettings, type RetrievalSettings } from '../config/defaults.js';
+import type { Embedder } from '../core/embedder.js';
 import { Retriever } from '../retrieval/retriever.js';
 import { LEDE_CHARS } from '../answer/topic.js';
 import type { RetrievalStore } from '../store/ports.js';
 
-/** The language model's settings, as the config has them (config.llm). */
-export type LlmSettings = NonNullable<Config['llm']>;
 
 /** What retrieval and answering are built from. */
 export interface AnsweringOptions {
   store: RetrievalStore;
   /** Null: lexical search only. */
   embedder: Embedder | null;
-  /** config.retrieval, or just the settings a caller changes; every one not given comes from RETRIEVAL_DEFAULTS. */
+  /** config.retrieval, or just the settings a caller changes; every one not given comes from DEFAULTS.retrieval. */
   retrieval?: { [K in keyof RetrievalSettings]?: RetrievalSettings[K] | undefined };
   /** config.llm; null or unset: extractive answers. */
   llm?: LlmSettings | null;
@@ -29,7 +26,7 @@ export interface AnsweringOptions {
 
 /** Retrieval and answering, built. */
 export interface Answering {
-  /** The retrieval settings in force (the given ones, the rest from RETRIEVAL_DEFAULTS). */
+  /** The retrieval settings in force (the given ones, the rest from DEFAULTS.retrieval). */
   settings: RetrievalSettings;
   retriever: Retriever;
   answers: AnswerService;

@@ -3,10 +3,12 @@ import { AnswerLog } from '../bot/answer-log.js';
 import { NewsBot } from '../bot/bot.js';
 import { createDiscordClient } from '../bot/client.js';
 import type { BotServices } from '../bot/services.js';
-import { CHUNKER_VERSION } from '../ingest/chunker.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { AppContext } from './context.js';
-import { IngestService, describeIngestProgress, storeLease, type IngestLease } from './ingest-service.js';
+import { openSqliteStore } from './root.js';
+import { IngestService } from './ingest-service.js';
+import { storeLease, type IngestLease } from './ingest/lease.js';
+import { describeIngestProgress } from './ingest/supervisor.js';
 
 /** How long shutdown waits for a running ingest to stop after its batch in flight before killing it. */
 const INGEST_STOP_GRACE_MS = 10_000;
@@ -54,7 +56,7 @@ export interface BotRuntimeOptions {
  */
 function sqliteLease(config: AppContext['config'], logger: AppContext['logger']): IngestLease & { close(): Promise<void> } {
   let store: SqliteStore | null = null;
-  const open = () => (store ??= SqliteStore.open(config.dataDir, { embedding: null, chunkerVersion: CHUNKER_VERSION, busyTimeoutMs: LEASE_BUSY_TIMEOUT_MS, logger }));
+  const open = () => (store ??= openSqliteStore(config.dataDir, { embedding: null, efSearch: config.retrieval.efSearch, busyTimeoutMs: LEASE_BUSY_TIMEOUT_MS, logger }));
   return {
     acquire: async (name, holder, ttlMs) => storeLease(open()).acquire(name, holder, ttlMs),
     release: async (name, holder) => storeLease(open()).release(name, holder),

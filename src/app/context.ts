@@ -1,16 +1,15 @@
 import type { Config } from '../config/index.js';
-import { EmbedderUnavailableError, describeError } from '../core/errors.js';
+import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { AnswerService } from '../answer/answerer.js';
-import { CHUNKER_VERSION } from '../ingest/chunker.js';
-import { ingestArticles, type IngestOptions, type IngestSummary } from '../ingest/pipeline.js';
+import type { IngestSummary } from '../core/ingest.js';
+import { ingestArticles, type IngestOptions } from '../ingest/pipeline.js';
 import { readArticles } from '../ingest/read-articles.js';
-import type { Embedder } from '../retrieval/embedder.js';
+import type { Embedder } from '../core/embedder.js';
 import type { Retriever } from '../retrieval/retriever.js';
-import { loadTransformersEmbedder } from '../retrieval/transformers-embedder.js';
-import { openStore as openBackend } from '../store/open-store.js';
 import type { NewsStore } from '../store/ports.js';
 import { buildAnswering } from './answering.js';
+import { loadEmbedder, openStore } from './root.js';
 
 /** Everything an entry point needs, wired from the config. */
 export interface AppContext {
@@ -21,42 +20,6 @@ export interface AppContext {
   retriever: Retriever;
   answers: AnswerService;
   close(): Promise<void>;
-}
-
-/**
- * Loads the configured embedder, or returns null (lexical search only) with one warning line
- * when it cannot be loaded.
- */
-export async function loadEmbedder(config: Config, logger: Logger): Promise<Embedder | null> {
-  try {
-    return await loadTransformersEmbedder({
-      model: config.embedding.model,
-      modelDir: config.embedding.modelDir,
-      allowRemote: config.embedding.allowRemote,
-      batchSize: config.embedding.batchSize,
-      loadTimeoutMs: config.embedding.loadTimeoutMs,
-    });
-  } catch (error) {
-    if (!(error instanceof EmbedderUnavailableError)) throw error;
-    logger.warn(`${error.message}; using lexical search only.`);
-    return null;
-  }
-}
-
-/**
- * Opens (or creates) the configured store for this embedder: SQLite under DATA_DIR, or PostgreSQL
- * at DATABASE_URL. `follow`: a long-running reader (the bot) follows other processes' writes.
- */
-export function openStore(config: Config, embedder: Embedder | null, logger: Logger, options: { follow?: boolean } = {}): Promise<NewsStore> {
-  return openBackend({
-    database: config.database,
-    dataDir: config.dataDir,
-    embedding: embedder ? { modelId: embedder.modelId, dimension: embedder.dimension } : null,
-    chunkerVersion: CHUNKER_VERSION,
-    efSearch: config.retrieval.efSearch,
-    logger,
-    follow: options.follow ?? false,
-  });
 }
 
 /**

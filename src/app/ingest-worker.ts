@@ -6,15 +6,14 @@
  * or article read, keeping every batch already written.
  */
 import type { Config } from '../config/index.js';
-import { NewsBotError } from '../core/errors.js';
+import { IngestStoppedError, NewsBotError } from '../core/errors.js';
+import type { IngestRequest } from '../core/ingest.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import type { ReadResult } from '../ingest/read-articles.js';
-import type { Embedder } from '../retrieval/embedder.js';
-import { loadEmbedder, openStore } from './context.js';
-import { runIngestRequest, type FromIngestWorker, type IngestRequest, type ToIngestWorker } from './ingest-service.js';
-
-/** Thrown inside the ingest to end it between articles or after a stored batch. */
-class StopRequested extends Error {}
+import { runIngestRequest } from '../ingest/request.js';
+import type { Embedder } from '../core/embedder.js';
+import type { FromIngestWorker, ToIngestWorker } from './ingest/protocol.js';
+import { loadEmbedder, openStore } from './root.js';
 
 /** Sends a message to the bot; a bot that is gone is not an error here (the worker stops on disconnect). */
 function send(message: FromIngestWorker): Promise<void> {
@@ -57,7 +56,7 @@ function stoppableEmbedder(embedder: Embedder | null): Embedder | null {
       const out: Float32Array[] = [];
       for (let i = 0; i < texts.length; i += EMBED_SLICE) {
         await new Promise((resolve) => setImmediate(resolve));
-        if (stopRequested) throw new StopRequested();
+        if (stopRequested) throw new IngestStoppedError();
         out.push(...(await embedder.embed(texts.slice(i, i + EMBED_SLICE))));
       }
       return out;
@@ -81,7 +80,7 @@ async function run(request: IngestRequest, config: Config): Promise<void> {
     const summary = await runIngestRequest({ store, embedder, config, logger }, request, {
       source: async function* (source: AsyncIterable<ReadResult> | Iterable<ReadResult>) {
         for await (const result of source) {
-          if (stopRequested) throw new StopRequested();
+          if (stopRequested) throw new IngestStoppedError();
           read++;
           // Often enough for "N articles so far" and the bot's time limit, without a message per article.
           if (Date.now() - lastReadReport >= 250) {
@@ -94,7 +93,7 @@ async function run(request: IngestRequest, config: Config): Promise<void> {
       },
       onProgress: ({ done, total, passages }) => {
         void send({ type: 'progress', done, total, passages });
-        if (stopRequested) throw new StopRequested();
+        if (stopRequested) throw new IngestStoppedError();
       },
     });
     await store.close();
@@ -105,7 +104,7 @@ async function run(request: IngestRequest, config: Config): Promise<void> {
     } catch (closeError) {
       logger.error('closing the store failed', { error: closeError instanceof Error ? closeError.message : String(closeError) });
     }
-    if (error instanceof StopRequested) {
+    if (error instanceof IngestStoppedError) {
       logger.info(`stopped as asked after ${read} articles read; every stored batch is kept`);
       return;
     }

@@ -1,9 +1,8 @@
 import { buildAnswering, type AnsweringOptions } from '../app/answering.js';
 import type { RetrievalMode } from '../core/types.js';
-import { CHUNKER_VERSION } from '../ingest/chunker.js';
-import type { Embedder } from '../retrieval/embedder.js';
-import { retrievalSettings } from '../retrieval/defaults.js';
-import { openStore, type DatabaseChoice } from '../store/open-store.js';
+import type { Embedder } from '../core/embedder.js';
+import { retrievalSettings } from '../config/defaults.js';
+import { openNewsStore, type DatabaseChoice } from '../app/root.js';
 
 /** Latency percentiles in ms. */
 export interface Percentiles {
@@ -43,12 +42,7 @@ export async function benchQueries(
 ): Promise<QueryBenchResult> {
   const settings = retrievalSettings(options.retrieval);
   const t0 = performance.now();
-  const store = await openStore({
-    ...where,
-    embedding: embedder ? { modelId: embedder.modelId, dimension: embedder.dimension } : null,
-    chunkerVersion: CHUNKER_VERSION,
-    efSearch: settings.efSearch,
-  });
+  const store = await openNewsStore({ ...where, embedding: embedder, efSearch: settings.efSearch });
   const t1 = performance.now();
   await store.openVectorIndex();
   const t2 = performance.now();

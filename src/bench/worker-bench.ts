@@ -4,11 +4,10 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { IngestService } from '../app/ingest-service.js';
+import { openSqliteStore } from '../app/root.js';
 import type { Config } from '../config/index.js';
 import { silentLogger } from '../core/logger.js';
-import { CHUNKER_VERSION } from '../ingest/chunker.js';
-import type { IngestSummary } from '../ingest/pipeline.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { IngestSummary } from '../core/ingest.js';
 
 /** One ingest of the same articles, by `npm run ingest` or by the bot's worker. */
 export interface IngestRunFigures {
@@ -98,7 +97,7 @@ async function runCliIngest(config: Config, dataDir: string): Promise<IngestRunF
 async function runWorkerIngest(config: Config, dataDir: string, embedding: { modelId: string; dimension: number }, niceness: number): Promise<WorkerRunFigures> {
   const workerConfig: Config = { ...config, dataDir, database: { kind: 'sqlite' }, feeds: [] };
   // The bot's side, as the bot runs it: its own store with the index loaded, refreshed as the worker writes.
-  const store = SqliteStore.open(dataDir, { embedding, chunkerVersion: CHUNKER_VERSION, efSearch: config.retrieval.efSearch });
+  const store = openSqliteStore(dataDir, { embedding, efSearch: config.retrieval.efSearch });
   await store.openVectorIndex();
   const ingest = new IngestService({ config: workerConfig, store, logger: silentLogger, niceness });
   const delay = monitorEventLoopDelay({ resolution: 10 });

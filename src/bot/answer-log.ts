@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import { keepStatements, pragma } from '../store/sqlite/kept-statements.js';
+import type Database from 'better-sqlite3';
+import { openLocalDatabase } from '../store/sqlite/local-database.js';
 import { redact, redactedJson } from '../core/logger.js';
 import { conversationTurn, type ConversationTurn } from '../answer/conversation.js';
 import type { Answer } from '../core/types.js';
@@ -29,12 +28,10 @@ export interface AnswerPlace {
  */
 export class AnswerLog {
   private readonly db: Database.Database;
+  private readonly statements;
 
   constructor(dataDir: string) {
-    fs.mkdirSync(dataDir, { recursive: true });
-    this.db = keepStatements(new Database(path.join(dataDir, 'bot.db')));
-    pragma(this.db, 'journal_mode = WAL');
-    pragma(this.db, 'busy_timeout = 5000');
+    this.db = openLocalDatabase(path.join(dataDir, 'bot.db'), { busyTimeoutMs: 5_000 });
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS answers (
         id TEXT PRIMARY KEY,
@@ -56,31 +53,39 @@ export class AnswerLog {
         PRIMARY KEY (answer_id, user_id)
       );
     `);
+    // Prepared once here: the log never depends on how the database caches statements.
+    this.statements = {
+      insert: this.db.prepare<[string, string, string, string, string, string | null, string, string | null, string]>(
+        'INSERT INTO answers (id, question, answer_json, mode, user_id, guild_id, channel_id, thread_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      setThread: this.db.prepare<[string, string]>('UPDATE answers SET thread_id = ? WHERE id = ?'),
+      get: this.db.prepare<[string], { id: string; question: string; answer_json: string; thread_id: string | null }>('SELECT id, question, answer_json, thread_id FROM answers WHERE id = ?'),
+      threadHistory: this.db.prepare<[string, number], { question: string; answer_json: string }>('SELECT question, answer_json FROM answers WHERE thread_id = ? ORDER BY rowid DESC LIMIT ?'),
+      feedback: this.db.prepare<[string, string, number, string]>('INSERT OR REPLACE INTO feedback (answer_id, user_id, helpful, created_at) VALUES (?, ?, ?, ?)'),
+      feedbackCounts: this.db.prepare<[string], { up: number | null; down: number | null }>('SELECT SUM(helpful) AS up, SUM(1 - helpful) AS down FROM feedback WHERE answer_id = ?'),
+    };
   }
 
   /** Stores an answer; returns its id. */
   record(question: string, answer: Answer, place: AnswerPlace): string {
     const id = randomBytes(6).toString('hex');
-    this.db
-      .prepare('INSERT INTO answers (id, question, answer_json, mode, user_id, guild_id, channel_id, thread_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(id, redact(question), redactedJson(answer), answer.mode, place.userId, place.guildId, place.channelId, place.threadId ?? null, new Date().toISOString());
+    this.statements.insert.run(id, redact(question), redactedJson(answer), answer.mode, place.userId, place.guildId, place.channelId, place.threadId ?? null, new Date().toISOString());
     return id;
   }
 
   /** Attaches an answer to the thread that was opened for it. */
   setThread(id: string, threadId: string): void {
-    this.db.prepare('UPDATE answers SET thread_id = ? WHERE id = ?').run(threadId, id);
+    this.statements.setThread.run(threadId, id);
   }
 
   get(id: string): LoggedAnswer | undefined {
-    const row = this.db.prepare<[string], { id: string; question: string; answer_json: string; thread_id: string | null }>('SELECT id, question, answer_json, thread_id FROM answers WHERE id = ?').get(id);
+    const row = this.statements.get.get(id);
     return row ? { id: row.id, question: row.question, answer: JSON.parse(row.answer_json) as Answer, threadId: row.thread_id } : undefined;
   }
 
   /** The last `limit` questions of a thread with their answers and the articles they cited, oldest first. */
   threadHistory(threadId: string, limit = 4): ConversationTurn[] {
-    return this.db
-      .prepare<[string, number], { question: string; answer_json: string }>('SELECT question, answer_json FROM answers WHERE thread_id = ? ORDER BY rowid DESC LIMIT ?')
+    return this.statements.threadHistory
       .all(threadId, limit)
       .reverse()
       .map((r) => conversationTurn(r.question, JSON.parse(r.answer_json) as Answer));
@@ -89,17 +94,13 @@ export class AnswerLog {
   /** Records (or changes) a user's feedback on an answer. Returns false for an unknown answer. */
   feedback(answerId: string, userId: string, helpful: boolean): boolean {
     if (!this.get(answerId)) return false;
-    this.db
-      .prepare('INSERT OR REPLACE INTO feedback (answer_id, user_id, helpful, created_at) VALUES (?, ?, ?, ?)')
-      .run(answerId, userId, helpful ? 1 : 0, new Date().toISOString());
+    this.statements.feedback.run(answerId, userId, helpful ? 1 : 0, new Date().toISOString());
     return true;
   }
 
   /** Feedback counts for an answer. */
   feedbackCounts(answerId: string): { helpful: number; notHelpful: number } {
-    const row = this.db
-      .prepare<[string], { up: number | null; down: number | null }>('SELECT SUM(helpful) AS up, SUM(1 - helpful) AS down FROM feedback WHERE answer_id = ?')
-      .get(answerId);
+    const row = this.statements.feedbackCounts.get(answerId);
     return { helpful: row?.up ?? 0, notHelpful: row?.down ?? 0 };
   }
 

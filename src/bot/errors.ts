@@ -1,6 +1,5 @@
-import { ErrorCodes, NewsBotError } from '../core/errors.js';
+import { ErrorCodes, NewsBotError, QueueFullError } from '../core/errors.js';
 import { BUSY } from './gate.js';
-import { QueueFullError } from './limits.js';
 
 /** The longest error detail a user sees: the reason, never a wall of text beyond one message. */
 const MAX_DETAIL = 300;
@@ -14,7 +13,7 @@ function brief(text: string): string {
  * cannot be ingested) or by load (the queue is full): logged as a line, without a stack.
  */
 export function isUserMistake(error: unknown): boolean {
-  return error instanceof QueueFullError || (error instanceof NewsBotError && error.code === ErrorCodes.InvalidQuestion);
+  return error instanceof QueueFullError || (error instanceof NewsBotError && (error.code === ErrorCodes.InvalidQuestion || error.code === ErrorCodes.InvalidUrl));
 }
 
 /** The short message a Discord user sees for an error: never a stack trace or internal detail. */
@@ -23,6 +22,7 @@ export function userMessageFor(error: unknown): string {
   if (error instanceof NewsBotError) {
     switch (error.code) {
       case ErrorCodes.InvalidQuestion:
+      case ErrorCodes.InvalidUrl:
         return brief(error.message);
       case ErrorCodes.ArticleParse:
         return `That could not be ingested: ${brief(error.message)}`;

@@ -1,3 +1,5 @@
+import { QueueFullError } from '../core/errors.js';
+
 /** Per-user sliding-window rate limit. */
 export class RateLimiter {
   private readonly hits = new Map<string, number[]>();
@@ -30,12 +32,6 @@ export class RateLimiter {
   }
 }
 
-/** Thrown by `WorkQueue.run` when the queue is full. */
-export class QueueFullError extends Error {
-  constructor() {
-    super('queue full');
-  }
-}
 
 /** Runs at most `concurrency` jobs at once; up to `maxQueued` more wait their turn in order. */
 export class WorkQueue {

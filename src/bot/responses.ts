@@ -1,5 +1,5 @@
 import type { ArticleMeta, Citation, RetrievedPassage } from '../core/types.js';
-import { notableSkips, type IngestSummary } from '../ingest/pipeline.js';
+import { notableSkips, type IngestSummary } from '../core/ingest.js';
 import { defuseMentions, discordArticleLine, discordSourceLine, escapeMarkdown, packBlocks, quoteText, snippet } from './format.js';
 import type { BotStatus } from './services.js';
 

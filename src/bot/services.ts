@@ -1,13 +1,11 @@
 import type { AnswerService } from '../answer/answerer.js';
+import type { IngestRequest, IngestSummary } from '../core/ingest.js';
 import type { ArticleMeta } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
-import type { IngestSummary } from '../ingest/pipeline.js';
 import type { SearchResult } from '../retrieval/retriever.js';
 import type { IngestRunRecord } from '../store/ports.js';
 import type { AnswerLog } from './answer-log.js';
 
-/** What /ingest and /reingest can ask for. */
-export type BotIngestRequest = { kind: 'corpus' } | { kind: 'url'; url: string } | { kind: 'feed'; url: string } | { kind: 'feeds' } | { kind: 'all' };
 
 /** Figures for /status. */
 export interface BotStatus {
@@ -36,7 +34,7 @@ export interface BotServices {
    * Rejects at once with IngestBusyError while another ingest runs, and with IngestFailedError
    * when the ingest ends without finishing.
    */
-  ingest(request: BotIngestRequest, onProgress?: (progress: string) => void): Promise<IngestSummary>;
+  ingest(request: IngestRequest, onProgress?: (progress: string) => void): Promise<IngestSummary>;
   log: AnswerLog;
   logger: Logger;
 }

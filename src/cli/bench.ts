@@ -10,12 +10,11 @@ import { benchWorkerIngest } from '../bench/worker-bench.js';
 import type { Config } from '../config/index.js';
 import type { Article } from '../core/types.js';
 import type { RetrievalMode } from '../core/types.js';
-import { CHUNKER_VERSION, chunkText, embeddingText } from '../ingest/chunker.js';
+import { chunkText, embeddingText } from '../ingest/chunker.js';
 import { ingestArticles } from '../ingest/pipeline.js';
 import { readArticles, type ReadResult } from '../ingest/read-articles.js';
-import type { Embedder } from '../retrieval/embedder.js';
-import { destroyStore, openStore, type DatabaseChoice } from '../store/open-store.js';
-import { loadTransformersEmbedder } from '../retrieval/transformers-embedder.js';
+import type { Embedder } from '../core/embedder.js';
+import { destroyNewsStore, loadEmbedding, openNewsStore, type DatabaseChoice } from '../app/root.js';
 import { boot, runMain } from './common.js';
 
 const USAGE = `usage: npm run bench -- [--set ../shared/eval/rtqa-2024] [--model test/bert-random-minilm-shape] [--articles N] [--embed-sample N] [--questions 500] [--keep DIR]
@@ -26,7 +25,7 @@ Prints a table and, last, one JSON line. Never fails on a time: it measures.
 
 async function loadEmbedder(model: string, modelDir: string | undefined, allowRemote: boolean, batchSize: number): Promise<Embedder | null> {
   if (model === 'none') return null;
-  return loadTransformersEmbedder({ model, modelDir, allowRemote, batchSize });
+  return loadEmbedding({ model, modelDir, allowRemote, batchSize });
 }
 
 /** The bot's ingest worker against `npm run ingest` on the first `count` articles of a set. */
@@ -154,8 +153,8 @@ runMain(async () => {
 
   // 2. Full ingest into a fresh store.
   const dataDir = values.keep ?? fs.mkdtempSync(path.join(os.tmpdir(), 'newsbot-bench-'));
-  await destroyStore(database, dataDir);
-  const store = await openStore({ database, dataDir, embedding: embedder ? { modelId: embedder.modelId, dimension: embedder.dimension } : null, chunkerVersion: CHUNKER_VERSION, efSearch, logger });
+  await destroyNewsStore(database, dataDir);
+  const store = await openNewsStore({ database, dataDir, embedding: embedder, efSearch, logger });
   let lastReport = Date.now();
   const t0 = performance.now();
   const summary = await ingestArticles(store, embedder, results, {
@@ -197,7 +196,7 @@ runMain(async () => {
   const q = JSON.parse(out.trim().split('\n').pop() ?? '{}') as QueryBenchResult;
   if (!values.keep) {
     fs.rmSync(dataDir, { recursive: true, force: true });
-    if (database.kind === 'postgres') await destroyStore(database, dataDir);
+    if (database.kind === 'postgres') await destroyNewsStore(database, dataDir);
   }
 
   const ingestPps = passages / ingestS;

@@ -2,7 +2,8 @@ import cliProgress from 'cli-progress';
 import { loadConfig, loadDotEnv, type Config } from '../config/index.js';
 import { NewsBotError, describeError } from '../core/errors.js';
 import { createLogger, registerSecret, type Logger } from '../core/logger.js';
-import { notableSkips, type IngestOptions, type IngestSummary } from '../ingest/pipeline.js';
+import { notableSkips, type IngestSummary } from '../core/ingest.js';
+import type { IngestOptions } from '../ingest/pipeline.js';
 
 function databasePassword(url: string): string | undefined {
   try {

@@ -4,7 +4,7 @@ import { EmbedderUnavailableError } from '../core/errors.js';
 import type { RetrievalMode } from '../core/types.js';
 import { runEval } from '../eval/run-eval.js';
 import type { Embedder } from '../retrieval/embedder.js';
-import { loadTransformersEmbedder } from '../retrieval/transformers-embedder.js';
+import { loadEmbedding } from '../app/root.js';
 import { boot, progressReporter, runMain } from './common.js';
 
 const USAGE = `usage: npm run eval -- --set <dir> [--mode hybrid|lexical|vector] [--k 10] [--limit N] [--log file.jsonl] [--model id] [--rebuild]
@@ -65,12 +65,7 @@ runMain(async () => {
   let embedder: Embedder | null = null;
   if (mode !== 'lexical') {
     try {
-      embedder = await loadTransformersEmbedder({
-        model: values.model ?? config.embedding.model,
-        modelDir: config.embedding.modelDir,
-        allowRemote: config.embedding.allowRemote,
-        batchSize: config.embedding.batchSize,
-      });
+      embedder = await loadEmbedding({ ...config.embedding, model: values.model ?? config.embedding.model });
     } catch (error) {
       if (!(error instanceof EmbedderUnavailableError)) throw error;
       throw new EmbedderUnavailableError(`${error.message}; --mode ${mode} needs it (use --mode lexical to evaluate without a model)`);

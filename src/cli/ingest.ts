@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createApp, type AppContext } from '../app/context.js';
-import { leaseHolderName, storeLease, withIngestLease } from '../app/ingest-service.js';
+import { leaseHolderName, storeLease, withIngestLease } from '../app/ingest/lease.js';
 import type { Logger } from '../core/logger.js';
-import { ingestArticles, type IngestOptions, type IngestSummary } from '../ingest/pipeline.js';
+import type { IngestSummary } from '../core/ingest.js';
+import { ingestArticles, type IngestOptions } from '../ingest/pipeline.js';
 import { readArticles, type ReadResult } from '../ingest/read-articles.js';
 import { fetchArticle, readFeed, type FetchOptions } from '../ingest/web.js';
-import { destroyStore } from '../store/open-store.js';
+import { destroyNewsStore } from '../app/root.js';
 import { boot, formatSummary, progressReporter, runMain } from './common.js';
 
 const USAGE = `usage: npm run ingest -- [paths...] [--url URL]... [--feed URL]... [--rebuild] [--no-prune] [--watch [--interval S]] [--check] [--json]
@@ -134,7 +135,7 @@ runMain(async () => {
     return;
   }
   const { config, logger } = await boot();
-  if (values.rebuild) await destroyStore(config.database, config.dataDir);
+  if (values.rebuild) await destroyNewsStore(config.database, config.dataDir);
   const explicit = positionals.length > 0 || values.url.length > 0 || values.feed.length > 0;
   const paths = explicit ? positionals : [config.corpusDir];
   const feeds = explicit ? values.feed : [...values.feed, ...config.feeds];

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
-import { RETRIEVAL_DEFAULTS, type RetrievalSettings } from '../retrieval/defaults.js';
+import { DEFAULTS, type EmbeddingSettings, type LlmSettings, type RetrievalSettings } from './defaults.js';
+
+export { DEFAULTS, retrievalSettings, type Defaults, type DiscordDefaults, type EmbeddingSettings, type LlmSettings, type RetrievalSettings } from './defaults.js';
 
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optionalString = z.preprocess(emptyToUndefined, z.string().trim().optional());
@@ -19,7 +21,7 @@ const int = (fallback: number, min: number, max: number) =>
   z.preprocess((v) => emptyToUndefined(v) ?? fallback, z.coerce.number().int().min(min).max(max));
 
 const schema = z.object({
-  DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
+  DATA_DIR: z.preprocess(emptyToUndefined, z.string().default(DEFAULTS.dataDir)),
   DATABASE_URL: z.preprocess(
     emptyToUndefined,
     z
@@ -27,54 +29,54 @@ const schema = z.object({
       .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a PostgreSQL URL (postgres://user:password@host:5432/database)')
       .optional(),
   ),
-  DATABASE_SCHEMA: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase schema name (letters, digits, underscores)').default('newsbot')),
-  CORPUS_DIR: z.preprocess(emptyToUndefined, z.string().default('./corpus')),
-  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info')),
+  DATABASE_SCHEMA: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase schema name (letters, digits, underscores)').default(DEFAULTS.databaseSchema)),
+  CORPUS_DIR: z.preprocess(emptyToUndefined, z.string().default(DEFAULTS.corpusDir)),
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['debug', 'info', 'warn', 'error', 'silent']).default(DEFAULTS.logLevel)),
 
-  EMBEDDING_MODEL: z.preprocess(emptyToUndefined, z.string().default('Xenova/all-MiniLM-L6-v2')),
+  EMBEDDING_MODEL: z.preprocess(emptyToUndefined, z.string().default(DEFAULTS.embedding.model)),
   EMBEDDING_MODEL_DIR: optionalString,
-  EMBEDDING_ALLOW_REMOTE: boolFlag(true),
-  EMBEDDING_BATCH_SIZE: int(8, 1, 1024),
-  EMBEDDING_LOAD_TIMEOUT_MS: int(60_000, 1_000, 3_600_000),
+  EMBEDDING_ALLOW_REMOTE: boolFlag(DEFAULTS.embedding.allowRemote),
+  EMBEDDING_BATCH_SIZE: int(DEFAULTS.embedding.batchSize, 1, 1024),
+  EMBEDDING_LOAD_TIMEOUT_MS: int(DEFAULTS.embedding.loadTimeoutMs, 1_000, 3_600_000),
 
   FEEDS: z.preprocess(
     (v) => (typeof v === 'string' ? v.split(/[,\s]+/).map((s) => s.trim()).filter(Boolean) : (emptyToUndefined(v) ?? [])),
     z.array(z.url({ protocol: /^https?$/ })),
   ),
-  FETCH_TIMEOUT_MS: int(15_000, 1_000, 300_000),
-  FEED_POLL_MINUTES: int(30, 0, 10_080),
-  ALLOW_PRIVATE_FETCH: boolFlag(false),
-  INGEST_TIMEOUT_MINUTES: int(10, 1, 1440),
+  FETCH_TIMEOUT_MS: int(DEFAULTS.fetchTimeoutMs, 1_000, 300_000),
+  FEED_POLL_MINUTES: int(DEFAULTS.feedPollMinutes, 0, 10_080),
+  ALLOW_PRIVATE_FETCH: boolFlag(DEFAULTS.allowPrivateFetch),
+  INGEST_TIMEOUT_MINUTES: int(DEFAULTS.ingestTimeoutMinutes, 1, 1440),
 
-  RETRIEVAL_MODE: z.preprocess(emptyToUndefined, z.enum(['hybrid', 'lexical', 'vector']).default(RETRIEVAL_DEFAULTS.mode)),
-  TOP_K: int(RETRIEVAL_DEFAULTS.topK, 1, 50),
-  MAX_PASSAGES_PER_ARTICLE: int(RETRIEVAL_DEFAULTS.maxPassagesPerArticle, 1, 20),
-  HNSW_EF_SEARCH: int(RETRIEVAL_DEFAULTS.efSearch, 16, 4096),
-  HYBRID_VECTOR_WEIGHT: z.preprocess((v) => emptyToUndefined(v) ?? RETRIEVAL_DEFAULTS.vectorWeight, z.coerce.number().min(0).max(1)),
+  RETRIEVAL_MODE: z.preprocess(emptyToUndefined, z.enum(['hybrid', 'lexical', 'vector']).default(DEFAULTS.retrieval.mode)),
+  TOP_K: int(DEFAULTS.retrieval.topK, 1, 50),
+  MAX_PASSAGES_PER_ARTICLE: int(DEFAULTS.retrieval.maxPassagesPerArticle, 1, 20),
+  HNSW_EF_SEARCH: int(DEFAULTS.retrieval.efSearch, 16, 4096),
+  HYBRID_VECTOR_WEIGHT: z.preprocess((v) => emptyToUndefined(v) ?? DEFAULTS.retrieval.vectorWeight, z.coerce.number().min(0).max(1)),
 
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).optional()),
-  OPENAI_MODEL: z.preprocess(emptyToUndefined, z.string().default('gpt-4o-mini')),
-  OPENAI_TIMEOUT_MS: int(30_000, 1_000, 600_000),
-  LLM_MAX_ATTEMPTS: int(3, 1, 10),
-  LLM_MAX_PASSAGES: int(8, 1, 50),
-  LLM_CONTEXT_CHARS: int(12_000, 1_000, 500_000),
-  LLM_MAX_TOKENS: int(600, 16, 32_000),
-  LLM_TEMPERATURE: z.preprocess((v) => emptyToUndefined(v) ?? 0.1, z.coerce.number().min(0).max(2)),
-  LLM_REWRITE_TIMEOUT_MS: int(5_000, 0, 600_000),
+  OPENAI_MODEL: z.preprocess(emptyToUndefined, z.string().default(DEFAULTS.llm.model)),
+  OPENAI_TIMEOUT_MS: int(DEFAULTS.llm.timeoutMs, 1_000, 600_000),
+  LLM_MAX_ATTEMPTS: int(DEFAULTS.llm.maxAttempts, 1, 10),
+  LLM_MAX_PASSAGES: int(DEFAULTS.llm.maxPassages, 1, 50),
+  LLM_CONTEXT_CHARS: int(DEFAULTS.llm.contextChars, 1_000, 500_000),
+  LLM_MAX_TOKENS: int(DEFAULTS.llm.maxTokens, 16, 32_000),
+  LLM_TEMPERATURE: z.preprocess((v) => emptyToUndefined(v) ?? DEFAULTS.llm.temperature, z.coerce.number().min(0).max(2)),
+  LLM_REWRITE_TIMEOUT_MS: int(DEFAULTS.llm.rewriteTimeoutMs, 0, 600_000),
 
   DISCORD_TOKEN: optionalString,
   DISCORD_GUILD_ID: z.preprocess(emptyToUndefined, z.string().regex(/^\d{5,25}$/, 'must be a Discord id (digits)').optional()),
-  DISCORD_API_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).default('https://discord.com/api')),
-  DISCORD_REGISTER_COMMANDS: boolFlag(false),
+  DISCORD_API_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/ }).default(DEFAULTS.discord.apiUrl)),
+  DISCORD_REGISTER_COMMANDS: boolFlag(DEFAULTS.discord.registerCommands),
   MODERATOR_ROLE_IDS: z.preprocess(
     (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : (emptyToUndefined(v) ?? [])),
     z.array(z.string().regex(/^\d{5,25}$/, 'must be comma-separated Discord role ids')),
   ),
-  RATE_LIMIT_PER_MINUTE: int(6, 1, 1000),
-  MAX_CONCURRENT_ANSWERS: int(4, 1, 64),
-  MAX_QUEUED_ANSWERS: int(50, 0, 10_000),
-  STREAM_EDIT_INTERVAL_MS: int(1_000, 250, 60_000),
+  RATE_LIMIT_PER_MINUTE: int(DEFAULTS.discord.rateLimitPerMinute, 1, 1000),
+  MAX_CONCURRENT_ANSWERS: int(DEFAULTS.discord.maxConcurrent, 1, 64),
+  MAX_QUEUED_ANSWERS: int(DEFAULTS.discord.maxQueued, 0, 10_000),
+  STREAM_EDIT_INTERVAL_MS: int(DEFAULTS.discord.editIntervalMs, 250, 60_000),
 
   DISCORD_SHARDS: z.preprocess(emptyToUndefined, z.string().trim().toLowerCase().regex(/^(auto|[1-9]\d{0,4})$/, 'must be "auto" or a number of shards (1-99999)').optional()),
   SHARD_COUNT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(99_999).optional()),
@@ -122,30 +124,11 @@ export interface Config {
   allowPrivateFetch: boolean;
   /** An ingest the bot runs (in its worker process) is ended after this long without progress. */
   ingestTimeoutMinutes: number;
-  embedding: {
-    model: string;
-    /** Local models root (transformers.js `localModelPath`), or undefined to use the cache/hub. */
-    modelDir: string | undefined;
-    allowRemote: boolean;
-    batchSize: number;
-    loadTimeoutMs: number;
-  };
-  /** Defaults from RETRIEVAL_DEFAULTS (src/retrieval/defaults.ts). */
+  embedding: EmbeddingSettings;
+  /** Defaults from DEFAULTS.retrieval (src/config/defaults.ts). */
   retrieval: RetrievalSettings;
   /** Language model; null when neither OPENAI_API_KEY nor OPENAI_BASE_URL is set (extractive answers). */
-  llm: {
-    apiKey: string | undefined;
-    baseURL: string | undefined;
-    model: string;
-    timeoutMs: number;
-    maxAttempts: number;
-    maxPassages: number;
-    contextChars: number;
-    maxTokens: number;
-    temperature: number;
-    /** Longest wait for the model's standalone rewrite of a follow-up; 0: no rewrite (the heuristic alone). */
-    rewriteTimeoutMs: number;
-  } | null;
+  llm: LlmSettings | null;
   discord: {
     token: string | undefined;
     guildId: string | undefined;

@@ -7,7 +7,7 @@ import { ingestArticles, type IngestProgress } from '../ingest/pipeline.js';
 import { readArticles } from '../ingest/read-articles.js';
 import { retrievalSettings } from '../retrieval/defaults.js';
 import type { Embedder } from '../retrieval/embedder.js';
-import { destroyStore, openStore, type DatabaseChoice } from '../store/open-store.js';
+import { destroyNewsStore as destroyStore, openNewsStore as openStore, type DatabaseChoice } from '../app/root.js';
 import type { NewsStore } from '../store/ports.js';
 import { contentTerms } from '../core/text.js';
 import { keyTerms } from '../answer/topic.js';

@@ -2,38 +2,11 @@ import path from 'node:path';
 import { ErrorCodes, NewsBotError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { Article } from '../core/types.js';
-import type { Embedder } from '../retrieval/embedder.js';
+import type { Embedder } from '../core/embedder.js';
+import { isFileLevel, type IngestSummary } from '../core/ingest.js';
 import type { IngestStore, PassageInput } from '../store/ports.js';
 import { chunkText, embeddingText } from './chunker.js';
 import type { ReadResult } from './read-articles.js';
-
-/** A skipped article or file and why. */
-export interface Skip {
-  origin: string;
-  reason: string;
-}
-
-/** What an ingest run did. */
-export interface IngestSummary {
-  added: number;
-  updated: number;
-  unchanged: number;
-  removed: number;
-  /**
-   * Skipped items with their reasons: the first `MAX_KEPT_SKIPS` records, and up to as many whole
-   * files (a file stopped part-way is never crowded out by its own bad records).
-   */
-  skipped: Skip[];
-  /** Every skipped item, counted. */
-  skippedCount: number;
-  /** Passages written (new and changed articles). */
-  passages: number;
-  /** Vectors computed, backfill included. */
-  embedded: number;
-  /** False when no embedder was available (lexical-only ingest). */
-  vectors: boolean;
-  durationMs: number;
-}
 
 /** Progress after each written batch. */
 export interface IngestProgress {
@@ -79,18 +52,6 @@ function withCommitted(error: unknown, summary: IngestSummary): unknown {
     ? `This run had already committed ${summary.added} new and ${summary.updated} changed articles (${summary.passages} passages); they are kept, and the next ingest continues from there.`
     : 'Nothing from this run had been committed yet.';
   return new NewsBotError(error.code, `${error.message} ${committed}`, { cause: error });
-}
-
-/** True for a skip of a whole file (or page, or feed), not of one record in it ("file#12"). */
-function isFileLevel(origin: string): boolean {
-  return !/#\d+$/.test(origin);
-}
-
-/** The skips worth showing first: whole files, then records, in order, at most `max`. */
-export function notableSkips(summary: IngestSummary, max: number): Skip[] {
-  const files = summary.skipped.filter((s) => isFileLevel(s.origin));
-  const records = summary.skipped.filter((s) => !isFileLevel(s.origin));
-  return [...files, ...records].slice(0, max);
 }
 
 function originFile(origin: string): string {

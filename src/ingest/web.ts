@@ -3,6 +3,7 @@ import https from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { XMLParser } from 'fast-xml-parser';
+import { DEFAULTS } from '../config/defaults.js';
 import { ArticleParseError, describeError } from '../core/errors.js';
 import { buildArticle, canonicalUrl, type RawArticle } from './article-fields.js';
 import { vetUrl, pinnedLookup, type FetchGuardOptions, type ResolvedAddress } from './fetch-guard.js';
@@ -22,7 +23,7 @@ export interface FetchOptions extends FetchGuardOptions {
 
 const DEFAULT_UA = 'newsbot/0.1 (+https://github.com/; news question-answering bot)';
 /** Default limits of one fetch. */
-export const FETCH_LIMITS = { maxBytes: 5 * 1024 * 1024, maxRedirects: 5, timeoutMs: 15_000 } as const;
+export const FETCH_LIMITS = { maxBytes: 5 * 1024 * 1024, maxRedirects: 5, timeoutMs: DEFAULTS.fetchTimeoutMs } as const;
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 
 function requestOnce(url: URL, addresses: ResolvedAddress[], headers: Record<string, string>, signal: AbortSignal): Promise<http.IncomingMessage> {

@@ -1,7 +1,7 @@
 import { contentTerms } from '../core/text.js';
 import type { RetrievalMode } from '../core/types.js';
 import type { PassageRow, RetrievalStore } from '../store/ports.js';
-import type { Embedder } from './embedder.js';
+import type { Embedder } from '../core/embedder.js';
 import type { ScoredId } from './fusion.js';
 import { matchTerms } from './query.js';
 

@@ -1,11 +1,2 @@
-/** Turns texts into unit-length vectors. The port every embedding adapter implements. */
-export interface Embedder {
-  /** Model identifier recorded in the store manifest. */
-  readonly modelId: string;
-  /** Vector length. */
-  readonly dimension: number;
-  /** Embeds texts in order; vectors are L2-normalized. */
-  embed(texts: string[]): Promise<Float32Array[]>;
-  /** Releases model resources. */
-  close?(): Promise<void>;
-}
+/** The Embedder port, defined in src/core/embedder.ts (ingest and retrieval both use it); re-exported here for this folder's callers. */
+export type { Embedder } from '../core/embedder.js';

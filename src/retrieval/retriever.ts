@@ -3,14 +3,20 @@ import type { ArticleMeta, RetrievalMode, RetrievedPassage } from '../core/types
 import type { RetrievalStore } from '../store/ports.js';
 import { addArticlePassages, findCandidates } from './candidates.js';
 import { pickResults } from './dedupe.js';
-import { RETRIEVAL_DEFAULTS, type RetrievalSettings } from './defaults.js';
-import type { Embedder } from './embedder.js';
+import type { RetrievalSettings } from '../config/defaults.js';
+import type { Embedder } from '../core/embedder.js';
 import { PassageEvidence, SentenceCache } from './evidence.js';
 import { fuseLists, ranksAfterPrior } from './fusion.js';
 import { articlesToRescore, listLeaders, rescorePassages, RESCORE_PASSAGES } from './passage-choice.js';
 import { candidatePrior, evidenceContenders } from './prior.js';
 import { queryTerms } from './query.js';
 import { parseTimeWindow, recencyAnchor, type TimeWindow } from './time.js';
+
+/** Candidates taken from each list (BM25 and HNSW) per question (at least; k·10 for a larger k). */
+const CANDIDATE_DEPTH = 100;
+
+/** The retrieval settings the Retriever reads (efSearch belongs to the store's vector index). */
+export type RankingSettings = Omit<RetrievalSettings, 'efSearch'>;
 
 /** Per-search options; unset ones take the retriever's settings. */
 export interface SearchOptions {
@@ -54,13 +60,16 @@ export interface SearchResult {
 export class Retriever {
   private readonly store: RetrievalStore;
   private readonly embedder: Embedder | null;
-  private readonly settings: RetrievalSettings;
+  private readonly settings: RankingSettings;
   private readonly logger: Logger;
   /** Sentences of recently scored passages, kept across searches. */
   private readonly sentences = new SentenceCache();
 
-  /** Built by app/answering.ts (buildAnswering), which fills `settings` from RETRIEVAL_DEFAULTS. */
-  constructor(store: RetrievalStore, embedder: Embedder | null, settings: RetrievalSettings, logger: Logger = silentLogger) {
+  /**
+   * Built by app/answering.ts (buildAnswering), which fills `settings` from DEFAULTS.retrieval.
+   * efSearch is not among them: it is the store's vector index setting, given where the store is opened.
+   */
+  constructor(store: RetrievalStore, embedder: Embedder | null, settings: RankingSettings, logger: Logger = silentLogger) {
     this.store = store;
     this.embedder = embedder;
     this.settings = settings;
@@ -81,7 +90,7 @@ export class Retriever {
     const asOf = options.asOf ?? new Date();
     const window = parseTimeWindow(query, asOf);
     const terms = queryTerms(query);
-    const depth = Math.max(RETRIEVAL_DEFAULTS.candidateDepth, k * 10);
+    const depth = Math.max(CANDIDATE_DEPTH, k * 10);
 
     const { lexical, vector, idf, rows, storedVectors } = await findCandidates(this.store, this.embedder, query, { mode, terms, depth });
     if (lexical.length === 0 && vector.length === 0) return { passages: [], mode, terms, window };

@@ -1,5 +1,6 @@
+import { DEFAULTS } from '../config/defaults.js';
 import { EmbedderUnavailableError, describeError } from '../core/errors.js';
-import type { Embedder } from './embedder.js';
+import type { Embedder } from '../core/embedder.js';
 
 /** Options for the transformers.js embedder. */
 export interface TransformersEmbedderOptions {
@@ -9,7 +10,7 @@ export interface TransformersEmbedderOptions {
   modelDir?: string | undefined;
   /** Allow downloading from the Hugging Face hub when the model is not local. */
   allowRemote?: boolean;
-  /** Texts per forward pass. */
+  /** Texts per forward pass (default DEFAULTS.embedding.batchSize). */
   batchSize?: number;
   /** Give up loading after this long. */
   loadTimeoutMs?: number;
@@ -27,19 +28,20 @@ type FeatureExtractor = (
  * Throws EmbedderUnavailableError when it cannot be loaded, e.g. offline without local files.
  */
 export async function loadTransformersEmbedder(options: TransformersEmbedderOptions): Promise<Embedder> {
-  const batchSize = options.batchSize ?? 32;
+  const batchSize = options.batchSize ?? DEFAULTS.embedding.batchSize;
+  const loadTimeoutMs = options.loadTimeoutMs ?? DEFAULTS.embedding.loadTimeoutMs;
   let extractor: FeatureExtractor;
   try {
     const transformers = await import('@xenova/transformers');
     const { env, pipeline } = transformers;
     if (options.modelDir) env.localModelPath = options.modelDir.endsWith('/') ? options.modelDir : options.modelDir + '/';
     env.allowLocalModels = true;
-    env.allowRemoteModels = options.allowRemote ?? true;
+    env.allowRemoteModels = options.allowRemote ?? DEFAULTS.embedding.allowRemote;
     if (options.cacheDir) env.cacheDir = options.cacheDir;
     const loading = pipeline('feature-extraction', options.model, { quantized: true }) as Promise<unknown>;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${options.loadTimeoutMs ?? 60000} ms`)), options.loadTimeoutMs ?? 60000);
+      timer = setTimeout(() => reject(new Error(`timed out after ${loadTimeoutMs} ms`)), loadTimeoutMs);
       timer.unref();
     });
     try {

@@ -232,19 +232,6 @@ export class DerivedVectorIndex {
 }
 
 /**
- * The vector half of a store's consistency check: with a model, every passage has a vector, and
- * the index (caught up first) holds every stored vector. Adds what is wrong to `problems`; returns
- * the index's size (null without an index).
- */
-export async function checkVectors(index: DerivedVectorIndex | null, counts: { passages: number; vectors: number; embedded: boolean }, problems: string[]): Promise<number | null> {
-  if (counts.embedded && counts.vectors !== counts.passages) problems.push(`${counts.passages} passages but ${counts.vectors} vectors`);
-  if (!index) return null;
-  await index.update();
-  if (index.size !== counts.vectors) problems.push(`${counts.vectors} vectors but ${index.size} in the HNSW index`);
-  return index.size;
-}
-
-/**
  * Persists a store's derived index after an ingest (or at close): `index.save`, with a failed
  * write as one StoreIo error that says what it means. The index is derived data: the previous
  * file is kept (a failed write never replaces it) and reconciled with the stored vectors on the

@@ -74,6 +74,19 @@ export interface ConsistencyReport {
   indexed: number | null;
 }
 
+/**
+ * A store's vector change log (written by triggers in the vectors' own transactions): what the
+ * shared rules of src/store/contract.ts need from each backend's SQL.
+ */
+export interface VectorLog {
+  /** Highest sequence number in the log (0 when nothing was ever logged). */
+  lastSeq(): Promise<number>;
+  /** Lowest sequence number still in the log (null when the log is empty; Infinity when the store keeps no log). */
+  firstSeq(): Promise<number | null>;
+  /** Deletes the entries with seq < `seq`. */
+  deleteBefore(seq: number): Promise<void>;
+}
+
 /** An article's id and where it came from (for pruning vanished files). */
 export interface ArticleOrigin {
   id: string;
@@ -143,8 +156,10 @@ export interface NewsStore extends RetrievalStore, IngestStore {
   /** Where it lives, for messages (a folder, or a database URL without its password). */
   readonly location: string;
   stats(): Promise<StoreStats>;
-  /** Checks that the store's parts agree. */
+  /** Checks that the store's parts agree (the rules: src/store/contract.ts). */
   checkConsistency(): Promise<ConsistencyReport>;
+  /** The vector change log (trimmed after each ingest run to its newest VECTOR_LOG_KEEP entries). */
+  readonly vectorLog: VectorLog;
   /**
    * Takes (or renews) the named lease for `holder` until `ttlMs` from now; false when another
    * holder has it, unless that holder is `options.replacing` (one known to be dead). Used so that only one process ingests feeds at a time.

@@ -1,14 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import hnswlib from 'hnswlib-node';
+import { VectorIndexFileError } from '../core/errors.js';
 
 const { HierarchicalNSW } = hnswlib;
 type Hnsw = InstanceType<typeof HierarchicalNSW>;
 
 /** HNSW build and search parameters. */
 export interface VectorIndexOptions {
-  /** Candidate list size at query time (>= k); higher is more exact and slower. */
-  efSearch?: number;
+  /** Candidate list size at query time (>= k); higher is more exact and slower. No default here: the store passes config.retrieval.efSearch. */
+  efSearch: number;
   m?: number;
   efConstruction?: number;
 }
@@ -36,7 +37,7 @@ export class VectorIndex {
   }
 
   /** An empty index with room for `capacity` vectors (it grows as needed). */
-  static create(dimension: number, capacity: number, options: VectorIndexOptions = {}): VectorIndex {
+  static create(dimension: number, capacity: number, options: VectorIndexOptions): VectorIndex {
     const index = new HierarchicalNSW('cosine', dimension);
     index.initIndex({
       maxElements: Math.max(16, capacity),
@@ -45,11 +46,11 @@ export class VectorIndex {
       randomSeed: 42,
       allowReplaceDeleted: true,
     });
-    return new VectorIndex(dimension, index, options.efSearch ?? 128, []);
+    return new VectorIndex(dimension, index, options.efSearch, []);
   }
 
   /** Reads an index file. Throws when the file is missing, unreadable or of another dimension. */
-  static load(file: string, dimension: number, options: VectorIndexOptions = {}): VectorIndex {
+  static load(file: string, dimension: number, options: VectorIndexOptions): VectorIndex {
     // hnswlib takes the dimension from its caller and never compares it with the file: read the
     // file's own structure first, or an index of another dimension would be read out of step.
     const fd = fs.openSync(file, 'r');
@@ -57,7 +58,7 @@ export class VectorIndex {
       const header = readIndexHeader(fd);
       const expected = header.maxM0 * 4 + 4 + dimension * 4 + 8;
       if (header.bytesPerElement !== expected || header.dataOffset !== header.maxM0 * 4 + 4) {
-        throw new Error(`index file holds vectors of another dimension (${(header.bytesPerElement - header.dataOffset - 8) / 4}, expected ${dimension})`);
+        throw new VectorIndexFileError(`index file holds vectors of another dimension (${(header.bytesPerElement - header.dataOffset - 8) / 4}, expected ${dimension})`);
       }
     } finally {
       fs.closeSync(fd);
@@ -65,7 +66,7 @@ export class VectorIndex {
     const index = new HierarchicalNSW('cosine', dimension);
     index.readIndexSync(file, true);
     // Labels deleted before the save are listed too: `retainOnly` (run on every open) settles them.
-    return new VectorIndex(dimension, index, options.efSearch ?? 128, index.getIdsList());
+    return new VectorIndex(dimension, index, options.efSearch, index.getIdsList());
   }
 
   /** Number of live (searchable) vectors. */
@@ -156,16 +157,16 @@ export class VectorIndex {
   private verifyFile(fd: number): void {
     const header = readIndexHeader(fd);
     const count = this.index.getCurrentCount();
-    if (header.count !== count) throw new Error(`index file lists ${header.count} vectors, the index has ${count}`);
+    if (header.count !== count) throw new VectorIndexFileError(`index file lists ${header.count} vectors, the index has ${count}`);
     const expectedPerElement = header.maxM0 * 4 + 4 + this.dimension * 4 + 8;
-    if (header.bytesPerElement !== expectedPerElement) throw new Error(`index file has ${header.bytesPerElement} bytes per vector, expected ${expectedPerElement}`);
+    if (header.bytesPerElement !== expectedPerElement) throw new VectorIndexFileError(`index file has ${header.bytesPerElement} bytes per vector, expected ${expectedPerElement}`);
     // Read back vectors spread over the file with their labels and compare them to memory
     // (deleted labels are not readable from memory: those are passed over).
     const element = Buffer.alloc(header.bytesPerElement);
     let compared = 0;
     for (let k = 0; k < Math.min(count, 64) && compared < 3; k++) {
       const i = Math.floor((k * count) / Math.min(count, 64));
-      if (fs.readSync(fd, element, 0, element.length, INDEX_HEADER_BYTES + i * header.bytesPerElement) !== element.length) throw new Error('index file is short');
+      if (fs.readSync(fd, element, 0, element.length, INDEX_HEADER_BYTES + i * header.bytesPerElement) !== element.length) throw new VectorIndexFileError('index file is short');
       const label = Number(element.readBigUInt64LE(header.labelOffset));
       let memory: number[];
       try {
@@ -174,7 +175,7 @@ export class VectorIndex {
         continue;
       }
       const stored = new Float32Array(element.buffer.slice(element.byteOffset + header.dataOffset, element.byteOffset + header.dataOffset + this.dimension * 4));
-      if (memory.some((v, d) => Math.fround(v) !== stored[d])) throw new Error(`vector ${label} reads back different from the index in memory`);
+      if (memory.some((v, d) => Math.fround(v) !== stored[d])) throw new VectorIndexFileError(`vector ${label} reads back different from the index in memory`);
       compared++;
     }
   }
@@ -189,7 +190,7 @@ const INDEX_HEADER_BYTES = 96;
 export function readIndexHeader(fd: number): { count: number; bytesPerElement: number; labelOffset: number; dataOffset: number; maxM0: number } {
   const size = fs.fstatSync(fd).size;
   const head = Buffer.alloc(INDEX_HEADER_BYTES);
-  if (size < INDEX_HEADER_BYTES || fs.readSync(fd, head, 0, INDEX_HEADER_BYTES, 0) !== INDEX_HEADER_BYTES) throw new Error(`index file is ${size} bytes: too short`);
+  if (size < INDEX_HEADER_BYTES || fs.readSync(fd, head, 0, INDEX_HEADER_BYTES, 0) !== INDEX_HEADER_BYTES) throw new VectorIndexFileError(`index file is ${size} bytes: too short`);
   const word = (offset: number) => Number(head.readBigUInt64LE(offset));
   // size_t offsetLevel0, maxElements, count, bytesPerElement, labelOffset, dataOffset; int maxLevel;
   // uint entryPoint; size_t maxM, maxM0, M; double mult; size_t efConstruction.
@@ -201,7 +202,7 @@ export function readIndexHeader(fd: number): { count: number; bytesPerElement: n
   const maxM0 = word(64);
   const linksPerLevel = maxM * 4 + 4;
   let pos = INDEX_HEADER_BYTES + count * bytesPerElement;
-  if (!(bytesPerElement > 0) || pos > size) throw new Error(`index file is ${size} bytes, its header needs at least ${pos}`);
+  if (!(bytesPerElement > 0) || pos > size) throw new VectorIndexFileError(`index file is ${size} bytes, its header needs at least ${pos}`);
   // Link lists: a 4-byte size then that many bytes, per element. Read sequentially in blocks.
   const block = Buffer.alloc(1 << 20);
   let blockStart = -1;
@@ -210,16 +211,16 @@ export function readIndexHeader(fd: number): { count: number; bytesPerElement: n
     if (at < blockStart || at + 4 > blockEnd) {
       blockStart = at;
       blockEnd = at + fs.readSync(fd, block, 0, block.length, at);
-      if (at + 4 > blockEnd) throw new Error('index file is short');
+      if (at + 4 > blockEnd) throw new VectorIndexFileError('index file is short');
     }
     return block.readUInt32LE(at - blockStart);
   };
   for (let i = 0; i < count; i++) {
-    if (pos + 4 > size) throw new Error(`index file is short: ${size} bytes, link list ${i} of ${count} starts at ${pos}`);
+    if (pos + 4 > size) throw new VectorIndexFileError(`index file is short: ${size} bytes, link list ${i} of ${count} starts at ${pos}`);
     const links = readUint32(pos);
-    if (links % linksPerLevel !== 0) throw new Error(`index file is corrupt: link list ${i} has ${links} bytes`);
+    if (links % linksPerLevel !== 0) throw new VectorIndexFileError(`index file is corrupt: link list ${i} has ${links} bytes`);
     pos += 4 + links;
   }
-  if (pos !== size) throw new Error(`index file is ${size} bytes, its structure says ${pos}`);
+  if (pos !== size) throw new VectorIndexFileError(`index file is ${size} bytes, its structure says ${pos}`);
   return { count, bytesPerElement, labelOffset, dataOffset, maxM0 };
 }

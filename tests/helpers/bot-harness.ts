@@ -7,13 +7,13 @@ import { createDiscordClient } from '../../src/bot/client.js';
 import type { BotServices, BotSettings } from '../../src/bot/services.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger, type Logger } from '../../src/core/logger.js';
-import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
 import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { readArticles } from '../../src/ingest/read-articles.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { REPO, tempDir } from './env.js';
 import { FakeDiscord, type FakeDiscordOptions } from './fake-discord.js';
 import { assertNoRuleBreaks } from './rule-breaks.js';
+import { openTestStore } from './test-store.js';
 
 /** A running bot on the real discord.js Client against a fake Discord. */
 export interface BotHarness {
@@ -37,7 +37,7 @@ export async function startBot(
   const { dir, cleanup } = tempDir('newsbot-bot-');
   const logs: string[] = [];
   const logger: Logger = createLogger('debug', (line) => logs.push(line));
-  const store = SqliteStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
+  const store = openTestStore(path.join(dir, 'data'));
   const corpus = path.join(dir, 'corpus');
   fs.mkdirSync(corpus);
   fs.copyFileSync(path.join(REPO, 'corpus', 'starmer-trump-ukraine-2025-02-27.txt'), path.join(corpus, 'seed.txt'));

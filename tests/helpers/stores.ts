@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { PostgresStore } from '../../src/store/postgres/pg-store.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { destroyNewsStore, openNewsStore, openSqliteStore } from '../../src/app/root.js';
 import type { NewsStore } from '../../src/store/ports.js';
 import type { ManifestExpectation } from '../../src/store/manifest.js';
 import { tempDir } from './env.js';
@@ -35,7 +34,7 @@ export const sqliteStores: StoreFactory = {
   create() {
     const { dir, cleanup } = tempDir('newsbot-sqlite-');
     return {
-      open: async (expect) => SqliteStore.open(dir, { efSearch: 64, ...expect }),
+      open: async (expect) => openSqliteStore(dir, { efSearch: 64, ...expect }),
       cleanup: async () => cleanup(),
       indexFile: path.join(dir, 'vectors.hnsw'),
     };
@@ -50,10 +49,10 @@ export const postgresStores: StoreFactory = {
     const schema = `t_${randomBytes(6).toString('hex')}`;
     const { dir, cleanup } = tempDir('newsbot-pg-');
     return {
-      open: (expect) => PostgresStore.open({ url: TEST_DATABASE_URL, schema, cacheDir: dir, efSearch: 64, follow: expect.follow ?? false, ...expect }),
+      open: (expect) => openNewsStore({ database: { kind: 'postgres', url: TEST_DATABASE_URL, schema }, dataDir: dir, efSearch: 64, ...expect }),
       indexFile: path.join(dir, `vectors-pg-${schema}.hnsw`),
       async cleanup() {
-        await PostgresStore.destroy(TEST_DATABASE_URL, schema);
+        await destroyNewsStore({ kind: 'postgres', url: TEST_DATABASE_URL, schema }, dir);
         cleanup();
       },
     };

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArticleParseError } from '../../src/core/errors.js';
-import type { IngestSummary } from '../../src/ingest/pipeline.js';
+import type { IngestSummary } from '../../src/core/ingest.js';
 import type { Answer } from '../../src/core/types.js';
 import { startBot, type BotHarness } from '../helpers/bot-harness.js';
 import { FakeDiscord } from '../helpers/fake-discord.js';

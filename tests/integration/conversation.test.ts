@@ -8,13 +8,13 @@ import { buildAnswering } from '../../src/app/answering.js';
 import { loadConfig } from '../../src/config/index.js';
 import { runConsoleChat } from '../../src/console/chat.js';
 import { createLogger } from '../../src/core/logger.js';
-import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
 import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { readArticles } from '../../src/ingest/read-articles.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { startBot, type BotHarness } from '../helpers/bot-harness.js';
 import { HAS_RTQA_05, SEED_FILE, tempDir, writeRtqaSample } from '../helpers/env.js';
 import { FakeOpenAI } from '../helpers/fake-openai.js';
+import { openTestStore } from '../helpers/test-store.js';
 
 const SEED_TITLE = 'Starmer pushes Trump for Ukraine guarantees against Putin';
 /** The thread of the issue: every turn is about the Starmer article. */
@@ -36,7 +36,7 @@ describe.skipIf(!HAS_RTQA_05)('a conversation keeps its topic (the seed plus 300
     fs.mkdirSync(corpus);
     fs.copyFileSync(SEED_FILE, path.join(corpus, 'seed.txt'));
     writeRtqaSample(corpus, ARTICLES);
-    store = SqliteStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
+    store = openTestStore(path.join(dir, 'data'));
     const summary = await ingestArticles(store, null, readArticles([corpus]));
     expect(summary.added).toBe(ARTICLES + 1);
     answers = buildAnswering({ store, embedder: null, retrieval: { mode: 'lexical' } }).answers;

@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { HAS_TINY_MODEL, MODELS_DIR, TINY_MODEL, tempDir } from '../helpers/env.js';
 import { runCli, spawnCli } from '../helpers/run-cli.js';
+import { openTestStore } from '../helpers/test-store.js';
 
 const TOPICS = ['harbour', 'railway', 'election', 'vaccine', 'wildfire', 'museum', 'satellite', 'orchestra', 'drought', 'stadium'];
 
@@ -43,7 +42,7 @@ describe.skipIf(!HAS_TINY_MODEL)('crash safety and concurrent access (tiny model
       await new Promise((r) => setTimeout(r, delay));
       child.process.kill('SIGKILL');
       await child.exited;
-      const store = SqliteStore.open(data, { embedding: tinyEmbedding, chunkerVersion: CHUNKER_VERSION });
+      const store = openTestStore(data, { embedding: tinyEmbedding });
       const report = await store.checkConsistency();
       await store.close();
       expect(report.problems, `after SIGKILL at ${delay} ms`).toEqual([]);
@@ -64,7 +63,7 @@ describe.skipIf(!HAS_TINY_MODEL)('crash safety and concurrent access (tiny model
   it('serves reads while another process ingests, and the reader sees the new articles and vectors', async () => {
     const extra = path.join(dir, 'more');
     writeCorpus(extra, 150, 'Update');
-    const reader = SqliteStore.open(data, { embedding: tinyEmbedding, chunkerVersion: CHUNKER_VERSION });
+    const reader = openTestStore(data, { embedding: tinyEmbedding });
     const before = (await reader.stats()).articles;
     const child = spawnCli('ingest', { ...env, CORPUS_DIR: extra });
     let reads = 0;
@@ -99,7 +98,7 @@ describe.skipIf(!HAS_TINY_MODEL)('crash safety and concurrent access (tiny model
     try {
       const count = async () => {
         if (!fs.existsSync(path.join(watchData, 'news.db'))) return 0;
-        const s = SqliteStore.open(watchData, { embedding: tinyEmbedding, chunkerVersion: CHUNKER_VERSION });
+        const s = openTestStore(watchData, { embedding: tinyEmbedding });
         try {
           return (await s.stats()).articles;
         } finally {

@@ -5,15 +5,17 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEASE_BUSY_TIMEOUT_MS } from '../../src/app/bot-runtime.js';
-import { IngestService, leaseHolderName, storeLease, type IngestStatus } from '../../src/app/ingest-service.js';
+import { IngestService } from '../../src/app/ingest-service.js';
+import { leaseHolderName, storeLease } from '../../src/app/ingest/lease.js';
+import type { IngestStatus } from '../../src/app/ingest/supervisor.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { ErrorCodes, IngestBusyError, IngestFailedError, NewsBotError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
-import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { HAS_MINILM_MODEL, HAS_TINY_MODEL, isAlive, MINILM_MODEL, MODELS_DIR, REPO, tempDir, TINY_MODEL } from '../helpers/env.js';
 import { NewsServer } from '../helpers/news-server.js';
 import { runCli } from '../helpers/run-cli.js';
+import { openTestStore } from '../helpers/test-store.js';
 
 /**
  * These tests are about what the service does (busy, crash, time limit, shutdown), not CPU
@@ -55,7 +57,7 @@ describe.skipIf(!HAS_TINY_MODEL)('IngestService: ingests in a worker process (ti
       { DATA_DIR: path.join(dir, name), CORPUS_DIR: corpus, EMBEDDING_MODEL: TINY_MODEL, EMBEDDING_MODEL_DIR: MODELS_DIR, EMBEDDING_ALLOW_REMOTE: 'false', LOG_LEVEL: 'debug', ...env },
       REPO,
     );
-    const store = SqliteStore.open(config.dataDir, { embedding: tiny, chunkerVersion: CHUNKER_VERSION, logger });
+    const store = openTestStore(config.dataDir, { embedding: tiny, logger });
     // Like the bot: the index is open before the worker writes, so it follows every batch.
     await store.openVectorIndex();
     return { config, store };
@@ -212,9 +214,9 @@ describe('IngestService: one ingest at a time across processes (the store lease)
       REPO,
     );
     const logger = createLogger('debug', (line) => logs.push(line));
-    const store = SqliteStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION, logger });
+    const store = openTestStore(data, { logger });
     // As the bot runtime opens it: a short wait for another process's write lock.
-    const leaseStore = SqliteStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION, busyTimeoutMs: LEASE_BUSY_TIMEOUT_MS, logger });
+    const leaseStore = openTestStore(data, { busyTimeoutMs: LEASE_BUSY_TIMEOUT_MS, logger });
     opened.push(store, { close: () => leaseStore.close() });
     const ingest = new IngestService({ config, store, logger, niceness: NICENESS, lease: storeLease(leaseStore), ...options });
     return { ingest, leaseStore };

@@ -3,13 +3,13 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildAnswering } from '../../src/app/answering.js';
-import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
 import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { readArticles } from '../../src/ingest/read-articles.js';
-import type { Embedder } from '../../src/retrieval/embedder.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { loadTransformersEmbedder } from '../../src/retrieval/transformers-embedder.js';
+import type { Embedder } from '../../src/core/embedder.js';
+import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { loadEmbedding } from '../../src/app/root.js';
 import { HAS_TINY_MODEL, MODELS_DIR, NO_MODEL_REASON, SEED_FILE, TINY_MODEL, tempDir } from '../helpers/env.js';
+import { openTestStore } from '../helpers/test-store.js';
 
 const SEED_TITLE = 'Starmer pushes Trump for Ukraine guarantees against Putin';
 
@@ -43,7 +43,7 @@ describe.skipIf(!HAS_TINY_MODEL)('ingest and answer with the real tiny model', (
   let data: string;
 
   beforeAll(async () => {
-    embedder = await loadTransformersEmbedder({ model: TINY_MODEL, modelDir: MODELS_DIR, allowRemote: false, batchSize: 8 });
+    embedder = await loadEmbedding({ model: TINY_MODEL, modelDir: MODELS_DIR, allowRemote: false, batchSize: 8 });
   });
   beforeEach(() => {
     ({ dir, cleanup } = tempDir());
@@ -55,7 +55,7 @@ describe.skipIf(!HAS_TINY_MODEL)('ingest and answer with the real tiny model', (
   afterEach(() => cleanup());
 
   const openStore = (emb: Embedder | null = embedder) =>
-    SqliteStore.open(data, { embedding: emb ? { modelId: emb.modelId, dimension: emb.dimension } : null, chunkerVersion: CHUNKER_VERSION });
+    openTestStore(data, { embedding: emb ? { modelId: emb.modelId, dimension: emb.dimension } : null });
   const ingest = (store: SqliteStore, emb: Embedder | null = embedder) =>
     ingestArticles(store, emb, readArticles([corpus]), { pruneUnder: [corpus], batchPassages: 4 });
 
@@ -152,7 +152,7 @@ describe('embedder loading', () => {
   it('fails with EmbedderUnavailableError when the model is missing and downloads are off', async () => {
     const { dir, cleanup } = tempDir();
     try {
-      await expect(loadTransformersEmbedder({ model: 'nobody/no-such-model', modelDir: dir, allowRemote: false })).rejects.toMatchObject({
+      await expect(loadEmbedding({ model: 'nobody/no-such-model', modelDir: dir, allowRemote: false })).rejects.toMatchObject({
         code: 'EMBEDDER_UNAVAILABLE',
         message: expect.stringContaining('nobody/no-such-model'),
       });

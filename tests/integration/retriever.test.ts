@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildAnswering } from '../../src/app/answering.js';
 import type { Article, RetrievalMode } from '../../src/core/types.js';
-import type { Embedder } from '../../src/retrieval/embedder.js';
+import type { Embedder } from '../../src/core/embedder.js';
 import type { Retriever } from '../../src/retrieval/retriever.js';
 import type { RetrievalStore } from '../../src/store/ports.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { tempDir, unitVector } from '../helpers/env.js';
+import { openTestStore } from '../helpers/test-store.js';
 
 function article(id: string, title: string, date: string, paragraphs: string[]): { article: Article; passages: { position: number; start: number; end: number; text: string }[] } {
   const text = paragraphs.join('\n\n');
@@ -29,7 +30,7 @@ describe('Retriever ranking', () => {
   let store: SqliteStore;
   beforeEach(() => {
     ({ dir, cleanup } = tempDir());
-    store = SqliteStore.open(dir, { embedding: null, chunkerVersion: 2 });
+    store = openTestStore(dir, { chunkerVersion: 2 });
   });
   afterEach(async () => {
     await store.close();
@@ -127,7 +128,7 @@ describe('Retriever hybrid fusion', () => {
   const asOf = new Date('2024-06-07T12:00:00Z');
 
   async function storeWith(embedder: Embedder, items: ReturnType<typeof article>[]): Promise<SqliteStore> {
-    const store = SqliteStore.open(dir, { embedding: { modelId: embedder.modelId, dimension: embedder.dimension }, chunkerVersion: 2 });
+    const store = openTestStore(dir, { embedding: { modelId: embedder.modelId, dimension: embedder.dimension }, chunkerVersion: 2 });
     const withVectors = await Promise.all(
       items.map(async ({ article: a, passages }) => {
         const vectors = await embedder.embed(passages.map((p) => `${a.title}\n${p.text}`));

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NewsBotError, StoreModelMismatchError } from '../../src/core/errors.js';
 import type { Article } from '../../src/core/types.js';
+import { VECTOR_LOG_KEEP, trimVectorLog } from '../../src/store/contract.js';
 import { BM25 } from '../../src/store/lexical-terms.js';
 import type { ArticleInput, NewsStore, PassageInput } from '../../src/store/ports.js';
 import { unitVector } from '../helpers/env.js';
@@ -86,6 +87,28 @@ describe.each(backends)('store contract: $backend', (factory) => {
     expect(nearest!.similarity).toBeCloseTo(1, 5);
     expect(await store.stats()).toMatchObject({ articles: 2, passages: 3, vectors: 3, lastIngest: null });
     expect(await store.checkConsistency()).toMatchObject({ ok: true, articles: 2, passages: 3, vectors: 3, indexed: 3 });
+  });
+
+  test('trims the vector change log to its newest entries by the one shared rule (VECTOR_LOG_KEEP after an ingest run)', async () => {
+    const store = await open();
+    await store.putArticles([item('a', 'First', 'one|two|three', 1), item('b', 'Second', 'four|five', 2)]);
+    await store.removeArticles(['b']);
+    const last = await store.vectorLog.lastSeq();
+    const first = await store.vectorLog.firstSeq();
+    expect(last).toBeGreaterThanOrEqual(7);
+    expect(first).not.toBeNull();
+    // After an ingest run the newest VECTOR_LOG_KEEP entries stay: here, every one.
+    expect(last - first! + 1).toBeLessThan(VECTOR_LOG_KEEP);
+    await store.afterIngest({ largeChange: false });
+    expect(await store.vectorLog.firstSeq()).toBe(first);
+    // Trimmed to the newest two: the entries before last - 1 go, on every backend alike.
+    await trimVectorLog(store.vectorLog, 2);
+    expect(await store.vectorLog.firstSeq()).toBe(last - 1);
+    expect(await store.vectorLog.lastSeq()).toBe(last);
+    await trimVectorLog(store.vectorLog, 2);
+    expect(await store.vectorLog.firstSeq()).toBe(last - 1);
+    // The log is the followers' path, not the truth: the store stays consistent.
+    expect(await store.checkConsistency()).toMatchObject({ ok: true, problems: [], articles: 1, passages: 3, vectors: 3, lexical: 3, indexed: 3 });
   });
 
   test('ranks by BM25 as FTS5 does: title weight, term frequency, length, idf', async () => {

@@ -6,8 +6,9 @@ import { ErrorCodes, NewsBotError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
 import type { Article } from '../../src/core/types.js';
 import type { ArticleInput, PassageInput } from '../../src/store/ports.js';
-import { SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/sqlite-store.js';
+import type { SqliteStore, SqliteStoreOptions } from '../../src/store/sqlite/sqlite-store.js';
 import { tempDir, unitVector } from '../helpers/env.js';
+import { openTestStore } from '../helpers/test-store.js';
 
 // What every backend does (search, replace, lookups, model checks, leases) is held by
 // store-contract.test.ts; these are the SQLite store's own parts: the vectors.hnsw file, read-only
@@ -52,7 +53,7 @@ describe('SqliteStore: the vector index file', () => {
   });
   afterEach(() => cleanup());
 
-  const open = (options: Partial<SqliteStoreOptions> = {}) => SqliteStore.open(dir, { embedding: EMB, chunkerVersion: 1, ...options });
+  const open = (options: Partial<SqliteStoreOptions> = {}) => openTestStore(dir, { embedding: EMB, chunkerVersion: 1, ...options });
 
   it('persists the vector index and reconciles a stale, garbage, truncated or missing index file on open', async () => {
     let store = open();
@@ -107,7 +108,7 @@ describe('SqliteStore: the vector index file', () => {
     const other = tempDir();
     try {
       // Another store's index: same dimension, ids that collide with this store's passage ids.
-      const foreign = SqliteStore.open(other.dir, { embedding: EMB, chunkerVersion: 1 });
+      const foreign = openTestStore(other.dir, { embedding: EMB, chunkerVersion: 1 });
       await foreign.openVectorIndex();
       await foreign.putArticles([{ article: article('x', 'X', 'xray|yankee'), passages: passages('xray|yankee', 9) }]);
       await foreign.close();
@@ -198,7 +199,7 @@ describe('SqliteStore beside a writer on another connection (the bot beside its 
   beforeEach(() => ({ dir, cleanup } = tempDir()));
   afterEach(() => cleanup());
 
-  const open = (options: { readonly?: boolean } = {}) => SqliteStore.open(dir, { embedding: EMB, chunkerVersion: 1, ...options });
+  const open = (options: { readonly?: boolean } = {}) => openTestStore(dir, { embedding: EMB, chunkerVersion: 1, ...options });
 
   /** Awaits the reader's refresh; returns the event-loop turns it took. */
   const refreshCountingTurns = async (store: SqliteStore): Promise<number> => {
@@ -336,7 +337,7 @@ describe('SqliteStore beside a writer on another connection (the bot beside its 
     await writer.close();
     // A read-only open never creates a store.
     const empty = path.join(dir, 'empty');
-    expect(() => SqliteStore.open(empty, { embedding: EMB, chunkerVersion: 1, readonly: true })).toThrow(/cannot open the store/);
+    expect(() => openTestStore(empty, { embedding: EMB, chunkerVersion: 1, readonly: true })).toThrow(/cannot open the store/);
     expect(fs.existsSync(path.join(empty, 'news.db'))).toBe(false);
   });
 });

@@ -1,12 +1,11 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAnswering } from '../../src/app/answering.js';
-import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
 import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { fetchArticle, parseFeed, readFeed } from '../../src/ingest/web.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { tempDir } from '../helpers/env.js';
 import { NewsServer, articlePage } from '../helpers/news-server.js';
+import { openTestStore } from '../helpers/test-store.js';
 
 // The test server is on loopback, which the fetch guard refuses unless private fetches are allowed.
 const LOCAL = { allowPrivate: true } as const;
@@ -107,7 +106,7 @@ describe('feeds and article URLs from a local web server', () => {
   it('ingests a feed: full-content items as given, summary items from their page, duplicates once', async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const store = SqliteStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
+      const store = openTestStore(path.join(dir, 'data'));
       const first = await ingestArticles(store, null, readFeed(`${base}/rss.xml`, { ...LOCAL, timeoutMs: 2_000 }));
       expect(first.added).toBe(2);
       expect(first.skipped).toEqual([{ origin: `${base}/error.html`, reason: expect.stringMatching(/HTTP 500/) }]);

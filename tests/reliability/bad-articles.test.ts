@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
 import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { readArticles, type ReadResult } from '../../src/ingest/read-articles.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { SEED_FILE, tempDir } from '../helpers/env.js';
+import { openTestStore } from '../helpers/test-store.js';
 
 describe('bad articles are skipped with a reason and the rest ingests', () => {
   let dir: string;
@@ -40,7 +39,7 @@ describe('bad articles are skipped with a reason and the rest ingests', () => {
         JSON.stringify({ id: 'fourth', title: 'Fourth', text: 'Same page, fetched again with other text.', url: 'https://x.example/a' }),
       ].join('\n'),
     );
-    const store = SqliteStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
+    const store = openTestStore(path.join(dir, 'data'));
     const summary = await ingestArticles(store, null, readArticles([corpus]));
     const reasons = Object.fromEntries(summary.skipped.map((s) => [path.basename(s.origin), s.reason]));
     expect(reasons).toEqual({

@@ -9,13 +9,12 @@ import { loadConfig } from '../../src/config/index.js';
 import { NewsBotError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
 import type { RetrievedPassage } from '../../src/core/types.js';
-import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
 import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { readArticles } from '../../src/ingest/read-articles.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { startBot, type BotHarness } from '../helpers/bot-harness.js';
 import { REPO, tempDir } from '../helpers/env.js';
 import { FakeOpenAI } from '../helpers/fake-openai.js';
+import { openTestStore } from '../helpers/test-store.js';
 
 const passage: RetrievedPassage = {
   passage: { id: 1, articleId: 'a', position: 0, start: 0, end: 60, text: 'Keir Starmer will plead for a US backstop to any Ukraine ceasefire.' },
@@ -68,7 +67,7 @@ describe('store faults: a clear error, nothing corrupted', () => {
     const corpus = path.join(dir, 'corpus-full');
     fs.mkdirSync(corpus);
     fs.copyFileSync(path.join(REPO, 'corpus', 'starmer-trump-ukraine-2025-02-27.txt'), path.join(corpus, 'seed.txt'));
-    let store = SqliteStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION });
+    let store = openTestStore(data);
     await ingestArticles(store, null, readArticles([corpus]));
     await store.close();
     for (let i = 0; i < 40; i++) {
@@ -77,7 +76,7 @@ describe('store faults: a clear error, nothing corrupted', () => {
     // SQLite's own "database or disk is full" path: the database may not grow past its current size.
     const pages = Number(new (await import('better-sqlite3')).default(path.join(data, 'news.db')).pragma('page_count', { simple: true }));
     // Room for a few batches of this run, not all of them.
-    store = SqliteStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION, pragmas: { max_page_count: pages + 40 } });
+    store = openTestStore(data, { pragmas: { max_page_count: pages + 40 } });
     const failure = await ingestArticles(store, null, readArticles([corpus]), { batchPassages: 8 }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(NewsBotError);
     expect((failure as NewsBotError).code).toBe('STORE_IO');
@@ -88,7 +87,7 @@ describe('store faults: a clear error, nothing corrupted', () => {
     expect(committed, message).not.toBeNull();
     expect(Number(committed![1])).toBeGreaterThan(0);
     await store.close();
-    store = SqliteStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION });
+    store = openTestStore(data);
     const report = await store.checkConsistency();
     expect(report.problems).toEqual([]);
     expect(await store.getArticle('doc:seed.txt')).toBeDefined();
@@ -102,10 +101,10 @@ describe('store faults: a clear error, nothing corrupted', () => {
 
   it('read-only store: StoreIo error, data unchanged', async () => {
     const data = path.join(dir, 'ro');
-    let store = SqliteStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION });
+    let store = openTestStore(data);
     await ingestArticles(store, null, readArticles([path.join(REPO, 'corpus')]));
     await store.close();
-    store = SqliteStore.open(data, { embedding: null, chunkerVersion: CHUNKER_VERSION, readonly: true });
+    store = openTestStore(data, { readonly: true });
     const more = path.join(dir, 'more');
     fs.mkdirSync(more);
     fs.writeFileSync(path.join(more, 'x.txt'), 'New story\n\nSomething happened today at the port.');

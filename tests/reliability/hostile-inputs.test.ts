@@ -3,14 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHUNKER_VERSION, chunkText } from '../../src/ingest/chunker.js';
+import { chunkText } from '../../src/ingest/chunker.js';
 import { extractHtml } from '../../src/ingest/formats/html.js';
-import { ingestArticles, MAX_KEPT_SKIPS, notableSkips, type IngestProgress } from '../../src/ingest/pipeline.js';
+import { notableSkips } from '../../src/core/ingest.js';
+import { ingestArticles, MAX_KEPT_SKIPS, type IngestProgress } from '../../src/ingest/pipeline.js';
 import { boundedLines, listSourceFiles, readArticles, type ReadResult } from '../../src/ingest/read-articles.js';
 import { buildArticle } from '../../src/ingest/article-fields.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { tempDir } from '../helpers/env.js';
 import { articlePage } from '../helpers/news-server.js';
+import { openTestStore } from '../helpers/test-store.js';
 
 const GOOD = (id: string, topic: string) => JSON.stringify({ id, title: `Story about the ${topic}`, text: `The ${topic} reopened on Monday after repairs that took a year.` });
 
@@ -48,7 +49,7 @@ describe('hostile files: bounded work, a reason for each skip, the rest ingests'
     expect(bomb.length).toBeLessThan(200 * 1024);
     fs.writeFileSync(path.join(corpus, 'a-bomb.jsonl.gz'), bomb);
     fs.writeFileSync(path.join(corpus, 'b-good.jsonl'), GOOD('beside', 'harbour'));
-    const store = SqliteStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
+    const store = openTestStore(path.join(dir, 'data'));
     const summary = await ingestArticles(store, null, readArticles([corpus]), { pruneUnder: [corpus] });
     expect(summary.added).toBe(2);
     expect(summary.skipped).toEqual([{ origin: expect.stringMatching(/a-bomb\.jsonl\.gz$/), reason: expect.stringMatching(/^after line 1: stopped reading: \d+ MB inflated from 0\.\d MB, over 100 times \(a decompression bomb\?\)$/) }]);
@@ -80,7 +81,7 @@ describe('hostile files: bounded work, a reason for each skip, the rest ingests'
   });
 
   it('a file of endless duplicates or bad lines keeps counts, not a billion reasons', async () => {
-    const store = SqliteStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
+    const store = openTestStore(path.join(dir, 'data'));
     function* source(): Generator<ReadResult> {
       for (let i = 0; i < 5_000; i++) yield { kind: 'skipped', origin: `bad.jsonl#${i + 1}`, reason: 'invalid JSON', file: 'bad.jsonl' };
       yield { kind: 'skipped', origin: 'bad.jsonl', reason: 'after line 5000: stopped reading', file: 'bad.jsonl' };
@@ -99,7 +100,7 @@ describe('hostile files: bounded work, a reason for each skip, the rest ingests'
   });
 
   it('records are written in batches as they are read: the store has articles before the source ends', async () => {
-    const store = SqliteStore.open(path.join(dir, 'data'), { embedding: null, chunkerVersion: CHUNKER_VERSION });
+    const store = openTestStore(path.join(dir, 'data'));
     let storedWhileReading = -1;
     async function* source(): AsyncGenerator<ReadResult> {
       for (let i = 0; i < 400; i++) {

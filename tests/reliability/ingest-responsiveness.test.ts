@@ -5,15 +5,14 @@ import zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBotRuntime, type BotRuntime } from '../../src/app/bot-runtime.js';
 import { createApp } from '../../src/app/context.js';
-import type { IngestStatus } from '../../src/app/ingest-service.js';
+import type { IngestStatus } from '../../src/app/ingest/supervisor.js';
 import { createDiscordClient } from '../../src/bot/client.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/core/logger.js';
-import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { HAS_MINILM_MODEL, MINILM_MODEL, MODELS_DIR, REPO, RTQA_2024_05_ARTICLES, tempDir } from '../helpers/env.js';
 import { FakeDiscord } from '../helpers/fake-discord.js';
 import { NewsServer, articlePage } from '../helpers/news-server.js';
+import { openTestStore } from '../helpers/test-store.js';
 
 /**
  * The bot stays responsive while it ingests (issue 12): a worker process embeds 300 real news
@@ -165,7 +164,7 @@ describe.skipIf(SKIP)('the bot keeps answering while it ingests (MiniLM-shaped m
       });
       expect(String((reply.body as Record<string, unknown>)['content'])).toMatch(/^The ingest was stopped because the bot is shutting down/);
     }
-    const store = SqliteStore.open(config.dataDir, { embedding: { modelId: MINILM_MODEL, dimension: 384 }, chunkerVersion: CHUNKER_VERSION });
+    const store = openTestStore(config.dataDir, { embedding: { modelId: MINILM_MODEL, dimension: 384 } });
     const report = await store.checkConsistency();
     await store.close();
     expect(report.problems).toEqual([]);

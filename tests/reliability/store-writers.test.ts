@@ -4,10 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { REPO, tempDir, unitVector } from '../helpers/env.js';
 import { runCli } from '../helpers/run-cli.js';
+import { openTestStore } from '../helpers/test-store.js';
 
 const DIMENSION = 64;
 
@@ -51,7 +50,7 @@ describe('store writers', () => {
     expect([a.code, b.code]).toEqual([0, 0]);
     expect((JSON.parse(a.stdout) as { added: number }).added).toBe(6_000);
     expect((JSON.parse(b.stdout) as { added: number }).added).toBe(6_000);
-    const store = SqliteStore.open(env.DATA_DIR, { embedding: null, chunkerVersion: CHUNKER_VERSION });
+    const store = openTestStore(env.DATA_DIR);
     expect((await store.stats()).articles).toBe(12_000);
     expect((await store.checkConsistency()).problems).toEqual([]);
     await store.close();
@@ -64,7 +63,7 @@ describe('store writers', () => {
       article: { id: `a${i}`, title: `Story ${i}`, text: `Text of story ${i}.`, date: null, source: 'test', url: null, author: null, origin: `s#${i}`, contentHash: `h${i}` },
       passages: [{ position: 0, start: 0, end: 14, text: `Text of story ${i}.`, vector: unitVector(DIMENSION, i + 1) }],
     });
-    let store = SqliteStore.open(data, { embedding, chunkerVersion: CHUNKER_VERSION });
+    let store = openTestStore(data, { embedding });
     await store.putArticles(Array.from({ length: 300 }, (_, i) => article(i)));
     // The housekeeping after an ingest run writes the index file (there is none yet).
     await store.afterIngest({ largeChange: false });
@@ -80,9 +79,9 @@ describe('store writers', () => {
     fs.writeFileSync(
       child,
       `import { execFileSync } from 'node:child_process';
-import { SqliteStore } from ${JSON.stringify(pathToFileURL(path.join(REPO, 'src/store/sqlite/sqlite-store.ts')).href)};
+import { openTestStore } from ${JSON.stringify(pathToFileURL(path.join(REPO, 'tests/helpers/test-store.ts')).href)};
 import { unitVector } from ${JSON.stringify(pathToFileURL(path.join(REPO, 'tests/helpers/env.ts')).href)};
-const store = SqliteStore.open(${JSON.stringify(data)}, { embedding: ${JSON.stringify(embedding)}, chunkerVersion: ${CHUNKER_VERSION} });
+const store = openTestStore(${JSON.stringify(data)}, { embedding: ${JSON.stringify(embedding)} });
 const items = Array.from({ length: 2000 }, (_, k) => { const i = 300 + k; return {
   article: { id: 'a' + i, title: 'Story ' + i, text: 'Text of story ' + i + '.', date: null, source: 'test', url: null, author: null, origin: 's#' + i, contentHash: 'h' + i },
   passages: [{ position: 0, start: 0, end: 14, text: 'Text of story ' + i + '.', vector: unitVector(${DIMENSION}, i + 1) }],
@@ -115,7 +114,7 @@ process.exit(0);
     // The good index is untouched, no temp file is left, and the store opens with every vector.
     expect(sha(indexFile)).toBe(goodHash);
     expect(fs.readdirSync(data).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-    store = SqliteStore.open(data, { embedding, chunkerVersion: CHUNKER_VERSION });
+    store = openTestStore(data, { embedding });
     const report = await store.checkConsistency();
     expect(report.problems).toEqual([]);
     expect(report.indexed).toBe(2_300);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAnswering } from '../../src/app/answering.js';
 import { loadConfig } from '../../src/config/index.js';
-import { RETRIEVAL_DEFAULTS } from '../../src/retrieval/defaults.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
 import { fakeRetrievalStore } from '../helpers/fake-retrieval-store.js';
 import { FakeOpenAI } from '../helpers/fake-openai.js';
 import { passageRow } from '../helpers/rows.js';
@@ -20,16 +20,16 @@ const lexical = rows.map((r, i) => ({ id: r.passage.id, score: 20 - i }));
 const asOf = new Date('2024-05-15T12:00:00Z');
 
 describe('buildAnswering', () => {
-  it('fills every setting not given from RETRIEVAL_DEFAULTS, and takes the config as it is', () => {
+  it('fills every setting not given from DEFAULTS.retrieval, and takes the config as it is', () => {
     const { store } = fakeRetrievalStore({});
     expect(buildAnswering({ store, embedder: null }).settings).toEqual({
-      mode: RETRIEVAL_DEFAULTS.mode,
-      topK: RETRIEVAL_DEFAULTS.topK,
-      maxPassagesPerArticle: RETRIEVAL_DEFAULTS.maxPassagesPerArticle,
-      efSearch: RETRIEVAL_DEFAULTS.efSearch,
-      vectorWeight: RETRIEVAL_DEFAULTS.vectorWeight,
+      mode: DEFAULTS.retrieval.mode,
+      topK: DEFAULTS.retrieval.topK,
+      maxPassagesPerArticle: DEFAULTS.retrieval.maxPassagesPerArticle,
+      efSearch: DEFAULTS.retrieval.efSearch,
+      vectorWeight: DEFAULTS.retrieval.vectorWeight,
     });
-    expect(buildAnswering({ store, embedder: null, retrieval: { topK: 3, mode: undefined } }).settings).toMatchObject({ topK: 3, mode: RETRIEVAL_DEFAULTS.mode });
+    expect(buildAnswering({ store, embedder: null, retrieval: { topK: 3, mode: undefined } }).settings).toMatchObject({ topK: 3, mode: DEFAULTS.retrieval.mode });
     const config = loadConfig({ TOP_K: '7', HYBRID_VECTOR_WEIGHT: '0.5' }, '/x');
     expect(buildAnswering({ store, embedder: null, retrieval: config.retrieval }).settings).toEqual(config.retrieval);
   });

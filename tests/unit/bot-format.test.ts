@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { defuseMentions, escapeMarkdown, formatAnswerForDiscord, formatModelText, isPleasantry, packBlocks, plainQuestion, snippet, splitMessage, threadName } from '../../src/bot/format.js';
-import { isUserMistake } from '../../src/bot/errors.js';
-import { NoticeThrottle, QueueFullError, RateLimiter, WorkQueue } from '../../src/bot/limits.js';
-import { ErrorCodes, InvalidQuestionError, NewsBotError } from '../../src/core/errors.js';
+import { isUserMistake, userMessageFor } from '../../src/bot/errors.js';
+import { NoticeThrottle, RateLimiter, WorkQueue } from '../../src/bot/limits.js';
+import { ErrorCodes, InvalidQuestionError, InvalidUrlError, NewsBotError, QueueFullError } from '../../src/core/errors.js';
 import { ingestResponse, latestResponse, searchResponse, sourcesResponse, statusResponse } from '../../src/bot/responses.js';
 import type { ArticleMeta, Citation, RetrievedPassage } from '../../src/core/types.js';
 
@@ -228,6 +228,8 @@ describe('mentions', () => {
 
   it('tells user mistakes from real faults', () => {
     expect(isUserMistake(new InvalidQuestionError('The question is empty.'))).toBe(true);
+    expect(isUserMistake(new InvalidUrlError('Only http and https URLs can be ingested.'))).toBe(true);
+    expect(userMessageFor(new InvalidUrlError('Only http and https URLs can be ingested.'))).toBe('Only http and https URLs can be ingested.');
     expect(isUserMistake(new QueueFullError())).toBe(true);
     expect(isUserMistake(new NewsBotError(ErrorCodes.StoreIo, 'disk full'))).toBe(false);
     expect(isUserMistake(new Error('boom'))).toBe(false);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { stem } from '../../src/core/text.js';
 import type { RetrievalMode } from '../../src/core/types.js';
 import { addArticlePassages, findCandidates } from '../../src/retrieval/candidates.js';
-import type { Embedder } from '../../src/retrieval/embedder.js';
+import type { Embedder } from '../../src/core/embedder.js';
 import { MAX_MATCH_TERMS, queryTerms } from '../../src/retrieval/query.js';
 import { fakeRetrievalStore as fakeStore } from '../helpers/fake-retrieval-store.js';
 import { passageRow } from '../helpers/rows.js';

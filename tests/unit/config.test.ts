@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/core/errors.js';
-import { RETRIEVAL_DEFAULTS } from '../../src/retrieval/defaults.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
 
 describe('loadConfig', () => {
   it('applies defaults', () => {
@@ -18,17 +18,34 @@ describe('loadConfig', () => {
   it('takes the retrieval defaults from the one shared object', () => {
     const { retrieval } = loadConfig({}, '/srv/bot');
     expect(retrieval).toEqual({
-      mode: RETRIEVAL_DEFAULTS.mode,
-      topK: RETRIEVAL_DEFAULTS.topK,
-      maxPassagesPerArticle: RETRIEVAL_DEFAULTS.maxPassagesPerArticle,
-      efSearch: RETRIEVAL_DEFAULTS.efSearch,
-      vectorWeight: RETRIEVAL_DEFAULTS.vectorWeight,
+      mode: DEFAULTS.retrieval.mode,
+      topK: DEFAULTS.retrieval.topK,
+      maxPassagesPerArticle: DEFAULTS.retrieval.maxPassagesPerArticle,
+      efSearch: DEFAULTS.retrieval.efSearch,
+      vectorWeight: DEFAULTS.retrieval.vectorWeight,
     });
+  });
+
+  it('takes every default from DEFAULTS', () => {
+    const config = loadConfig({ OPENAI_BASE_URL: 'http://localhost:1' }, '/srv/bot');
+    expect(config.embedding).toEqual({ ...DEFAULTS.embedding, modelDir: undefined });
+    expect(config.llm).toEqual({ ...DEFAULTS.llm, apiKey: undefined, baseURL: 'http://localhost:1' });
+    expect(config.discord).toMatchObject(DEFAULTS.discord);
+    expect(config).toMatchObject({
+      dataDir: path.resolve('/srv/bot', DEFAULTS.dataDir),
+      corpusDir: path.resolve('/srv/bot', DEFAULTS.corpusDir),
+      logLevel: DEFAULTS.logLevel,
+      fetchTimeoutMs: DEFAULTS.fetchTimeoutMs,
+      feedPollMinutes: DEFAULTS.feedPollMinutes,
+      allowPrivateFetch: DEFAULTS.allowPrivateFetch,
+      ingestTimeoutMinutes: DEFAULTS.ingestTimeoutMinutes,
+    });
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }, '/x').database).toEqual({ kind: 'postgres', url: 'postgres://u@h/db', schema: DEFAULTS.databaseSchema });
   });
 
   it('reads the hybrid vector weight and rejects one outside 0-1', () => {
     expect(loadConfig({ HYBRID_VECTOR_WEIGHT: '0.7' }, '/x').retrieval.vectorWeight).toBe(0.7);
-    expect(loadConfig({ HYBRID_VECTOR_WEIGHT: '' }, '/x').retrieval.vectorWeight).toBe(RETRIEVAL_DEFAULTS.vectorWeight);
+    expect(loadConfig({ HYBRID_VECTOR_WEIGHT: '' }, '/x').retrieval.vectorWeight).toBe(DEFAULTS.retrieval.vectorWeight);
     expect(() => loadConfig({ HYBRID_VECTOR_WEIGHT: '1.5' }, '/x')).toThrow(/HYBRID_VECTOR_WEIGHT/);
     expect(() => loadConfig({ HYBRID_VECTOR_WEIGHT: 'half' }, '/x')).toThrow(/HYBRID_VECTOR_WEIGHT/);
   });

@@ -1,10 +1,11 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runIngestCommand } from '../../src/bot/commands/ingest.js';
-import type { BotIngestRequest, BotServices, BotSettings } from '../../src/bot/services.js';
+import type { IngestRequest } from '../../src/core/ingest.js';
+import type { BotServices, BotSettings } from '../../src/bot/services.js';
 import { IngestBusyError, IngestFailedError, StoreModelMismatchError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { IngestSummary } from '../../src/ingest/pipeline.js';
+import type { IngestSummary } from '../../src/core/ingest.js';
 
 const SUMMARY: IngestSummary = { added: 3, updated: 0, unchanged: 1, removed: 0, skipped: [], skippedCount: 0, passages: 9, embedded: 9, vectors: true, durationMs: 12_300 };
 
@@ -55,7 +56,7 @@ function services(ingest: BotServices['ingest']): { services: BotServices; setti
 }
 
 /** Starts the command on an ingest that reports progress and ends when the test says. */
-function startIngest(value: ChatInputCommandInteraction, request: BotIngestRequest, what: string) {
+function startIngest(value: ChatInputCommandInteraction, request: IngestRequest, what: string) {
   let finish!: (s: IngestSummary) => void;
   let report!: (p: string) => void;
   const running = runIngestCommand(

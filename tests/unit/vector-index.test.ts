@@ -2,12 +2,15 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VectorIndex } from '../../src/store/vector-index.js';
 import { tempDir, unitVector } from '../helpers/env.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
+
+const OPTIONS = { efSearch: DEFAULTS.retrieval.efSearch };
 
 const DIM = 8;
 
 describe('VectorIndex', () => {
   it('replaces the vector of a live id in place, even when deleted slots are free', () => {
-    const index = VectorIndex.create(DIM, 16);
+    const index = VectorIndex.create(DIM, 16, OPTIONS);
     index.add(1, unitVector(DIM, 1));
     index.add(2, unitVector(DIM, 2));
     expect(index.remove(1)).toBe(true);
@@ -27,7 +30,7 @@ describe('VectorIndex', () => {
   });
 
   it('retainOnly deletes what the store lost and lists what the index lacks, without adding it', () => {
-    const index = VectorIndex.create(DIM, 16);
+    const index = VectorIndex.create(DIM, 16, OPTIONS);
     for (const id of [1, 2, 3]) index.add(id, unitVector(DIM, id));
     const { deleted, missing } = index.retainOnly([2, 3, 4, 5]);
     expect(deleted).toBe(1);
@@ -47,11 +50,11 @@ describe('VectorIndex', () => {
     const { dir, cleanup } = tempDir();
     try {
       const file = path.join(dir, 'vectors.hnsw');
-      const index = VectorIndex.create(DIM, 16);
+      const index = VectorIndex.create(DIM, 16, OPTIONS);
       for (const id of [1, 2, 3]) index.add(id, unitVector(DIM, id));
       index.remove(2);
       index.save(file);
-      const loaded = VectorIndex.load(file, DIM);
+      const loaded = VectorIndex.load(file, DIM, OPTIONS);
       expect(loaded.retainOnly([1, 3])).toEqual({ deleted: 1, missing: [] });
       expect(loaded.size).toBe(2);
       expect(loaded.search(unitVector(DIM, 2), 3).map((h) => h.id).sort()).toEqual([1, 3]);
@@ -65,11 +68,11 @@ describe('VectorIndex', () => {
     const { dir, cleanup } = tempDir('newsbot-vi-');
     try {
       const file = path.join(dir, 'v.hnsw');
-      const index = VectorIndex.create(DIM, 16);
+      const index = VectorIndex.create(DIM, 16, OPTIONS);
       for (const id of [1, 2, 3]) index.add(id, unitVector(DIM, id));
       index.save(file);
-      expect(() => VectorIndex.load(file, DIM * 2)).toThrow(/another dimension \(8, expected 16\)/);
-      expect(VectorIndex.load(file, DIM).size).toBe(3);
+      expect(() => VectorIndex.load(file, DIM * 2, OPTIONS)).toThrow(/another dimension \(8, expected 16\)/);
+      expect(VectorIndex.load(file, DIM, OPTIONS).size).toBe(3);
     } finally {
       cleanup();
     }

@@ -1,9 +1,10 @@
 import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import { ErrorCodes, NewsBotError } from '../../core/errors.js';
+import type { IngestRequest } from '../../core/ingest.js';
 import { defuseMentions, escapeMarkdown } from '../format.js';
 import { moderatorOnly } from '../gate.js';
 import { ingestResponse } from '../responses.js';
-import { replyEditableUntil, type BotIngestRequest } from '../services.js';
+import { replyEditableUntil } from '../services.js';
 import { NO_MENTIONS, type Command, type CommandContext } from './command.js';
 
 /** The moderator's reply shows how far the ingest is, edited at most this often. */
@@ -16,7 +17,7 @@ const PROGRESS_EDIT_MS = 5_000;
  * reply be edited for 15 minutes: an ingest still running near then says so in the reply, and its
  * summary is sent to the moderator by direct message when it ends (see `deliverLate`).
  */
-export async function runIngestCommand(interaction: ChatInputCommandInteraction, context: Pick<CommandContext, 'services' | 'settings'>, request: BotIngestRequest, what: string): Promise<void> {
+export async function runIngestCommand(interaction: ChatInputCommandInteraction, context: Pick<CommandContext, 'services' | 'settings'>, request: IngestRequest, what: string): Promise<void> {
   const { services } = context;
   const editableUntil = replyEditableUntil(interaction, context.settings);
   const editable = () => Date.now() < editableUntil;
@@ -107,7 +108,7 @@ export const ingestCommand: Command = {
       await interaction.editReply({ content: 'Give either `url` or `feed`, not both.', allowedMentions: NO_MENTIONS });
       return;
     }
-    const request: BotIngestRequest = url ? { kind: 'url', url } : feed ? { kind: 'feed', url: feed } : { kind: 'corpus' };
+    const request: IngestRequest = url ? { kind: 'url', url } : feed ? { kind: 'feed', url: feed } : { kind: 'corpus' };
     const what = url ? `<${url}>` : feed ? `feed <${feed}>` : 'the corpus';
     await runIngestCommand(interaction, context, request, what);
   },

@@ -4,7 +4,8 @@ import pg from 'pg';
 import { ErrorCodes, NewsBotError, describeError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { ArticleMeta } from '../../core/types.js';
-import { DerivedVectorIndex, checkVectors, saveDerivedIndex, type VectorChange, type VectorSource } from '../derived-index.js';
+import { consistencyReport, trimVectorLog } from '../contract.js';
+import { DerivedVectorIndex, saveDerivedIndex, type VectorChange, type VectorSource } from '../derived-index.js';
 import { escapeLike, toMeta, type ArticleRow } from '../article-rows.js';
 import { BM25, TITLE_WEIGHT, bm25Idf, countTerms, indexTerms, termIdf } from '../lexical-terms.js';
 import { STORE_SCHEMA_VERSION, bytesToVector, checkDimension, checkManifest, vectorToBytes, type ManifestExpectation } from '../manifest.js';
@@ -19,6 +20,7 @@ import type {
   StoreManifest,
   StoreStats,
   VectorHit,
+  VectorLog,
 } from '../ports.js';
 import { checkSchemaName, quoteIdent, schemaSql } from './pg-schema.js';
 
@@ -26,8 +28,8 @@ import { checkSchemaName, quoteIdent, schemaSql } from './pg-schema.js';
 export interface PostgresStoreOptions extends ManifestExpectation {
   /** postgres://user:password@host:port/database */
   url: string;
-  /** Schema holding the tables (default "newsbot"): several stores can share one database. */
-  schema?: string;
+  /** Schema holding the tables (config.database.schema; DATABASE_SCHEMA): several stores can share one database. */
+  schema: string;
   /** Folder for this process's copy of the vector index file (a cache; null keeps none). */
   cacheDir: string | null;
   efSearch: number;
@@ -57,8 +59,6 @@ export function describeDatabaseUrl(url: string): string {
 }
 
 const MAX_TF = 32_767;
-/** Log entries kept after an ingest; a reader further behind reconciles by ids instead. */
-const LOG_KEEP = 200_000;
 
 /**
  * The shared store on PostgreSQL: articles, passages, vectors, postings for BM25 and a change log
@@ -84,7 +84,7 @@ export class PostgresStore implements NewsStore {
     this.pool = pool;
     this.manifest = manifest;
     this.options = options;
-    this.schema = checkSchemaName(options.schema ?? 'newsbot');
+    this.schema = checkSchemaName(options.schema);
     this.s = quoteIdent(this.schema);
     this.location = `${describeDatabaseUrl(options.url)} (schema ${this.schema})`;
     this.logger = options.logger ?? silentLogger;
@@ -93,7 +93,7 @@ export class PostgresStore implements NewsStore {
 
   /** Connects, creates the schema when missing and checks the manifest. */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
-    const schema = checkSchemaName(options.schema ?? 'newsbot');
+    const schema = checkSchemaName(options.schema);
     const where = `${describeDatabaseUrl(options.url)} (schema ${schema})`;
     if (options.cacheDir) fs.mkdirSync(options.cacheDir, { recursive: true });
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 4, connectionTimeoutMillis: 10_000 });
@@ -151,7 +151,8 @@ export class PostgresStore implements NewsStore {
     });
   }
 
-  private vectorSource(): VectorSource {
+  /** The vector change log's SQL. */
+  get vectorLog(): VectorLog {
     const s = this.s;
     return {
       lastSeq: async () => Number((await this.pool.query<{ n: string }>(`SELECT coalesce(max(seq), 0) AS n FROM ${s}.vector_log`)).rows[0]?.n ?? 0),
@@ -159,6 +160,18 @@ export class PostgresStore implements NewsStore {
         const v = (await this.pool.query<{ n: string | null }>(`SELECT min(seq) AS n FROM ${s}.vector_log`)).rows[0]?.n;
         return v === null || v === undefined ? null : Number(v);
       },
+      deleteBefore: async (seq) => {
+        await this.write((c) => c.query(`DELETE FROM ${s}.vector_log WHERE seq < $1`, [seq]));
+      },
+    };
+  }
+
+  private vectorSource(): VectorSource {
+    const s = this.s;
+    const log = this.vectorLog;
+    return {
+      lastSeq: () => log.lastSeq(),
+      firstSeq: () => log.firstSeq(),
       changesAfter: async (seq, limit) =>
         (await this.pool.query<{ seq: string; passage_id: number; op: string }>(`SELECT seq, passage_id, op FROM ${s}.vector_log WHERE seq > $1 ORDER BY seq LIMIT $2`, [seq, limit])).rows.map(
           (r): VectorChange => ({ seq: Number(r.seq), id: r.passage_id, op: r.op === 'a' ? 'add' : 'del' }),
@@ -401,7 +414,7 @@ export class PostgresStore implements NewsStore {
   }
 
   async afterIngest(options: { largeChange: boolean }): Promise<void> {
-    await this.write((c) => c.query(`DELETE FROM ${this.s}.vector_log WHERE seq < (SELECT max(seq) FROM ${this.s}.vector_log) - $1`, [LOG_KEEP]));
+    await trimVectorLog(this.vectorLog);
     if (options.largeChange) await this.read(`ANALYZE ${this.s}.postings`);
     await this.index?.update();
     saveDerivedIndex(this.index, this.options.cacheDir ?? '(no cache folder)');
@@ -496,16 +509,21 @@ export class PostgresStore implements NewsStore {
     const articles = await one(`SELECT count(*) AS n FROM ${s}.articles`);
     const passages = await one(`SELECT count(*) AS n FROM ${s}.passages`);
     const vectors = await one(`SELECT count(*) AS n FROM ${s}.vectors`);
-    const lexical = await one(`SELECT count(DISTINCT passage_id) AS n FROM ${s}.postings`);
-    const counted = await one(`SELECT passages AS n FROM ${s}.corpus_stats WHERE id = 1`);
-    const withTerms = await one(`SELECT count(*) AS n FROM ${s}.passages WHERE cardinality(terms) > 0`);
-    const problems: string[] = [];
-    if (lexical !== withTerms) problems.push(`${withTerms} passages with words but ${lexical} in the lexical index`);
-    if (counted !== passages) problems.push(`${passages} passages but the lexical statistics count ${counted}`);
-    const empty = await one(`SELECT count(*) AS n FROM ${s}.articles a WHERE NOT EXISTS (SELECT 1 FROM ${s}.passages p WHERE p.article_id = a.id)`);
-    if (empty) problems.push(`${empty} articles without passages`);
-    const indexed = await checkVectors(this.index, { passages, vectors, embedded: this.manifest.dimension !== null }, problems);
-    return { ok: problems.length === 0, problems, articles, passages, vectors, lexical, indexed };
+    return consistencyReport(
+      {
+        articles,
+        passages,
+        vectors,
+        // Postings hold the passages that have words; corpus_stats keeps its own passage count.
+        lexical: await one(`SELECT count(DISTINCT passage_id) AS n FROM ${s}.postings`),
+        lexicalExpected: await one(`SELECT count(*) AS n FROM ${s}.passages WHERE cardinality(terms) > 0`),
+        lexicalStatistics: await one(`SELECT passages AS n FROM ${s}.corpus_stats WHERE id = 1`),
+        emptyArticles: await one(`SELECT count(*) AS n FROM ${s}.articles a WHERE NOT EXISTS (SELECT 1 FROM ${s}.passages p WHERE p.article_id = a.id)`),
+        orphanVectors: await one(`SELECT count(*) AS n FROM ${s}.vectors v WHERE NOT EXISTS (SELECT 1 FROM ${s}.passages p WHERE p.id = v.passage_id)`),
+        embedded: this.manifest.dimension !== null,
+      },
+      this.index,
+    );
   }
 
   async acquireLease(name: string, holder: string, ttlMs: number, options: { replacing?: string } = {}): Promise<boolean> {
@@ -570,7 +588,7 @@ export class PostgresStore implements NewsStore {
   }
 
   /** Drops every table of a store, and this machine's copy of its vector index (for --rebuild and tests). */
-  static async destroy(url: string, schema = 'newsbot', cacheDir: string | null = null): Promise<void> {
+  static async destroy(url: string, schema: string, cacheDir: string | null = null): Promise<void> {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {

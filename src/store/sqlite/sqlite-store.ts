@@ -4,7 +4,8 @@ import Database from 'better-sqlite3';
 import { ErrorCodes, NewsBotError, describeError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { ArticleMeta } from '../../core/types.js';
-import { DerivedVectorIndex, checkVectors, saveDerivedIndex, type VectorSource } from '../derived-index.js';
+import { consistencyReport, trimVectorLog } from '../contract.js';
+import { DerivedVectorIndex, saveDerivedIndex, type VectorSource } from '../derived-index.js';
 import { escapeLike, toMeta, type ArticleRow } from '../article-rows.js';
 import { TITLE_WEIGHT, termIdf } from '../lexical-terms.js';
 import { STORE_SCHEMA_VERSION, bytesToVector, checkDimension, checkManifest, vectorToBytes, type ManifestExpectation } from '../manifest.js';
@@ -19,21 +20,20 @@ import type {
   StoreManifest,
   StoreStats,
   VectorHit,
+  VectorLog,
 } from '../ports.js';
 import { keepStatements, pragma } from './kept-statements.js';
 import { createSchema } from './sqlite-schema.js';
 
 const DB_FILE = 'news.db';
 const INDEX_FILE = 'vectors.hnsw';
-/** Change-log entries kept for readers catching up; older ones are trimmed after each ingest run. */
-const CHANGE_LOG_KEEP = 100_000;
-
 /** Default wait for the write lock: long enough for another ingest's batch or index merge. */
 export const STORE_BUSY_TIMEOUT_MS = 60_000;
 
 /** Options for opening a SQLite store. */
 export interface SqliteStoreOptions extends ManifestExpectation {
-  efSearch?: number;
+  /** HNSW query breadth of this process's vector index (the composition root gives config.retrieval.efSearch). */
+  efSearch: number;
   logger?: Logger;
   /** Open without writing (no schema creation, no index save). */
   readonly?: boolean;
@@ -102,7 +102,7 @@ export class SqliteStore implements NewsStore {
     this.db = db;
     this.manifest = manifest;
     this.logger = options.logger ?? silentLogger;
-    this.efSearch = options.efSearch ?? 128;
+    this.efSearch = options.efSearch;
     this.readonly = options.readonly ?? false;
     this.statements = {
       articleById: db.prepare<[string], ArticleRow>('SELECT id, title, date, source, url, author, origin, content_hash FROM articles WHERE id = ?'),
@@ -192,11 +192,24 @@ export class SqliteStore implements NewsStore {
     });
   }
 
-  private vectorSource(): VectorSource {
+  /** The vector change log's SQL (a read-only store of an older schema may have no log: then it reads as empty, and every update compares ids). */
+  get vectorLog(): VectorLog {
     const hasLog = () => (this.statements.hasLog.get()?.n ?? 0) > 0;
     return {
       lastSeq: async () => (hasLog() ? (this.db.prepare<[], { seq: number | null }>('SELECT MAX(seq) AS seq FROM vector_log').get()?.seq ?? 0) : 0),
       firstSeq: async () => (hasLog() ? (this.db.prepare<[], { seq: number | null }>('SELECT MIN(seq) AS seq FROM vector_log').get()?.seq ?? null) : Number.POSITIVE_INFINITY),
+      deleteBefore: async (seq) => {
+        writing(this.dir, () => this.db.prepare<[number]>('DELETE FROM vector_log WHERE seq < ?').run(seq));
+      },
+    };
+  }
+
+  private vectorSource(): VectorSource {
+    const hasLog = () => (this.statements.hasLog.get()?.n ?? 0) > 0;
+    const log = this.vectorLog;
+    return {
+      lastSeq: () => log.lastSeq(),
+      firstSeq: () => log.firstSeq(),
       changesAfter: async (seq, limit) =>
         hasLog()
           ? this.db
@@ -369,11 +382,7 @@ export class SqliteStore implements NewsStore {
    */
   async afterIngest(options: { largeChange: boolean }): Promise<void> {
     if (options.largeChange) writing(this.dir, () => this.db.exec("INSERT INTO passages_fts (passages_fts) VALUES ('optimize')"));
-    writing(this.dir, () =>
-      this.db.transaction(() => {
-        this.db.prepare('DELETE FROM vector_log WHERE seq <= (SELECT MAX(seq) FROM vector_log) - ?').run(CHANGE_LOG_KEEP);
-      }).immediate(),
-    );
+    await trimVectorLog(this.vectorLog);
     if (this.index) {
       await this.index.update();
       saveDerivedIndex(this.index, this.dir);
@@ -471,15 +480,21 @@ export class SqliteStore implements NewsStore {
     const articles = count('SELECT COUNT(*) AS n FROM articles');
     const passages = count('SELECT COUNT(*) AS n FROM passages');
     const vectors = count('SELECT COUNT(*) AS n FROM vectors');
-    const lexical = count('SELECT COUNT(*) AS n FROM passages_fts');
-    const problems: string[] = [];
-    if (lexical !== passages) problems.push(`${passages} passages but ${lexical} BM25 entries`);
-    const empty = count('SELECT COUNT(*) AS n FROM articles a WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.article_id = a.id)');
-    if (empty) problems.push(`${empty} articles without passages`);
-    const orphans = count('SELECT COUNT(*) AS n FROM vectors v WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.id = v.passage_id)');
-    if (orphans) problems.push(`${orphans} vectors without passages`);
-    const indexed = await checkVectors(this.index, { passages, vectors, embedded: this.manifest.dimension !== null }, problems);
-    return { ok: problems.length === 0, problems, articles, passages, vectors, lexical, indexed };
+    return consistencyReport(
+      {
+        articles,
+        passages,
+        vectors,
+        // FTS5 holds a row for every passage, words or not.
+        lexical: count('SELECT COUNT(*) AS n FROM passages_fts'),
+        lexicalExpected: passages,
+        lexicalStatistics: null,
+        emptyArticles: count('SELECT COUNT(*) AS n FROM articles a WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.article_id = a.id)'),
+        orphanVectors: count('SELECT COUNT(*) AS n FROM vectors v WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.id = v.passage_id)'),
+        embedded: this.manifest.dimension !== null,
+      },
+      this.index,
+    );
   }
 
   async acquireLease(name: string, holder: string, ttlMs: number, options: { replacing?: string } = {}): Promise<boolean> {

@@ -1,0 +1,132 @@
+import type { RetrievalMode } from '../core/types.js';
+
+/** The embedding model's settings (config.embedding). */
+export interface EmbeddingSettings {
+  model: string;
+  /** Local models root (transformers.js `localModelPath`), or undefined to use the cache/hub. */
+  modelDir: string | undefined;
+  allowRemote: boolean;
+  /** Texts per forward pass. */
+  batchSize: number;
+  /** Give up loading the model after this long. */
+  loadTimeoutMs: number;
+}
+
+/** The retrieval settings an operator can change (config.retrieval has exactly these). */
+export interface RetrievalSettings {
+  mode: RetrievalMode;
+  /** Passages returned per question. */
+  topK: number;
+  /** Most passages of one article among them. */
+  maxPassagesPerArticle: number;
+  /** HNSW query breadth: read by the store's vector index, not by the Retriever. */
+  efSearch: number;
+  /** Weight of the vector list in hybrid fusion, 0-1. */
+  vectorWeight: number;
+}
+
+/** The language model's settings (config.llm when one is configured). */
+export interface LlmSettings {
+  apiKey: string | undefined;
+  baseURL: string | undefined;
+  model: string;
+  timeoutMs: number;
+  maxAttempts: number;
+  maxPassages: number;
+  contextChars: number;
+  maxTokens: number;
+  temperature: number;
+  /** Longest wait for the model's standalone rewrite of a follow-up; 0: no rewrite (the heuristic alone). */
+  rewriteTimeoutMs: number;
+}
+
+/** The Discord settings that have a default (the rest are ids and secrets). */
+export interface DiscordDefaults {
+  apiUrl: string;
+  registerCommands: boolean;
+  rateLimitPerMinute: number;
+  maxConcurrent: number;
+  maxQueued: number;
+  editIntervalMs: number;
+}
+
+/** What DEFAULTS holds: one value for every setting that has a default. */
+export interface Defaults {
+  dataDir: string;
+  databaseSchema: string;
+  corpusDir: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  fetchTimeoutMs: number;
+  feedPollMinutes: number;
+  allowPrivateFetch: boolean;
+  ingestTimeoutMinutes: number;
+  embedding: Omit<EmbeddingSettings, 'modelDir'>;
+  retrieval: RetrievalSettings;
+  llm: Omit<LlmSettings, 'apiKey' | 'baseURL'>;
+  discord: DiscordDefaults;
+}
+
+/**
+ * Every default, in one place: the config's schema takes its defaults from here, and every
+ * adapter that can be built without the config (the embedder, the chat model, the prompt, the
+ * LLM answerer, the retrieval settings of the eval and bench) fills what it is not given from
+ * here too. Changing one here changes it for all of them, so the figures the eval and bench
+ * print are the bot's.
+ */
+export const DEFAULTS = {
+  dataDir: './data',
+  databaseSchema: 'newsbot',
+  corpusDir: './corpus',
+  logLevel: 'info',
+  fetchTimeoutMs: 15_000,
+  feedPollMinutes: 30,
+  allowPrivateFetch: false,
+  ingestTimeoutMinutes: 10,
+  embedding: {
+    model: 'Xenova/all-MiniLM-L6-v2',
+    allowRemote: true,
+    batchSize: 8,
+    loadTimeoutMs: 60_000,
+  },
+  retrieval: {
+    mode: 'hybrid',
+    topK: 5,
+    maxPassagesPerArticle: 2,
+    efSearch: 256,
+    /**
+     * Weight of the vector list in hybrid fusion (0: lexical order, 1: vector order); see fusion.ts.
+     * Fitted on the first half of rtqa-2024 with GloVe, checked on the second (README).
+     */
+    vectorWeight: 0.3,
+  },
+  llm: {
+    model: 'gpt-4o-mini',
+    timeoutMs: 30_000,
+    maxAttempts: 3,
+    maxPassages: 8,
+    contextChars: 12_000,
+    maxTokens: 600,
+    temperature: 0.1,
+    rewriteTimeoutMs: 5_000,
+  },
+  discord: {
+    apiUrl: 'https://discord.com/api',
+    registerCommands: false,
+    rateLimitPerMinute: 6,
+    maxConcurrent: 4,
+    maxQueued: 50,
+    editIntervalMs: 1_000,
+  },
+} as const satisfies Defaults;
+
+/** Retrieval settings with every one not given (or given as undefined) taken from DEFAULTS.retrieval. */
+export function retrievalSettings(given: { [K in keyof RetrievalSettings]?: RetrievalSettings[K] | undefined } = {}): RetrievalSettings {
+  const d = DEFAULTS.retrieval;
+  return {
+    mode: given.mode ?? d.mode,
+    topK: given.topK ?? d.topK,
+    maxPassagesPerArticle: given.maxPassagesPerArticle ?? d.maxPassagesPerArticle,
+    efSearch: given.efSearch ?? d.efSearch,
+    vectorWeight: given.vectorWeight ?? d.vectorWeight,
+  };
+}

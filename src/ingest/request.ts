@@ -1,0 +1,129 @@
+import type { Config } from '../config/index.js';
+import type { Embedder } from '../core/embedder.js';
+import { InvalidUrlError } from '../core/errors.js';
+import type { IngestRequest, IngestSummary } from '../core/ingest.js';
+import type { Logger } from '../core/logger.js';
+import type { IngestStore } from '../store/ports.js';
+import { checkLiteralUrl } from './fetch-guard.js';
+import { ingestArticles } from './pipeline.js';
+import { readArticles, type ReadResult } from './read-articles.js';
+import { fetchArticle, readFeed } from './web.js';
+
+/**
+ * Validates a URL given by a user: http(s) only, and no literal private address unless allowed.
+ * Host names are checked by the fetch guard when fetched (every address, every redirect hop).
+ * Throws InvalidUrlError.
+ */
+export function checkIngestUrl(url: string, allowPrivate = false): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InvalidUrlError(`"${url.slice(0, 100)}" is not a URL.`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new InvalidUrlError('Only http and https URLs can be ingested.');
+  }
+  try {
+    checkLiteralUrl(parsed, { allowPrivate });
+  } catch {
+    throw new InvalidUrlError('That address is on a private network; set ALLOW_PRIVATE_FETCH=true to ingest from it.');
+  }
+  return parsed.toString();
+}
+
+function merge(a: IngestSummary, b: IngestSummary): IngestSummary {
+  return {
+    added: a.added + b.added,
+    updated: a.updated + b.updated,
+    unchanged: a.unchanged + b.unchanged,
+    removed: a.removed + b.removed,
+    skipped: [...a.skipped, ...b.skipped],
+    skippedCount: a.skippedCount + b.skippedCount,
+    passages: a.passages + b.passages,
+    embedded: a.embedded + b.embedded,
+    vectors: a.vectors && b.vectors,
+    durationMs: a.durationMs + b.durationMs,
+  };
+}
+
+/** What runIngestRequest needs: the worker's own store and embedder. */
+export interface IngestContext {
+  store: IngestStore;
+  embedder: Embedder | null;
+  config: Config;
+  logger: Logger;
+}
+
+/** Hooks the worker uses to report progress and to stop between articles or after a batch. */
+export interface IngestHooks {
+  /** Wraps each part's source (the worker counts the articles read, and stops between them). */
+  source?: (source: AsyncIterable<ReadResult> | Iterable<ReadResult>) => AsyncIterable<ReadResult>;
+  /** After each stored batch, over the whole request (a throw ends the ingest after that batch). */
+  onProgress?: (progress: { done: number; total: number | null; passages: number }) => void;
+}
+
+/** One ingestArticles run of a request: a source (told where to report its planned count), and the folders it prunes. */
+interface IngestPart {
+  source: (onPlanned: (count: number) => void) => AsyncIterable<ReadResult> | Iterable<ReadResult>;
+  pruneUnder?: string[];
+}
+
+async function* oneArticle(read: () => Promise<ReadResult>): AsyncGenerator<ReadResult> {
+  yield await read();
+}
+
+function parts(request: IngestRequest, config: Config): IngestPart[] {
+  const fetchOptions = { timeoutMs: config.fetchTimeoutMs, allowPrivate: config.allowPrivateFetch };
+  const corpus: IngestPart = { source: (onPlanned) => readArticles([config.corpusDir], { onPlanned }), pruneUnder: [config.corpusDir] };
+  const feeds = config.feeds.map((feed): IngestPart => ({ source: (onPlanned) => readFeed(feed, { ...fetchOptions, onPlanned }) }));
+  switch (request.kind) {
+    case 'corpus':
+      return [corpus];
+    case 'url':
+      return [{ source: () => oneArticle(() => fetchArticle(checkIngestUrl(request.url, config.allowPrivateFetch), fetchOptions)) }];
+    case 'feed':
+      return [{ source: (onPlanned) => readFeed(checkIngestUrl(request.url, config.allowPrivateFetch), { ...fetchOptions, onPlanned }) }];
+    case 'feeds':
+      return feeds;
+    case 'all':
+      return [corpus, ...feeds];
+  }
+}
+
+/**
+ * Runs one request against a store (in the ingest worker): the corpus, an article page, a feed,
+ * or several of them one after the other, with one summary. Progress counts over the whole
+ * request; the total is known once the last part has been read.
+ */
+export async function runIngestRequest(ctx: IngestContext, request: IngestRequest, hooks: IngestHooks = {}): Promise<IngestSummary> {
+  const { store, embedder, config, logger } = ctx;
+  const all = parts(request, config);
+  if (all.length === 0) return ingestArticles(store, embedder, [], { logger });
+  let summary: IngestSummary | null = null;
+  let doneBefore = 0;
+  let passagesBefore = 0;
+  for (const [i, part] of all.entries()) {
+    const last = i === all.length - 1;
+    let read = 0;
+    let planned: number | null = null;
+    const source = part.source((count) => (planned = count));
+    const counted = (async function* () {
+      for await (const r of hooks.source ? hooks.source(source) : source) {
+        read++;
+        yield r;
+      }
+    })();
+    const one = await ingestArticles(store, embedder, counted, {
+      logger,
+      ...(part.pruneUnder ? { pruneUnder: part.pruneUnder } : {}),
+      total: () => planned,
+      onProgress: ({ done, total, passages }) =>
+        hooks.onProgress?.({ done: doneBefore + done, total: last && total ? doneBefore + total : null, passages: passagesBefore + passages }),
+    });
+    doneBefore += read;
+    passagesBefore += one.passages;
+    summary = summary ? merge(summary, one) : one;
+  }
+  return summary!;
+}
