@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { EmbedderUnavailableError } from '../core/errors.js';
 import type { RetrievalMode } from '../core/types.js';
 import { runEval } from '../eval/run-eval.js';
-import type { Embedder } from '../retrieval/embedder.js';
+import type { Embedder } from '../core/embedder.js';
 import { loadEmbedding } from '../app/root.js';
 import { boot, progressReporter, runMain } from './common.js';
 
