@@ -44,10 +44,19 @@ export function answerEvidence(question: string, qTerms: readonly string[], term
   const title = new Set(contentTerms(lead.item.article.title));
   return {
     names,
-    namesFound: names.filter((t) => retrieved.has(t)).length,
+    namesFound: names.filter((t) => retrieved.has(t) || [...retrieved].some((r) => sameName(t, r))).length,
     matched: terms.filter((t) => lead.terms.has(t) || title.has(t) || holdsRelated(t, lead.terms)).length,
     needed: Math.max(1, Math.min(MIN_MATCHED, qTerms.length)),
   };
+}
+
+/** Shortest common opening that makes two words one name in other forms ("Botswanan" and "Botswana"). */
+const NAME_STEM = 5;
+
+/** True when two (stemmed) words are forms of one name: one is the other plus at most two letters ("botswanan" / "botswana", "ukrainian" / "ukrain"). */
+function sameName(a: string, b: string): boolean {
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  return short.length >= NAME_STEM && long.length - short.length <= 2 && long.startsWith(short);
 }
 
 /** True when the evidence is enough to answer: every name found, enough words matched. */

@@ -18,6 +18,7 @@ const RELATED: Record<string, string[]> = {
   kill: ['dead', 'death', 'die', 'di'],
   buy: ['acquir', 'purchas', 'bought', 'deal'],
   announc: ['unveil', 'said', 'launch'],
+  declar: ['announc', 'said'],
 };
 
 /** True when `terms` hold a word news prose uses for the question's `term` ("urged", "pleaded" for "ask"). */

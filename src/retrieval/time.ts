@@ -101,7 +101,7 @@ export function timeFactor(date: string | null, asOf: Date, window: TimeWindow |
 }
 
 /** Share of the best BM25 score a candidate needs to count as on the question's subject for the recency anchor. */
-export const ANCHOR_SHARE = 0.85;
+export const ANCHOR_SHARE = 0.7;
 /** Most candidates of each list (by raw score) that can set the anchor. */
 export const ANCHOR_DEPTH = 20;
 

@@ -37,6 +37,10 @@ describe('answer evidence and confidence', () => {
     const evidence = answerEvidence(tromso, qTerms, qTerms, other, new Set(['mayor', 'ban', 'scooter']));
     expect(evidence.namesFound).toBe(0);
     expect(answers(evidence)).toBe(false);
+    // Another form of a name counts: "Botswanan" for "Botswana".
+    const botswana = 'What did the Botswanan president threaten to send to Germany?';
+    const bTerms = contentTerms(botswana);
+    expect(answerEvidence(botswana, bTerms, bTerms, other, new Set(['botswana', 'germani'])).namesFound).toBe(2);
     // Short capitals are abbreviations, not names: "TV" need not be in the news.
     expect(answerEvidence('Which comedian will return to TV?', ['comedian', 'return'], ['comedian', 'return'], lead('The comedian will return in May.', 'x'), new Set()).names).toEqual([]);
   });
