@@ -30,7 +30,6 @@ import { openSqliteStore } from '../src/app/root.js';
 import { AnswerLog, type AnswerPlace } from '../src/bot/answer-log.js';
 import { NewsBot } from '../src/bot/bot.js';
 import { createDiscordClient } from '../src/bot/client.js';
-import type { BotServices } from '../src/bot/services.js';
 import { loadConfig } from '../src/config/index.js';
 import type { IngestSummary } from '../src/core/ingest.js';
 import { createLogger, type Logger } from '../src/core/logger.js';
@@ -40,6 +39,7 @@ import { ingestArticles } from '../src/ingest/pipeline.js';
 import { readArticles, type ReadResult } from '../src/ingest/read-articles.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { FakeDiscord, type RestCall } from '../tests/helpers/fake-discord.js';
+import { harnessServices, harnessSettings } from '../tests/helpers/bot-harness.js';
 import { describeRuleBreaks } from '../tests/helpers/rule-breaks.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -235,21 +235,7 @@ async function main(): Promise<void> {
   const { retriever, answers } = buildAnswering({ store, embedder: null, retrieval: config.retrieval, llm: config.llm, logger });
   if (answers.answerMode !== 'extractive') throw new Error(`expected extractive answers, got ${answers.answerMode}`);
   const log = new WatchedAnswerLog(path.join(runDir, 'bot'));
-  const services: BotServices = {
-    answers,
-    search: (query, k) => retriever.search(query, { k }),
-    latest: (topic, n) => retriever.latest(topic, n),
-    status: async () => {
-      const s = await store.stats();
-      return {
-        articles: s.articles, passages: s.passages, vectors: s.vectors, lastIngest: s.lastIngest, embeddingModel: null, vectorSearch: false,
-        retrievalMode: config.retrieval.mode, answerMode: answers.answerMode, llmModel: null, feeds: 0,
-      };
-    },
-    ingest: () => Promise.reject(new Error('ingest is not part of the thread check')),
-    log,
-    logger,
-  };
+  const services = harnessServices({ store, config, retriever, answers, log, logger, ingest: () => Promise.reject(new Error('ingest is not part of the thread check')) });
 
   const fake = new FakeDiscord();
   await fake.start();
@@ -275,14 +261,7 @@ async function main(): Promise<void> {
       });
     });
 
-  const bot = new NewsBot(client, services, {
-    moderatorRoleIds: [fake.moderatorRoleId],
-    rateLimitPerMinute: 100,
-    maxConcurrent: 4,
-    maxQueued: 50,
-    editIntervalMs: 250,
-    registerCommands: { guildId: fake.guildId },
-  });
+  const bot = new NewsBot(client, services, harnessSettings(fake));
   const turns: TurnReport[] = [];
   let threadSeconds = 0;
   try {

@@ -5,7 +5,9 @@ import { AnswerLog } from '../../src/bot/answer-log.js';
 import { NewsBot } from '../../src/bot/bot.js';
 import { createDiscordClient } from '../../src/bot/client.js';
 import type { BotServices, BotSettings } from '../../src/bot/services.js';
-import { loadConfig } from '../../src/config/index.js';
+import { loadConfig, type Config } from '../../src/config/index.js';
+import type { AnswerService } from '../../src/answer/answerer.js';
+import type { Retriever } from '../../src/retrieval/retriever.js';
 import { createLogger, type Logger } from '../../src/core/logger.js';
 import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { readArticles } from '../../src/ingest/read-articles.js';
@@ -14,6 +16,42 @@ import { REPO, tempDir } from './env.js';
 import { FakeDiscord, type FakeDiscordOptions } from './fake-discord.js';
 import { assertNoRuleBreaks } from './rule-breaks.js';
 import { openTestStore } from './test-store.js';
+
+/**
+ * The bot's services over a store and the app's answering, as the runtime wires them (no
+ * embedding model: lexical search). Shared by the bot tests and scripts/thread-check.ts.
+ */
+export function harnessServices(parts: {
+  store: Pick<SqliteStore, 'stats'>;
+  config: Config;
+  retriever: Retriever;
+  answers: AnswerService;
+  log: BotServices['log'];
+  logger: Logger;
+  ingest: BotServices['ingest'];
+}): BotServices {
+  const { store, config, retriever, answers } = parts;
+  return {
+    answers,
+    search: (query, k) => retriever.search(query, { k }),
+    latest: (topic, limit) => retriever.latest(topic, limit),
+    status: async () => {
+      const s = await store.stats();
+      return {
+        articles: s.articles, passages: s.passages, vectors: s.vectors, lastIngest: s.lastIngest, embeddingModel: null, vectorSearch: false,
+        retrievalMode: config.retrieval.mode, answerMode: answers.answerMode, llmModel: config.llm?.model ?? null, feeds: 0,
+      };
+    },
+    ingest: parts.ingest,
+    log: parts.log,
+    logger: parts.logger,
+  };
+}
+
+/** The bot's settings in the harness: the fake's moderator role, a high rate limit, commands registered in its server. */
+export function harnessSettings(fake: FakeDiscord): BotSettings {
+  return { moderatorRoleIds: [fake.moderatorRoleId], rateLimitPerMinute: 100, maxConcurrent: 4, maxQueued: 50, editIntervalMs: 250, registerCommands: { guildId: fake.guildId } };
+}
 
 /** A running bot on the real discord.js Client against a fake Discord. */
 export interface BotHarness {
@@ -51,36 +89,14 @@ export async function startBot(
   );
   const { retriever, answers } = buildAnswering({ store, embedder: null, retrieval: config.retrieval, llm: config.llm, llmBackoff: { baseDelayMs: 10, maxDelayMs: 20 }, logger });
   const log = new AnswerLog(path.join(dir, 'data'));
-  const services: BotServices = {
-    answers,
-    search: (query, k) => retriever.search(query, { k }),
-    latest: (topic, limit) => retriever.latest(topic, limit),
-    status: async () => {
-      const s = await store.stats();
-      return {
-        articles: s.articles, passages: s.passages, vectors: s.vectors, lastIngest: s.lastIngest, embeddingModel: null, vectorSearch: false,
-        retrievalMode: config.retrieval.mode, answerMode: answers.answerMode, llmModel: config.llm?.model ?? null, feeds: 0,
-      };
-    },
-    ingest: () => ingestArticles(store, null, readArticles([corpus]), { pruneUnder: [corpus] }),
-    log,
-    logger,
-  };
+  const services = harnessServices({ store, config, retriever, answers, log, logger, ingest: () => ingestArticles(store, null, readArticles([corpus]), { pruneUnder: [corpus] }) });
   const fake = new FakeDiscord(options.discord);
   await fake.start();
   const client = createDiscordClient({
     apiUrl: fake.apiUrl,
     ws: { buildIdentifyThrottler: () => Promise.resolve({ waitForIdentify: () => Promise.resolve() }) },
   });
-  const bot = new NewsBot(client, services, {
-    moderatorRoleIds: [fake.moderatorRoleId],
-    rateLimitPerMinute: 100,
-    maxConcurrent: 4,
-    maxQueued: 50,
-    editIntervalMs: 250,
-    registerCommands: { guildId: fake.guildId },
-    ...options.settings,
-  });
+  const bot = new NewsBot(client, services, { ...harnessSettings(fake), ...options.settings });
   await bot.start('test-token');
   return {
     fake,
