@@ -142,8 +142,8 @@ export class AnswerService {
       idf,
       ...(ledes ? { ledes } : {}),
       ...(plan.context.size ? { context: plan.context } : {}),
-      // The thread's articles are about its topic, whatever their ledes say.
-      ...(plan.topic.length ? { topicArticles: new Set(plan.preferArticles.keys()) } : {}),
+      // The thread's articles are about its topic, whatever their ledes say; what it was told is not news.
+      ...(plan.topic.length ? { topicArticles: new Set(plan.preferArticles.keys()), alreadySaid: plan.topic.map((t) => t.answer).join('\n') } : {}),
     };
     const assessed = assessPassages(plan.question, search.passages, extractive);
     if (!this.llm || !assessed.evidence || !answers(assessed.evidence)) {

@@ -7,7 +7,7 @@ import { refusalAnswer, round } from './refusal.js';
 import { CONTEXT_SHARE, questionIntent, scoreCandidates } from './sentence-scoring.js';
 import { rankCandidates, selectSentences } from './sentence-selection.js';
 import { sentenceCandidates, type SentenceCandidate } from './sentences.js';
-import { articlesAbout } from './topic.js';
+import { articlesAbout, QUESTION_VERBS } from './topic.js';
 
 export { NOTHING_FOUND } from './refusal.js';
 export { isQuotable } from './sentences.js';
@@ -36,6 +36,8 @@ export interface ExtractiveOptions {
    * its title or lede names the subject. Without it, a retrieved first passage is the lede.
    */
   ledes?: ReadonlyMap<string, string>;
+  /** What the conversation's earlier answers said: a sentence already quoted there weighs REPEAT_FACTOR as much. */
+  alreadySaid?: string;
   /** Articles about the conversation's topic (those its answers cited): about the question whatever their ledes say. */
   topicArticles?: ReadonlySet<string>;
 }
@@ -45,6 +47,8 @@ export const DEFAULT_MAX_CHARS = 400;
 export const DEFAULT_MAX_SENTENCES = 3;
 /** Passages quoted from: the best five hold the answer when any do (rtqa-2024 R@5 0.78, R@10 0.84). */
 export const DEFAULT_MAX_PASSAGES = 5;
+/** A sentence the thread was already told weighs this much: a follow-up should add something. */
+export const REPEAT_FACTOR = 0.5;
 
 /**
  * Answers by quoting: the sentences of the top passages that cover most of the question's
@@ -88,7 +92,9 @@ export function assessPassages(question: string, passages: RetrievedPassage[], o
   // The question's own words count fully, earlier questions' words by their weight, halved: they
   // keep the answer on the topic, the question's own words choose the sentence. A follow-up with
   // no word of its own ("why did he do that?") is answered from the conversation's words alone.
-  const termWeight = new Map<string, number>(qTerms.map((t) => [t, 1]));
+  const intent = questionIntent(question);
+  // "Why does he want that?": the reason seldom repeats the asking verb, so it counts as a topic word.
+  const termWeight = new Map<string, number>(qTerms.map((t) => [t, intent.kind === 'reason' && QUESTION_VERBS.has(t) ? CONTEXT_SHARE : 1]));
   for (const [t, w] of options.context ?? []) if (!termWeight.has(t) && w > 0) termWeight.set(t, Math.min(1, w) * CONTEXT_SHARE);
   const empty: PassageAssessment = { chosen: [], confidence: 0, onTopic: new Set() };
   if (termWeight.size === 0 || top.length === 0) return empty;
@@ -101,8 +107,8 @@ export function assessPassages(question: string, passages: RetrievedPassage[], o
   for (const id of options.topicArticles ?? []) if (articles.some((a) => a.id === id)) onTopic.add(id);
   const candidates = sentenceCandidates(top, onTopic);
   if (candidates.length === 0) return { ...empty, onTopic };
-  const intent = questionIntent(question);
   scoreCandidates(candidates, { profile, intent, termWeight, idf: options.idf });
+  if (options.alreadySaid) for (const c of candidates) if (options.alreadySaid.includes(c.text)) c.score *= REPEAT_FACTOR;
   const retrieved = new Set(articles.flatMap((a) => [...contentTerms(a.lede), ...contentTerms(a.text)]));
   const evidenceOf = (c: SentenceCandidate) => answerEvidence(question, qTerms, [...termWeight.keys()], c, retrieved);
   const ranked = rankCandidates(candidates);

@@ -30,6 +30,12 @@ export function holdsRelated(term: string, terms: ReadonlySet<string>): boolean 
 export const RELATED_CREDIT = 0.5;
 /** Bonus for a sentence holding an answer of the asked kind: it outweighs a few extra question words. */
 export const ANSWER_BONUS = 0.4;
+/**
+ * Bonus for a sentence giving the cause or purpose a why-question asks for: above what a few more
+ * of the conversation's words add, since a follow-up ("why does he want that?") shares few words
+ * with its answer ("... has to be sufficient to deter Putin").
+ */
+export const REASON_BONUS = 2 * ANSWER_BONUS;
 /** Weight of the passage's retrieval rank: sentences of the best passages are preferred. */
 export const RANK_WEIGHT = 0.3;
 /** News puts the answer up front: bonus for the first LEDE_SENTENCES sentences of an article. */
@@ -63,11 +69,18 @@ export function questionIntent(question: string): QuestionIntent {
 }
 
 /**
- * A sentence that gives a reason or a purpose: "because", "so that", "in order to", "to deter",
- * "has to be ... to", "the only way to", "aimed at", "after ...", "amid ...", "due to".
+ * A sentence that gives a cause or a purpose outright: "because", "so that", "in order to",
+ * "has to be ... to", "the only way to", "aimed at", "due to".
  */
 const REASON =
-  /\b(?:because|since|so that|in order to|due to|owing to|as a result|the reason|the only way to|aimed at|designed to|intended to|meant to|in a bid to|in an effort to|to (?:deter|stop|prevent|protect|avoid|ensure|secure|end|help|keep)|(?:has|have|had|needs?|needed) to (?:be\b[^.]{0,80}?\bto\b|\w+)|amid (?:growing|spiraling|mounting|rising|deepening)? ?concerns?|fears? (?:that|of)|concerns? (?:that|about|over))\b/i;
+  /\b(?:because|so that|in order to|due to|owing to|as a result|the reason|the only way to|aimed at|designed to|intended to|meant to|in a bid to|in an effort to|(?:has|have|had|needs?|needed) to be\b[^.]{0,80}?\bto)\b/i;
+/**
+ * What reads as a reason but says less: a purpose infinitive ("to end the war", "to avoid
+ * tariffs") or the circumstances ("amid growing concerns", "fears that"): half the credit.
+ */
+const CIRCUMSTANCE =
+  /\b(?:to (?:deter|stop|prevent|protect|avoid|ensure|secure|end|help|keep)|amid (?:growing |spiraling |mounting |rising |deepening )?(?:concerns?|fears?)|fears? (?:that|of)|concerns? (?:that|about|over))\b/i;
+
 /** Words that report speech. */
 const REPORTING = /\b(?:said|says|say|told|tells|tell|called|calls|warned|warns|insisted|insists|added|adds|wrote|writes|posted|posts|stated|states|declared|claimed|claims|argued|argues|according to|asked|replied|responded|urged|vowed|promised)\b/i;
 const QUOTATION = /["“][^"“”]{8,}["”]/;
@@ -76,7 +89,7 @@ const QUOTATION = /["“][^"“”]{8,}["”]/;
 export function meetsIntent(sentence: string, intent: QuestionIntent, profile: QuestionProfile): boolean {
   switch (intent.kind) {
     case 'reason':
-      return REASON.test(sentence) || (QUOTATION.test(sentence) && REPORTING.test(sentence));
+      return REASON.test(sentence) || CIRCUMSTANCE.test(sentence);
     case 'speech': {
       if (!REPORTING.test(sentence) && !QUOTATION.test(sentence)) return false;
       if (intent.speaker.length === 0) return true;
@@ -86,6 +99,17 @@ export function meetsIntent(sentence: string, intent: QuestionIntent, profile: Q
     case 'typed':
       return holdsAnswer(sentence, profile, { precise: true });
   }
+}
+
+/**
+ * The bonus for holding what is asked: ANSWER_BONUS; for a why-question REASON_BONUS, or half of
+ * ANSWER_BONUS for a reason that is only a purpose infinitive or the circumstances ("to end the
+ * war", "amid growing concerns ...").
+ */
+function answerBonus(c: SentenceCandidate, intent: QuestionIntent): number {
+  if (!c.answers) return 0;
+  if (intent.kind === 'reason') return REASON.test(c.text) ? REASON_BONUS : ANSWER_BONUS / 2;
+  return ANSWER_BONUS;
 }
 
 /** What scoring needs to know of the question. */
@@ -126,7 +150,7 @@ export function scoreCandidates(candidates: SentenceCandidate[], inputs: Scoring
     const covered = termCoverage(terms, (t) => weight.get(t)!, (t) => (c.terms.has(t) ? 1 : related(t) ? RELATED_CREDIT : 0));
     const lengthPenalty = c.text.length > LONG_SENTENCE_CHARS ? LONG_SENTENCE_PENALTY : 0;
     const lede = c.item.passage.position === 0 && c.index < LEDE_SENTENCES ? LEDE_BONUS : 0;
-    c.score = covered + RANK_WEIGHT / (1 + c.rank) + lede + (c.answers ? ANSWER_BONUS : 0) - lengthPenalty;
+    c.score = covered + RANK_WEIGHT / (1 + c.rank) + lede + answerBonus(c, intent) - lengthPenalty;
     let title = titleTerms.get(c.item.article.id);
     if (!title) titleTerms.set(c.item.article.id, (title = new Set(contentTerms(c.item.article.title))));
     c.coverage = termCoverage(terms, storeWeight, (t) => (c.terms.has(t) || title.has(t) ? 1 : related(t) ? RELATED_CREDIT : 0));

@@ -1,4 +1,4 @@
-import { contentTerms } from '../core/text.js';
+import { contentTerms, stem } from '../core/text.js';
 
 /**
  * The question's key terms, the words a text must have to be about the question: of the given
@@ -54,29 +54,31 @@ export function articlesAbout(
   idf: ReadonlyMap<string, number> | undefined,
   options: { loose?: boolean } = {},
 ): Set<string> {
-  const keys = questionKeys(qTerms, contextTerms, articles, idf);
-  if (keys.length === 0) return new Set();
-  const about = (a: ArticleTexts) => {
+  const keySets = questionKeys(qTerms, contextTerms, articles, idf);
+  if (keySets.length === 0) return new Set();
+  const about = (a: ArticleTexts, keys: readonly string[]) => {
     const lede = new Set(contentTerms(a.lede));
     if (keys.some((k) => lede.has(k))) return true;
     if (options.loose !== true) return false;
     const terms = new Set(contentTerms(a.text));
     return keys.every((k) => terms.has(k) || lede.has(k));
   };
-  return new Set(articles.filter(about).map((a) => a.id));
+  return new Set(articles.filter((a) => keySets.every((keys) => about(a, keys))).map((a) => a.id));
 }
 
+/** Verbs a question asks with ("what did he say", "who won", "what did they want"): they name no subject. */
+export const QUESTION_VERBS: ReadonlySet<string> = new Set(['ask', 'want', 'say', 'said', 'tell', 'told', 'win', 'won', 'die', 'kill', 'buy', 'bought', 'announce', 'declare', 'do', 'did', 'make', 'happen', 'think', 'mean'].map((w) => stem(w)));
+
 /**
- * The key terms an article must name to be about the question: `keyTerms` of the question's
- * terms found in some of the articles (ranked by `idf`, else by how few of the articles hold
- * them); a follow-up with no key term of its own takes its conversation's.
+ * The key-term sets an article must name to be about the question, one of each: the question's
+ * `keyTerms` (of its terms found in some of the articles, ranked by `idf`, else by how few of the
+ * articles hold them; question verbs left out), and in a conversation the earlier questions' too
+ * (a follow-up with no key term of its own has only those).
  */
-export function questionKeys(qTerms: readonly string[], contextTerms: readonly string[], articles: readonly ArticleTexts[], idf: ReadonlyMap<string, number> | undefined): string[] {
+export function questionKeys(qTerms: readonly string[], contextTerms: readonly string[], articles: readonly ArticleTexts[], idf: ReadonlyMap<string, number> | undefined): string[][] {
   const termsOf = articles.map((a) => new Set([...contentTerms(a.text), ...contentTerms(a.lede)]));
   const holders = (t: string) => termsOf.filter((terms) => terms.has(t)).length;
   const rarity = idf ?? new Map([...qTerms, ...contextTerms].map((t) => [t, Math.log((termsOf.length + 1) / (holders(t) + 0.5))]));
-  const keysOf = (terms: readonly string[]) => keyTerms(terms.filter((t) => holders(t) > 0), rarity);
-  // A question naming things of its own is judged by them; a bare follow-up ("why?") by its conversation's.
-  const own = keysOf(qTerms);
-  return own.length ? own : keysOf(contextTerms);
+  const keysOf = (terms: readonly string[]) => keyTerms(terms.filter((t) => holders(t) > 0 && !QUESTION_VERBS.has(t)), rarity);
+  return [keysOf(qTerms), keysOf(contextTerms)].filter((keys) => keys.length > 0);
 }

@@ -173,6 +173,21 @@ describe('extractiveAnswer', () => {
         expect(extractiveAnswer(question, [p]).mode, question).toBe('none');
       }
     });
+
+    it('answers "why" with the reason the article gives, not what the thread was already told', () => {
+      const p = hit(
+        'seed',
+        'Starmer pushes Trump for Ukraine guarantees',
+        'Keir Starmer will meet Donald Trump on Thursday to plead for a US backstop to any Ukraine ceasefire. Last week Trump called Starmer a "very nice guy" after a meeting in Paris. "The security guarantee has to be sufficient to deter Putin," Starmer told reporters.',
+      );
+      const context = new Map([['starmer', 0.6], ['ask', 0.6], ['trump', 0.6]]);
+      const first = 'Keir Starmer will meet Donald Trump on Thursday to plead for a US backstop to any Ukraine ceasefire. [1]';
+      const answer = extractiveAnswer('why does he want that?', [p], { context, alreadySaid: first, maxSentences: 1 });
+      expect(answer.text).toBe('“The security guarantee has to be sufficient to deter Putin,” Starmer told reporters. [1]'.replace(/[“”]/g, '"'));
+      // Without a reason in sight, the best match is quoted as before.
+      const plain = extractiveAnswer('why does he want that?', [p], { context, maxSentences: 1 });
+      expect(plain.mode).toBe('extractive');
+    });
   });
 
   describe('whole quotations and the sentence a quote refers back to', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { holdsKeyTerm, keyTerms } from '../../src/answer/topic.js';
+import { articlesAbout, holdsKeyTerm, keyTerms, questionKeys } from '../../src/answer/topic.js';
 import { contentTerms } from '../../src/core/text.js';
 
 describe('key terms', () => {
@@ -23,5 +23,21 @@ describe('key terms', () => {
     expect(holdsKeyTerm('Keir Starmer flew to Washington.', ['starmer'])).toBe(true);
     expect(holdsKeyTerm('Trump asked whether Cohen lied.', ['starmer'])).toBe(false);
     expect(holdsKeyTerm('anything', [])).toBe(true);
+  });
+});
+
+describe('questionKeys', () => {
+  const articles = [
+    { id: 'a', lede: 'Starmer asks Trump for a backstop', text: 'Starmer wants a backstop. Trump said no.' },
+    { id: 'b', lede: 'Macron in Washington', text: 'Macron asked Trump about tariffs.' },
+  ];
+  it('leaves question verbs out of the key terms, and adds the conversation\'s set in a follow-up', () => {
+    const idf = new Map([['ask', 9], ['starmer', 5], ['trump', 1], ['macron', 6], ['want', 9]]);
+    expect(questionKeys(['ask', 'starmer'], [], articles, idf)).toEqual([['starmer']]);
+    expect(questionKeys(['macron'], ['starmer', 'ask', 'trump'], articles, idf)).toEqual([['macron'], ['starmer']]);
+    // A follow-up with only a question verb of its own ("why does he want that?") has the conversation's keys.
+    expect(questionKeys(['want'], ['starmer', 'trump'], articles, idf)).toEqual([['starmer']]);
+    expect(articlesAbout(['macron'], ['starmer', 'trump'], articles, idf)).toEqual(new Set());
+    expect(articlesAbout(['macron'], [], articles, idf)).toEqual(new Set(['b']));
   });
 });
