@@ -7,7 +7,7 @@ import { refusalAnswer, round } from './refusal.js';
 import { CONTEXT_SHARE, questionIntent, scoreCandidates } from './sentence-scoring.js';
 import { rankCandidates, selectSentences } from './sentence-selection.js';
 import { sentenceCandidates, type SentenceCandidate } from './sentences.js';
-import { articlesAbout, QUESTION_VERBS } from './topic.js';
+import { articleTerms, articlesAbout, QUESTION_VERBS } from './topic.js';
 
 export { NOTHING_FOUND } from './refusal.js';
 export { isQuotable } from './sentences.js';
@@ -109,7 +109,7 @@ export function assessPassages(question: string, passages: RetrievedPassage[], o
   if (candidates.length === 0) return { ...empty, onTopic };
   scoreCandidates(candidates, { profile, intent, termWeight, idf: options.idf });
   if (options.alreadySaid) for (const c of candidates) if (options.alreadySaid.includes(c.text)) c.score *= REPEAT_FACTOR;
-  const retrieved = new Set(articles.flatMap((a) => [...contentTerms(a.lede), ...contentTerms(a.text)]));
+  const retrieved = new Set(articles.flatMap((a) => [...articleTerms(a).lede, ...articleTerms(a).text]));
   const evidenceOf = (c: SentenceCandidate) => answerEvidence(question, qTerms, [...termWeight.keys()], c, retrieved);
   const ranked = rankCandidates(candidates);
   const chosen = selectSentences(ranked, candidates, { maxChars, maxSentences, typed: profile.type !== null });

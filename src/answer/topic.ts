@@ -57,13 +57,21 @@ export function articlesAbout(
   const keySets = questionKeys(qTerms, contextTerms, articles, idf);
   if (keySets.length === 0) return new Set();
   const about = (a: ArticleTexts, keys: readonly string[]) => {
-    const lede = new Set(contentTerms(a.lede));
+    const { lede, text } = articleTerms(a);
     if (keys.some((k) => lede.has(k))) return true;
-    if (options.loose !== true) return false;
-    const terms = new Set(contentTerms(a.text));
-    return keys.every((k) => terms.has(k) || lede.has(k));
+    return options.loose === true && keys.every((k) => text.has(k) || lede.has(k));
   };
   return new Set(articles.filter((a) => keySets.every((keys) => about(a, keys))).map((a) => a.id));
+}
+
+/** The content terms of an article's lede and of its text, worked out once per article object. */
+const articleTermCache = new WeakMap<ArticleTexts, { lede: Set<string>; text: Set<string> }>();
+
+/** The content terms of an article's lede and text (memoized: tokenizing and stemming is the cost here). */
+export function articleTerms(a: ArticleTexts): { lede: ReadonlySet<string>; text: ReadonlySet<string> } {
+  let out = articleTermCache.get(a);
+  if (!out) articleTermCache.set(a, (out = { lede: new Set(contentTerms(a.lede)), text: new Set(contentTerms(a.text)) }));
+  return out;
 }
 
 /** Verbs a question asks with ("what did he say", "who won", "what did they want"): they name no subject. */
@@ -76,8 +84,8 @@ export const QUESTION_VERBS: ReadonlySet<string> = new Set(['ask', 'want', 'say'
  * (a follow-up with no key term of its own has only those).
  */
 export function questionKeys(qTerms: readonly string[], contextTerms: readonly string[], articles: readonly ArticleTexts[], idf: ReadonlyMap<string, number> | undefined): string[][] {
-  const termsOf = articles.map((a) => new Set([...contentTerms(a.text), ...contentTerms(a.lede)]));
-  const holders = (t: string) => termsOf.filter((terms) => terms.has(t)).length;
+  const termsOf = articles.map(articleTerms);
+  const holders = (t: string) => termsOf.filter((terms) => terms.text.has(t) || terms.lede.has(t)).length;
   const rarity = idf ?? new Map([...qTerms, ...contextTerms].map((t) => [t, Math.log((termsOf.length + 1) / (holders(t) + 0.5))]));
   const keysOf = (terms: readonly string[]) => keyTerms(terms.filter((t) => holders(t) > 0 && !QUESTION_VERBS.has(t)), rarity);
   return [keysOf(qTerms), keysOf(contextTerms)].filter((keys) => keys.length > 0);
