@@ -7,7 +7,7 @@ import { ingestArticles, type IngestProgress } from '../ingest/pipeline.js';
 import { readArticles } from '../ingest/read-articles.js';
 import { retrievalSettings } from '../config/defaults.js';
 import type { Embedder } from '../core/embedder.js';
-import { destroyNewsStore as destroyStore, openNewsStore as openStore, type DatabaseChoice } from '../app/root.js';
+import { destroyNewsStore, openNewsStore, type DatabaseChoice } from '../app/root.js';
 import type { NewsStore } from '../store/ports.js';
 import { contentTerms } from '../core/text.js';
 import { keyTerms } from '../answer/topic.js';
@@ -122,17 +122,17 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   let store: NewsStore | undefined;
   if (reusedStore) {
     try {
-      store = await openStore(openOptions);
+      store = await openNewsStore(openOptions);
     } catch (error) {
       logger.warn(`cached eval store unusable (${(error as Error).message}); rebuilding`);
       reusedStore = false;
     }
   }
   if (!store) {
-    await destroyStore(database, storeDir);
+    await destroyNewsStore(database, storeDir);
     fs.rmSync(stampFile, { force: true });
     fs.mkdirSync(storeDir, { recursive: true });
-    store = await openStore(openOptions);
+    store = await openNewsStore(openOptions);
   }
   const ingestStart = Date.now();
   const counts = await store.stats();
