@@ -132,9 +132,12 @@ function articleTexts(passages: readonly RetrievedPassage[], ledes: ReadonlyMap<
   return [...byId.values()];
 }
 
-/** The first retrieved article whose title shares a content word with the question: a pointer for a refusal. */
+/**
+ * The first retrieved article whose title shares a word with the question (not a number or a
+ * question verb: "2024" or "won" alone point nowhere): a pointer for a refusal.
+ */
 function closestHeadline(question: string, passages: readonly RetrievedPassage[]): ArticleMeta | null {
-  const asked = new Set(contentTerms(question));
+  const asked = new Set(contentTerms(question).filter((t) => !/\d/.test(t) && !QUESTION_VERBS.has(t)));
   return passages.find((p) => contentTerms(p.article.title).some((t) => asked.has(t)))?.article ?? null;
 }
 

@@ -9,7 +9,7 @@ const MAX_SUBJECT_CHARS = 80;
 
 /** The question's opening that asks (who/what/why ... and its verb), not what it asks about. */
 const ASKING =
-  /^\W*(?:(?:and|but|so|also|ok|okay|hey|please|tell me|do you know|can you tell me|any news (?:on|about)|what about|how about)\b[\s,]*)*(?:(?:who|whom|whose|what|which|when|where|why|how(?: many| much| long| old| far)?)\b\s*)?(?:(?:is|are|was|were|did|does|do|has|have|had|will|can|could|should|the latest on|happened (?:to|with|at|in)|happening (?:to|with|at|in)|going on (?:with|in|at))\b\s*)?/i;
+  /^\W*(?:(?:and|but|so|also|ok|okay|hey|please|tell me|do you know|can you tell me|any news (?:on|about)|what about|how about)\b[\s,]*)*(?:(?:who|whom|whose|what|which|when|where|why|how(?: many| much| long| old| far)?)\b\s*(?:(?:won|wins|win|leads|led|became|becomes|hosted|hosts|replaced|replaces)\b\s*)?)?(?:(?:is|are|was|were|did|does|do|has|have|had|will|can|could|should|the latest on|happened (?:to|with|at|in)|happening (?:to|with|at|in)|going on (?:with|in|at))\b\s*)?/i;
 
 /**
  * What a question is about, in its own words, for a refusal: the question without its asking

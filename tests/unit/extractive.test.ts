@@ -40,7 +40,7 @@ describe('extractiveAnswer', () => {
 
   it('says it found nothing, naming the subject, when no sentence shares a content word with the question', () => {
     const answer = extractiveAnswer('Who won the chess olympiad?', passages);
-    expect(answer).toEqual({ text: "I couldn't find anything about “won the chess olympiad” in the news I have.", mode: 'none', citations: [], notes: [], confidence: 0 });
+    expect(answer).toEqual({ text: "I couldn't find anything about “the chess olympiad” in the news I have.", mode: 'none', citations: [], notes: [], confidence: 0 });
     for (const question of ['what is it?', '']) expect(extractiveAnswer(question, passages)).toMatchObject({ text: NOTHING_FOUND, mode: 'none', citations: [] });
     expect(extractiveAnswer('budget', []).mode).toBe('none');
   });

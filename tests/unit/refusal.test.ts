@@ -5,7 +5,7 @@ import type { ArticleMeta } from '../../src/core/types.js';
 describe('refusal', () => {
   it.each([
     ['What is the capital of Mongolia?', 'the capital of Mongolia'],
-    ['Who won the 2024 Super Bowl?', 'won the 2024 Super Bowl'],
+    ['Who won the 2024 Super Bowl?', 'the 2024 Super Bowl'],
     ['why did the mayor of Tromsø ban scooters?', 'the mayor of Tromsø ban scooters'],
     ['and what about the Juan Soto deal?', 'the Juan Soto deal'],
     ['How many bones are in the adult human body?', 'bones are in the adult human body'],
