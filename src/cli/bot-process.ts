@@ -1,11 +1,11 @@
 import { createBotRuntime } from '../app/bot-runtime.js';
 import type { AppContext } from '../app/context.js';
 import { IngestBusyError } from '../core/errors.js';
-import { formatSummary } from './common.js';
+import { formatSummary, onParentExit } from './common.js';
 
 /**
- * Runs the Discord bot in this process until SIGINT or SIGTERM (answers in progress finish, a
- * running ingest stops after its batch): `npm start` without sharding, and each shard process.
+ * Runs the Discord bot in this process until SIGINT or SIGTERM, or until the process that started
+ * it exits (answers in progress finish, a running ingest stops after its batch): `npm start` without sharding, and each shard process.
  * On first run (an empty store) the corpus is read in the background while the bot already
  * answers; with several processes, the one that gets the ingest lease reads it.
  */
@@ -20,6 +20,8 @@ export async function runBotProcess(app: AppContext, token: string, options: { e
   process.once('SIGTERM', () => stop('SIGTERM'));
   // A shard whose manager is gone shuts down rather than run on unmanaged (a new manager would start it again).
   if (options.exitWhenOrphaned) process.once('disconnect', () => stop('the shard manager is gone'));
+  // So does a bot whose supervisor (`npm start`, a process manager) was killed: never two bots.
+  else onParentExit(() => stop('the process that started the bot is gone'));
   await runtime.start(token);
   if ((await app.store.stats()).articles === 0) {
     logger.info(`store is empty: ingesting ${config.corpusDir} in the background`);

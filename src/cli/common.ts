@@ -29,6 +29,26 @@ export async function boot(): Promise<{ config: Config; logger: Logger }> {
 }
 
 /** Runs a CLI main: known errors print their message, others their stack; exit code 1. */
+/** How often a long-running command checks that the process that started it is still there. */
+export const PARENT_CHECK_MS = 1000;
+
+/**
+ * Calls `onGone` once when the process that started this one exits (this one is then adopted by
+ * init or a subreaper, so its parent id changes): a supervisor or `npm start` that is killed
+ * must not leave the bot running, answering beside the next one. Started without a parent
+ * (under init, `setsid`, systemd) it never fires. The timer does not keep the process alive.
+ */
+export function onParentExit(onGone: () => void, intervalMs = PARENT_CHECK_MS): () => void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    onGone();
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 export function runMain(main: () => Promise<void>): void {
   main().catch((error: unknown) => {
     if (error instanceof NewsBotError) process.stderr.write(`error: ${error.message}\n`);

@@ -5,7 +5,7 @@ import type { Config } from '../config/index.js';
 import { runConsoleChat } from '../console/chat.js';
 import type { Logger } from '../core/logger.js';
 import { runBotProcess } from './bot-process.js';
-import { boot, formatSummary, progressReporter, runMain } from './common.js';
+import { boot, formatSummary, onParentExit, progressReporter, runMain } from './common.js';
 
 /**
  * The bot under a shard manager (DISCORD_SHARDS): one process per shard of this machine, each
@@ -20,6 +20,7 @@ async function runShards(config: Config, logger: Logger, token: string): Promise
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  onParentExit(() => stop('the process that started the bot is gone'));
   logger.info(`all ${plan.shardIds.length} shards are ready`);
 }
 
@@ -34,6 +35,7 @@ async function runConsole(app: AppContext, config: Config, logger: Logger): Prom
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
+  onParentExit(shutdown);
   if ((await app.store.stats()).articles === 0) {
     logger.info(`store is empty: ingesting ${config.corpusDir}`);
     const progress = progressReporter('ingest corpus');

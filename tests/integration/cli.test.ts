@@ -1,7 +1,8 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAS_TINY_MODEL, MODELS_DIR, REPO, TINY_MODEL, tempDir } from '../helpers/env.js';
+import { HAS_TINY_MODEL, isAlive, MODELS_DIR, REPO, TINY_MODEL, tempDir } from '../helpers/env.js';
 import { FakeDiscord } from '../helpers/fake-discord.js';
 import { FakeOpenAI } from '../helpers/fake-openai.js';
 import { runCli, spawnCli } from '../helpers/run-cli.js';
@@ -174,4 +175,65 @@ describe('command-line entry points', () => {
       await fake.stop();
     }
   });
+
+  describe.skipIf(!fs.existsSync('/proc/self/stat'))('no orphan: the bot ends with the process that started it', () => {
+    /** Pids of the processes below `root` (from /proc: parent ids). */
+    const descendants = (root: number): number[] => {
+      const parentOf = new Map<number, number>();
+      for (const entry of fs.readdirSync('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        try {
+          const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+          parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+        } catch {
+          // gone meanwhile
+        }
+      }
+      const out: number[] = [];
+      for (const pid of parentOf.keys()) for (let p = parentOf.get(pid); p; p = parentOf.get(p)) if (p === root) out.push(pid);
+      return out;
+    };
+    /** Writers holding each console's stdin open (a FIFO of its own, so its end of input never comes from the test). */
+    const holders: ChildProcess[] = [];
+    afterAll(() => holders.forEach((h) => h.kill('SIGKILL')));
+    /** Starts `command` in a shell, its stdin a FIFO held open by another process, and returns once the console is ready. */
+    const start = async (command: string, data: string) => {
+      fs.mkdirSync(data, { recursive: true });
+      const fifo = path.join(data, 'stdin');
+      spawnSync('mkfifo', [fifo]);
+      holders.push(spawn('sh', ['-c', `exec sleep 120 > "${fifo}"`], { stdio: 'ignore' }));
+      const child = spawn('sh', ['-c', `{ ${command}; } < "${fifo}"`], { cwd: REPO, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...offline(data) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      const ready = new Promise<void>((resolve, reject) => {
+        const onData = (d: Buffer) => {
+          output += d.toString();
+          if (output.includes('News QA console')) resolve();
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        child.on('close', () => reject(new Error(`exited before the console was ready: ${output}`)));
+      });
+      await ready;
+      return { child, below: descendants(child.pid!) };
+    };
+    const gone = async (pids: number[]) => {
+      for (const end = Date.now() + 30_000; pids.some(isAlive) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 100));
+      return pids.filter(isAlive);
+    };
+
+    it('npm start: SIGTERM to npm ends the bot too', async () => {
+      const { child, below } = await start('exec npm start --silent', path.join(dir, 'npm-start'));
+      expect(below.length).toBeGreaterThan(0);
+      child.kill('SIGTERM');
+      expect(await gone(below)).toEqual([]);
+    });
+
+    it('SIGKILL of the process that started it (nothing forwarded): the bot sees it and ends', async () => {
+      const { child, below } = await start('node --import tsx src/cli/start.ts; echo done', path.join(dir, 'killed-parent'));
+      expect(below.length).toBeGreaterThan(0);
+      child.kill('SIGKILL');
+      expect(await gone(below)).toEqual([]);
+    });
+  });
 });
+
