@@ -68,6 +68,13 @@ export function defuseMentions(text: string): string {
     .replace(/<@([!&]?\d+)>/g, '<@\u200B$1>');
 }
 
+/** A link target as Discord reads one: `(url)`, `(<url>)` or `(url "title")`. */
+const TARGET = String.raw`\(\s*<?(https?:\/\/[^\s)>]+)>?(?:\s+(?:"[^"\n]*"|'[^'\n]*'))?\s*\)`;
+/** A masked link with a plain label: `[label](target)`. */
+const MASKED_LINK = new RegExp(String.raw`\[([^\[\]\n]+)\]` + TARGET, 'g');
+/** What is left of any other masked link: `](target)`. */
+const LINK_TARGET = new RegExp(String.raw`\]` + TARGET, 'g');
+
 /** Code in a model's text: fenced blocks (to the end when left open) and inline spans. */
 const CODE = /```[\s\S]*?(?:```|$)|`[^`\n]*`/g;
 
@@ -85,12 +92,17 @@ function angleBareUrls(text: string): string {
 
 /**
  * A language model's text for Discord: its own emphasis and lists stay, but what it may have
- * copied from an article cannot take over the message: masked links become "text (<url>)", bare
+ * copied from an article cannot take over the message: masked links (with a title, or brackets in
+ * their label, too) become "text (<url>)", bare
  * links get angle brackets (no preview card), headings, subtext and spoilers are escaped, and a
  * code fence left open is closed (so it cannot swallow what follows, such as the sources).
  */
 export function formatModelText(text: string): string {
-  let out = angleBareUrls(text.replace(/\[([^\]\n]+)\]\(\s*<?(https?:\/\/[^\s)>]+)>?\s*\)/g, (_m, label: string, url: string) => `${label} (${angleUrl(url)})`))
+  const unmasked = text
+    .replace(MASKED_LINK, (_m, label: string, url: string) => `${label} (${angleUrl(url)})`)
+    // A label holding brackets ("[Verify [here]](...)", "[a]b](...)"): the link syntax is broken wherever it ends.
+    .replace(LINK_TARGET, (_m, url: string) => `] (${angleUrl(url)})`);
+  let out = angleBareUrls(unmasked)
     .replace(/\|\|/g, '\\|\\|')
     .replace(/^([ \t]*)(#{1,3}\s|-#\s)/gm, '$1\\$2');
   if ((out.match(/```/g) ?? []).length % 2 === 1) out = out.trimEnd() + '\n```';

@@ -125,6 +125,13 @@ describe('Discord Markdown in quoted text', () => {
 
   it('neutralizes what a model copied from an article and closes an open code fence before the sources', () => {
     expect(formatModelText('See [the report](https://x.example/r) [1].')).toBe('See the report (<https://x.example/r>) [1].');
+    // A title, brackets in the label, an angle-bracketed target: still no masked link.
+    expect(formatModelText('[Verify here](https://phish.example/v "Discord Official")')).toBe('Verify here (<https://phish.example/v>)');
+    for (const sneaky of ['[Verify [here]](https://phish.example/v)', '[Verify] here](<https://phish.example/v>)', "[a]b](https://phish.example/v 'x')"]) {
+      const out = formatModelText(sneaky);
+      expect(out, sneaky).not.toMatch(/\]\(/);
+      expect(out, sneaky).toContain('(<https://phish.example/v>)');
+    }
     expect(formatModelText('# BREAKING\n-# tiny\nIt is **important** [1].')).toBe('\\# BREAKING\n\\-# tiny\nIt is **important** [1].');
     expect(formatModelText('a ||spoiler|| b')).toBe('a \\|\\|spoiler\\|\\| b');
     // A bare link gets angle brackets (no preview card of a site the model was told to show); code and bracketed links stay as written.
