@@ -27,6 +27,10 @@ export interface LlmAnswererOptions {
   maxDelayMs?: number;
   /** A stream that sends nothing for this long is abandoned (and retried). */
   idleTimeoutMs?: number;
+  /** One attempt that has not finished after this long is abandoned, however steadily it streams (not retried: the extractive answer follows). */
+  answerTimeoutMs?: number;
+  /** Most characters of an answer: the stream is stopped there and the answer cut at a sentence, with a note. */
+  maxAnswerChars?: number;
   prompt?: PromptOptions;
   logger?: Logger;
   sleep?: (ms: number) => Promise<void>;
@@ -53,6 +57,8 @@ export class LlmAnswerer {
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly idleTimeoutMs: number;
+  private readonly answerTimeoutMs: number;
+  private readonly maxAnswerChars: number;
   private readonly promptOptions: PromptOptions;
   private readonly logger: Logger;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -63,6 +69,8 @@ export class LlmAnswerer {
     this.baseDelayMs = options.baseDelayMs ?? 500;
     this.maxDelayMs = options.maxDelayMs ?? 8_000;
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULTS.llm.timeoutMs;
+    this.answerTimeoutMs = options.answerTimeoutMs ?? DEFAULTS.llm.answerTimeoutMs;
+    this.maxAnswerChars = options.maxAnswerChars ?? DEFAULTS.llm.maxAnswerChars;
     this.promptOptions = options.prompt ?? {};
     this.logger = options.logger ?? silentLogger;
     this.sleep = options.sleep ?? defaultSleep;
@@ -106,26 +114,51 @@ export class LlmAnswerer {
           controller.abort();
         }, this.idleTimeoutMs);
       };
+      let overran = false;
+      const deadline = setTimeout(() => {
+        overran = true;
+        controller.abort();
+      }, this.answerTimeoutMs);
+      let cut = false;
       try {
         arm();
         for await (const chunk of this.model.stream(messages, { signal: controller.signal })) {
           arm();
           if (chunk.type === 'delta') {
-            text += chunk.text;
+            const room = this.maxAnswerChars - text.length;
+            const piece = chunk.text.length > room ? chunk.text.slice(0, room) : chunk.text;
+            text += piece;
             streamed = true;
-            yield { type: 'delta', text: chunk.text };
+            if (piece) yield { type: 'delta', text: piece };
+            if (piece.length < chunk.text.length) {
+              // Long enough: stop the model (and the answer slot it holds) here.
+              cut = true;
+              controller.abort();
+              break;
+            }
           } else {
             usage = chunk.usage;
           }
         }
         clearTimeout(timer);
+        clearTimeout(deadline);
         if (!text.trim()) throw new LlmError('bad_response', 'the language model returned an empty answer');
-        yield { type: 'final', answer: this.finish(text, used, usage) };
+        const answer = this.finish(cut ? cutAtSentence(text) : text, used, usage);
+        if (cut) answer.notes.push(`The answer was cut at ${this.maxAnswerChars.toLocaleString('en-US')} characters.`);
+        yield { type: 'final', answer };
         return;
       } catch (error) {
         clearTimeout(timer);
-        lastError = timedOut ? new LlmError('timeout', `the language model sent nothing for ${this.idleTimeoutMs} ms`) : error instanceof LlmError ? error : new LlmError('stream', describeError(error), { cause: error });
-        const retry = lastError.retryable || lastError.kind === 'bad_response';
+        clearTimeout(deadline);
+        lastError = overran
+          ? new LlmError('timeout', `the language model did not finish its answer within ${this.answerTimeoutMs} ms`)
+          : timedOut
+            ? new LlmError('timeout', `the language model sent nothing for ${this.idleTimeoutMs} ms`)
+            : error instanceof LlmError
+              ? error
+              : new LlmError('stream', describeError(error), { cause: error });
+        // A model that streams too slowly to finish in time would do so again: no retry.
+        const retry = !overran && (lastError.retryable || lastError.kind === 'bad_response');
         this.logger.warn('language model call failed', { attempt, kind: lastError.kind, status: lastError.status, error: lastError.message, retry: retry && attempt < this.maxAttempts });
         if (!retry || attempt >= this.maxAttempts) break;
         if (streamed) yield { type: 'reset' };
@@ -160,4 +193,11 @@ export class LlmAnswerer {
       invalidCitations: check.invalid,
     };
   }
+}
+
+/** A text cut after its last full sentence (or at its last space when it has none), with an ellipsis. */
+function cutAtSentence(text: string): string {
+  const end = Math.max(text.lastIndexOf('. '), text.lastIndexOf('.\n'), text.lastIndexOf('] '));
+  if (end > text.length / 2) return text.slice(0, end + 1).trimEnd() + ' …';
+  return text.replace(/\s+\S*$/, '') + ' …';
 }

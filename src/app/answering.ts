@@ -53,6 +53,8 @@ export function buildAnswering(options: AnsweringOptions): Answering {
           model,
           maxAttempts: llm.maxAttempts,
           idleTimeoutMs: llm.timeoutMs,
+          answerTimeoutMs: llm.answerTimeoutMs,
+          maxAnswerChars: llm.maxAnswerChars,
           prompt: { maxPassages: llm.maxPassages, budgetChars: llm.contextChars },
           ...options.llmBackoff,
           logger,

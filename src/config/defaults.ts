@@ -38,6 +38,10 @@ export interface LlmSettings {
   temperature: number;
   /** Longest wait for the model's standalone rewrite of a follow-up; 0: no rewrite (the heuristic alone). */
   rewriteTimeoutMs: number;
+  /** Longest one answer may take, however steadily the model streams (a model dripping a few bytes at a time holds no answer slot for longer). */
+  answerTimeoutMs: number;
+  /** Most characters of a model's answer; a longer one is cut at a sentence and says so. */
+  maxAnswerChars: number;
 }
 
 /** The Discord settings that have a default (the rest are ids and secrets). */
@@ -108,6 +112,9 @@ export const DEFAULTS = {
     maxTokens: 600,
     temperature: 0.1,
     rewriteTimeoutMs: 5_000,
+    answerTimeoutMs: 60_000,
+    /** Three Discord messages. */
+    maxAnswerChars: 6_000,
   },
   discord: {
     apiUrl: 'https://discord.com/api',

@@ -64,6 +64,8 @@ const schema = z.object({
   LLM_MAX_TOKENS: int(DEFAULTS.llm.maxTokens, 16, 32_000),
   LLM_TEMPERATURE: z.preprocess((v) => emptyToUndefined(v) ?? DEFAULTS.llm.temperature, z.coerce.number().min(0).max(2)),
   LLM_REWRITE_TIMEOUT_MS: int(DEFAULTS.llm.rewriteTimeoutMs, 0, 600_000),
+  LLM_ANSWER_TIMEOUT_MS: int(DEFAULTS.llm.answerTimeoutMs, 1_000, 600_000),
+  LLM_MAX_ANSWER_CHARS: int(DEFAULTS.llm.maxAnswerChars, 500, 100_000),
 
   DISCORD_TOKEN: optionalString,
   DISCORD_GUILD_ID: z.preprocess(emptyToUndefined, z.string().regex(/^\d{5,25}$/, 'must be a Discord id (digits)').optional()),
@@ -198,6 +200,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             maxTokens: e.LLM_MAX_TOKENS,
             temperature: e.LLM_TEMPERATURE,
             rewriteTimeoutMs: e.LLM_REWRITE_TIMEOUT_MS,
+            answerTimeoutMs: e.LLM_ANSWER_TIMEOUT_MS,
+            maxAnswerChars: e.LLM_MAX_ANSWER_CHARS,
           }
         : null,
     discord: {

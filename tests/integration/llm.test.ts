@@ -33,13 +33,15 @@ describe('LLM answers through the real openai SDK against a local chat-completio
     warn: (m: string, f?: Record<string, unknown>) => logs.push(`warn ${m} ${JSON.stringify(f ?? {})}`),
     error: (m: string, f?: Record<string, unknown>) => logs.push(`error ${m} ${JSON.stringify(f ?? {})}`),
   };
-  const answerer = (options: { timeoutMs?: number; idleTimeoutMs?: number; maxAttempts?: number } = {}) =>
+  const answerer = (options: { timeoutMs?: number; idleTimeoutMs?: number; maxAttempts?: number; answerTimeoutMs?: number; maxAnswerChars?: number } = {}) =>
     new LlmAnswerer({
       model: new OpenAIChatModel({ apiKey: 'sk-test-123456', baseURL, model: 'test-model', timeoutMs: options.timeoutMs ?? 5_000 }),
       maxAttempts: options.maxAttempts ?? 3,
       baseDelayMs: 10,
       maxDelayMs: 50,
       idleTimeoutMs: options.idleTimeoutMs ?? 5_000,
+      ...(options.answerTimeoutMs ? { answerTimeoutMs: options.answerTimeoutMs } : {}),
+      ...(options.maxAnswerChars ? { maxAnswerChars: options.maxAnswerChars } : {}),
       logger,
     });
   const collect = async (gen: AsyncIterable<AnswerEvent>) => {
@@ -143,6 +145,30 @@ describe('LLM answers through the real openai SDK against a local chat-completio
     const { answer } = await collect(answerer({ idleTimeoutMs: 200, maxAttempts: 1 }).stream(QUESTION, PASSAGES));
     expect(answer.mode).toBe('extractive');
     expect(answer.notes[0]).toMatch(/\(it did not answer in time\)/);
+  });
+
+  it('stops a model that drips past the answer deadline (the idle timer alone never fires), without retrying', async () => {
+    // A few bytes every 100 ms: never idle for 5 s, would take 20 s in all.
+    server.reply({ kind: 'stream', deltas: Array.from({ length: 200 }, () => 'Star '), chunkDelayMs: 100 });
+    const started = Date.now();
+    const { answer } = await collect(answerer({ idleTimeoutMs: 5_000, answerTimeoutMs: 1_000, maxAttempts: 3 }).stream(QUESTION, PASSAGES));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(server.requests).toHaveLength(1);
+    expect(answer.mode).toBe('extractive');
+    expect(answer.notes[0]).toMatch(/\(it did not answer in time\)/);
+  });
+
+  it('cuts an overlong answer at a sentence, stops the stream there, and says so', async () => {
+    const sentence = 'Starmer asked Trump for a US backstop to any Ukraine ceasefire [1]. ';
+    server.reply({ kind: 'stream', deltas: Array.from({ length: 800 }, () => sentence) });
+    const { events, answer } = await collect(answerer({ maxAnswerChars: 2_000 }).stream(QUESTION, PASSAGES));
+    const streamed = events.filter((e) => e.type === 'delta').map((e) => (e as { text: string }).text).join('');
+    expect(streamed.length).toBe(2_000);
+    expect(answer.mode).toBe('llm');
+    expect(answer.text.length).toBeLessThanOrEqual(2_002);
+    expect(answer.text).toMatch(/ceasefire \[1\]\. …$/);
+    expect(answer.citations).toHaveLength(1);
+    expect(answer.notes).toContain('The answer was cut at 2,000 characters.');
   });
 
   it('treats 401 as a configuration error: no retry, a clear note, an extractive answer', async () => {

@@ -63,6 +63,8 @@ describe('loadConfig', () => {
     expect(loadConfig({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' }).llm?.rewriteTimeoutMs).toBe(5_000);
     expect(loadConfig({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1', LLM_REWRITE_TIMEOUT_MS: '0' }).llm?.rewriteTimeoutMs).toBe(0);
     expect(() => loadConfig({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1', LLM_REWRITE_TIMEOUT_MS: '-5' })).toThrow(/LLM_REWRITE_TIMEOUT_MS/);
+    expect(loadConfig({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' }).llm).toMatchObject({ answerTimeoutMs: 60_000, maxAnswerChars: 6_000 });
+    expect(() => loadConfig({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1', LLM_MAX_ANSWER_CHARS: '10' })).toThrow(/LLM_MAX_ANSWER_CHARS/);
   });
 
   it('fails naming the bad variables', () => {
