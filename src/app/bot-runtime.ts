@@ -6,6 +6,7 @@ import type { BotServices } from '../bot/services.js';
 import type { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { AppContext } from './context.js';
 import { openSqliteStore } from './root.js';
+import type { IngestSummary } from '../core/ingest.js';
 import { IngestService } from './ingest-service.js';
 import { storeLease, type IngestLease } from './ingest/lease.js';
 import { describeIngestProgress } from './ingest/supervisor.js';
@@ -28,6 +29,11 @@ export interface BotRuntime {
   services: BotServices;
   /** Logs in, then starts the feed poll. */
   start(token: string): Promise<void>;
+  /**
+   * Reads the corpus into an empty store (the first run); until it has finished, questions the
+   * news does not answer yet are told the bot is still reading, with the progress.
+   */
+  readFirst(): Promise<IngestSummary>;
   /**
    * Graceful shutdown: stops polling, stops a running ingest after its batch in flight (killing it
    * after a grace period), lets answers in progress finish, disconnects and closes the store.
@@ -76,8 +82,14 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
     lease: options.lease ?? dataDirLease ?? storeLease(app.store),
     ...(options.ingestStallTimeoutMs !== undefined ? { stallTimeoutMs: options.ingestStallTimeoutMs } : {}),
   });
+  let firstRead = false;
   const services: BotServices = {
     answers: app.answers,
+    firstReading: () => {
+      if (!firstRead) return null;
+      const running = ingest.status();
+      return running ? describeIngestProgress(running) : 'just started';
+    },
     search: async (query, k) => app.retriever.search(query, { k }),
     latest: (topic, limit) => app.retriever.latest(topic, limit),
     status: async () => {
@@ -120,6 +132,14 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
     bot,
     ingest,
     services,
+    async readFirst() {
+      firstRead = true;
+      try {
+        return await ingest.run({ kind: 'corpus' });
+      } finally {
+        firstRead = false;
+      }
+    },
     async start(token) {
       await indexReady;
       await bot.start(token);

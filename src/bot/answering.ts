@@ -7,6 +7,11 @@ import { formatAnswerForDiscord, splitMessage, threadName } from './format.js';
 import type { BotServices, BotSettings } from './services.js';
 import { ThrottledEditor } from './streaming.js';
 
+/** The reply to a question the news cannot answer yet because the first reading still runs. */
+export function stillReading(progress: string): string {
+  return `I'm still reading the news for the first time (${progress}); ask again in a minute.`;
+}
+
 /** The messages of an answer: its text split to Discord's limit, with the buttons under the last one. */
 function answerMessages(answer: Answer, answerId: string): { content: string; components: ReturnType<typeof answerButtons> }[] {
   const parts = splitMessage(formatAnswerForDiscord(answer));
@@ -90,6 +95,9 @@ export class Answering {
     } finally {
       await editor?.stop();
     }
+    // Nothing found while the first reading of the news still runs: say so, never "couldn't find".
+    const reading = answer!.mode === 'none' ? this.services.firstReading?.() : null;
+    if (reading) return { ...answer!, text: stillReading(reading), notes: [] };
     return answer!;
   }
 }

@@ -37,6 +37,11 @@ export interface BotServices {
   ingest(request: IngestRequest, onProgress?: (progress: string) => void): Promise<IngestSummary>;
   log: AnswerLog;
   logger: Logger;
+  /**
+   * While the first reading of the news into an empty store runs, how far it is ("120 of 300
+   * articles", or "starting"); null otherwise. A question it cannot answer yet is told so.
+   */
+  firstReading?: () => string | null;
 }
 
 /** Bot behaviour settings. */

@@ -25,8 +25,8 @@ export async function runBotProcess(app: AppContext, token: string, options: { e
   await runtime.start(token);
   if ((await app.store.stats()).articles === 0) {
     logger.info(`store is empty: ingesting ${config.corpusDir} in the background`);
-    runtime.ingest
-      .run({ kind: 'corpus' })
+    runtime
+      .readFirst()
       .then((summary) => logger.info(formatSummary(summary).split('\n')[0]!))
       .catch((error: unknown) => {
         if (error instanceof IngestBusyError) logger.info(`first-run corpus ingest left to the other process: ${error.message}`);

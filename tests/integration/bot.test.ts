@@ -63,6 +63,25 @@ describe('Discord bot (extractive answers) through the real discord.js Client', 
     expect(buttons).toEqual([expect.stringMatching(/^sources:/), expect.stringMatching(/^feedback:.*:up$/), expect.stringMatching(/^feedback:.*:down$/)]);
   });
 
+  it('while the first reading of the news runs, a question it cannot answer yet is told so with the progress, never "couldn\'t find"', async () => {
+    const ask = async (question: string) => {
+      const since = h.fake.calls.length;
+      const { token } = h.fake.interaction('ask', { question });
+      return content((await h.fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${token}/messages/@original$`), { since })).body);
+    };
+    const offStore = 'Who won the 2024 Intergalactic Chess Open in Reykjavik?';
+    expect(await ask(offStore)).toMatch(/couldn't find anything about/);
+    h.services.firstReading = () => '33 of 300 articles';
+    try {
+      const reply = await ask(offStore);
+      expect(reply).toMatch(/^I'm still reading the news for the first time \\?\(33 of 300 articles\\?\); ask again in a minute\.$/);
+      // What it has read already is answered as usual.
+      expect(await ask(QUESTION)).toMatch(/plead for a US backstop[^\n]*\[1\]/);
+    } finally {
+      delete h.services.firstReading;
+    }
+  });
+
   it('the Sources button shows the cited passages privately and feedback is stored', async () => {
     const since = h.fake.calls.length;
     const { token } = h.fake.interaction('ask', { question: QUESTION });
