@@ -4,7 +4,6 @@ import type { Answer, RetrievalMode } from '../core/types.js';
 import type { Retriever, SearchResult } from '../retrieval/retriever.js';
 import { answers } from './confidence.js';
 import { assessPassages, extractiveAnswer } from './extractive.js';
-import { round as roundConfidence } from './refusal.js';
 import { keyTerms } from './topic.js';
 import { citedArticles, planFollowUp, type ConversationTurn, type FollowUpPlan, type FollowUpRewriter } from './conversation.js';
 import type { AnswerEvent, LlmAnswerer } from './llm-answerer.js';
@@ -154,7 +153,7 @@ export class AnswerService {
     const today = (options.asOf ?? new Date()).toISOString().slice(0, 10);
     const fallback = { question: plan.question, ...extractive };
     for await (const event of this.llm.stream(q, search.passages, { today, fallback, ...(plan.topic.length ? { history: plan.topic } : {}) })) {
-      if (event.type === 'final') yield { type: 'final', answer: { ...event.answer, confidence: event.answer.confidence ?? roundConfidence(assessed.confidence) }, search, plan };
+      if (event.type === 'final') yield { type: 'final', answer: { ...event.answer, confidence: event.answer.confidence ?? assessed.confidence }, search, plan };
       else yield event;
     }
   }

@@ -64,6 +64,11 @@ export function answers(evidence: AnswerEvidence): boolean {
   return evidence.namesFound === evidence.names.length && evidence.matched >= evidence.needed;
 }
 
+/** A confidence rounded to 3 places (for logs and --json). */
+export function roundConfidence(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
 /** The confidence of an answer led by this sentence, 0..1. */
 export function answerConfidence(lead: Pick<SentenceCandidate, 'coverage' | 'answers'>, evidence: AnswerEvidence): number {
   const names = evidence.names.length ? evidence.namesFound / evidence.names.length : 1;

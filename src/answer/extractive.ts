@@ -2,8 +2,8 @@ import { contentTerms } from '../core/text.js';
 import { profileQuestion } from '../retrieval/evidence.js';
 import type { Answer, ArticleMeta, Citation, RetrievedPassage } from '../core/types.js';
 import { citationFor } from './citations.js';
-import { answerConfidence, answerEvidence, answers, type AnswerEvidence } from './confidence.js';
-import { refusalAnswer, round } from './refusal.js';
+import { answerConfidence, answerEvidence, answers, roundConfidence, type AnswerEvidence } from './confidence.js';
+import { refusalAnswer } from './refusal.js';
 import { CONTEXT_SHARE, questionIntent, scoreCandidates } from './sentence-scoring.js';
 import { rankCandidates, selectSentences } from './sentence-selection.js';
 import { sentenceCandidates, type SentenceCandidate } from './sentences.js';
@@ -63,7 +63,7 @@ export function extractiveAnswer(question: string, passages: RetrievedPassage[],
   if (assessed.chosen.length === 0 || !assessed.evidence || !answers(assessed.evidence)) {
     return refusalAnswer(question, closestHeadline(question, passages), assessed.confidence);
   }
-  return { ...quoteAnswer(assessed.chosen), confidence: round(assessed.confidence) };
+  return { ...quoteAnswer(assessed.chosen), confidence: assessed.confidence };
 }
 
 /** What the extractive reading of the passages found: the sentences to quote and how sure it is. */
@@ -109,14 +109,12 @@ export function assessPassages(question: string, passages: RetrievedPassage[], o
   if (candidates.length === 0) return { ...empty, onTopic };
   scoreCandidates(candidates, { profile, intent, termWeight, idf: options.idf });
   if (options.alreadySaid) for (const c of candidates) if (options.alreadySaid.includes(c.text)) c.score *= REPEAT_FACTOR;
-  const retrieved = new Set(articles.flatMap((a) => [...articleTerms(a).lede, ...articleTerms(a).text]));
-  const evidenceOf = (c: SentenceCandidate) => answerEvidence(question, qTerms, [...termWeight.keys()], c, retrieved);
-  const ranked = rankCandidates(candidates);
-  const chosen = selectSentences(ranked, candidates, { maxChars, maxSentences, typed: profile.type !== null });
+  const chosen = selectSentences(rankCandidates(candidates), candidates, { maxChars, maxSentences, typed: profile.type !== null });
   const lead = chosen.find((c) => c.score > 0) ?? chosen[0];
   if (!lead) return { chosen, confidence: 0, onTopic };
-  const evidence = evidenceOf(lead);
-  return { chosen, confidence: answerConfidence(lead, evidence), onTopic, evidence };
+  const retrieved = new Set(articles.flatMap((a) => [...articleTerms(a).lede, ...articleTerms(a).text]));
+  const evidence = answerEvidence(question, qTerms, [...termWeight.keys()], lead, retrieved);
+  return { chosen, confidence: roundConfidence(answerConfidence(lead, evidence)), onTopic, evidence };
 
 }
 

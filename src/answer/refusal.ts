@@ -1,5 +1,6 @@
 import { contentTerms } from '../core/text.js';
 import type { Answer, ArticleMeta } from '../core/types.js';
+import { roundConfidence } from './confidence.js';
 
 /** What the bot says when it has nothing about a question and cannot tell what it is about. */
 export const NOTHING_FOUND = "I couldn't find anything about that in the news I have.";
@@ -35,10 +36,5 @@ export function refusalAnswer(question: string, closest: ArticleMeta | null, con
   const subject = questionSubject(question);
   const text = subject ? `I couldn't find anything about “${subject}” in the news I have.` : NOTHING_FOUND;
   const notes = closest ? [`The closest I have: “${closest.title}”${closest.date ? ` (${closest.date})` : ''}.`] : [];
-  return { text, mode: 'none', citations: [], notes, confidence: round(confidence) };
-}
-
-/** A confidence rounded to 3 places (for logs and --json). */
-export function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
+  return { text, mode: 'none', citations: [], notes, confidence: roundConfidence(confidence) };
 }

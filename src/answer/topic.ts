@@ -40,9 +40,7 @@ export interface ArticleTexts {
 
 /**
  * Ids of the articles that are about the question: their title or lede holds one of its key
- * terms, or (`loose`) their retrieved passages hold all of them (`keyTerms` of the question's
- * terms found in some article, ranked by `idf`, else by how few of the articles hold them); in a
- * conversation, the same for the earlier questions' key terms too. A roundup that mentions a key
+ * terms (see questionKeys; in a conversation, one of the earlier questions' key terms too). A roundup that mentions a key
  * word once deep down, or a story sharing only a common word ("Trump"), is not. The lede rule is
  * the eval's off-topic test (eval/metrics.ts), so an answer quoting only such articles is never
  * counted off-topic.
@@ -52,16 +50,11 @@ export function articlesAbout(
   contextTerms: readonly string[],
   articles: readonly ArticleTexts[],
   idf: ReadonlyMap<string, number> | undefined,
-  options: { loose?: boolean } = {},
 ): Set<string> {
   const keySets = questionKeys(qTerms, contextTerms, articles, idf);
   if (keySets.length === 0) return new Set();
-  const about = (a: ArticleTexts, keys: readonly string[]) => {
-    const { lede, text } = articleTerms(a);
-    if (keys.some((k) => lede.has(k))) return true;
-    return options.loose === true && keys.every((k) => text.has(k) || lede.has(k));
-  };
-  return new Set(articles.filter((a) => keySets.every((keys) => about(a, keys))).map((a) => a.id));
+  const about = (a: ArticleTexts) => keySets.every((keys) => keys.some((k) => articleTerms(a).lede.has(k)));
+  return new Set(articles.filter(about).map((a) => a.id));
 }
 
 /** The content terms of an article's lede and of its text, worked out once per article object. */

@@ -102,8 +102,10 @@ export function timeFactor(date: string | null, asOf: Date, window: TimeWindow |
 
 /** Share of the best BM25 score a candidate needs to count as on the question's subject for the recency anchor. */
 export const ANCHOR_SHARE = 0.7;
-/** Most candidates of each list (by raw score) that can set the anchor. */
+/** Most BM25 candidates (by raw score) that can set the anchor. */
 export const ANCHOR_DEPTH = 20;
+/** The nearest vector hits that can set it too (the model's top ones are about the subject or near ties). */
+export const ANCHOR_VECTOR_DEPTH = 5;
 
 /**
  * "Now" for the recency prior: the end of the day of the newest article among the strongest
@@ -123,7 +125,7 @@ export function recencyAnchor(
 ): Date {
   if (window) return asOf;
   const best = lexical[0]?.score ?? 0;
-  const strong = [...lexical.slice(0, ANCHOR_DEPTH).filter((h) => h.score >= best * ANCHOR_SHARE), ...vector.slice(0, Math.min(ANCHOR_DEPTH, 5))];
+  const strong = [...lexical.slice(0, ANCHOR_DEPTH).filter((h) => h.score >= best * ANCHOR_SHARE), ...vector.slice(0, ANCHOR_VECTOR_DEPTH)];
   const limit = day(addDays(newsUntil < asOf ? newsUntil : asOf, 1));
   let newest: string | null = null;
   for (const h of strong) {
