@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FUTURE_FACTOR, parseTimeWindow, RECENCY_BOOST, RECENCY_DAYS, timeFactor, WINDOW_BOOST } from '../../src/retrieval/time.js';
+import { ANCHOR_SHARE, FUTURE_FACTOR, parseTimeWindow, RECENCY_BOOST, RECENCY_DAYS, recencyAnchor, timeFactor, WINDOW_BOOST } from '../../src/retrieval/time.js';
 
 const asOf = new Date('2024-05-15T12:00:00Z'); // a Wednesday
 
@@ -53,5 +53,44 @@ describe('timeFactor', () => {
   it('leaves undated and unparsable dates neutral', () => {
     expect(timeFactor(null, asOf, march)).toBe(1);
     expect(timeFactor('someday', asOf, march)).toBe(1);
+  });
+});
+
+describe('recencyAnchor and a year-old story', () => {
+  const later = new Date('2025-05-15T12:00:00Z'); // a year after asOf
+  const dates = new Map<number, string>([[1, '2024-05-01'], [2, '2024-04-10'], [3, '2024-05-10'], [4, '2025-06-01']]);
+  const dateOf = (id: number) => dates.get(id);
+
+  it('is the end of the newest strong candidate\'s day, never later than now', () => {
+    // 3 scores under ANCHOR_SHARE of the best: it cannot set the anchor.
+    const lexical = [{ id: 1, score: 10 }, { id: 2, score: 9 }, { id: 3, score: 10 * ANCHOR_SHARE - 0.1 }];
+    expect(recencyAnchor(lexical, [], dateOf, later, null).toISOString()).toBe('2024-05-01T23:59:59.000Z');
+    // The first vector hits count too.
+    expect(recencyAnchor(lexical, [{ id: 3, score: 0.9 }], dateOf, later, null).toISOString()).toBe('2024-05-10T23:59:59.000Z');
+    // An article dated after now (or after the news it is given) cannot set it.
+    expect(recencyAnchor([{ id: 4, score: 10 }, ...lexical], [], dateOf, later, null).toISOString()).toBe('2024-05-01T23:59:59.000Z');
+    expect(recencyAnchor(lexical, [{ id: 3, score: 0.9 }], dateOf, later, null, new Date('2024-05-05T23:59:59Z')).toISOString()).toBe('2024-05-01T23:59:59.000Z');
+  });
+
+  it('keeps now for a question that names a time, or with no dated strong candidate', () => {
+    const window = parseTimeWindow('What happened last month?', later);
+    expect(recencyAnchor([{ id: 1, score: 10 }], [], dateOf, later, window)).toBe(later);
+    expect(recencyAnchor([{ id: 99, score: 10 }], [], dateOf, later, null)).toBe(later);
+  });
+
+  it('prefers the newer of two year-old stories as much as on the day', () => {
+    const anchor = recencyAnchor([{ id: 1, score: 10 }, { id: 2, score: 9 }], [], dateOf, later, null);
+    const onTheDay = new Date('2024-05-01T23:59:59Z');
+    const ratio = (now: Date, a: Date) => timeFactor('2024-05-01', now, null, a) / timeFactor('2024-04-10', now, null, a);
+    expect(ratio(later, anchor)).toBeCloseTo(ratio(onTheDay, onTheDay), 12);
+    expect(ratio(later, anchor)).toBeGreaterThan(1.5);
+    // Counted from now, the two are all but equal a year later.
+    expect(ratio(later, later)).toBeLessThan(1.001);
+  });
+
+  it('weighs articles after the news it is given as not yet published', () => {
+    const newsUntil = new Date('2024-05-15T23:59:59Z');
+    expect(timeFactor('2024-06-01', later, null, later, newsUntil)).toBe(FUTURE_FACTOR);
+    expect(timeFactor('2024-06-01', later, null)).not.toBe(FUTURE_FACTOR);
   });
 });
