@@ -144,9 +144,11 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const ingestSeconds = (Date.now() - ingestStart) / 1000;
 
   const { answers } = buildAnswering({ store, embedder: options.embedder, retrieval: settings });
-  const asked = (q: EvalQuestion) => new Date(Date.parse(`${q.date}T23:59:59Z`) + (options.askedLaterDays ?? 0) * DAY_MS);
+  // "Now" on the question's day (its end), and when it is asked (DAYS later with --asked-later).
+  const dayOf = (q: EvalQuestion) => new Date(`${q.date}T23:59:59Z`);
+  const asked = (q: EvalQuestion) => new Date(dayOf(q).getTime() + (options.askedLaterDays ?? 0) * DAY_MS);
   const questions = (options.questionsFile ? readQuestionsFile(options.questionsFile, options.allQuestions) : readQuestions(options.setDir, options.allQuestions))
-    .filter((q) => !options.timeless || parseTimeWindow(q.question, new Date(`${q.date}T23:59:59Z`)) === null)
+    .filter((q) => !options.timeless || parseTimeWindow(q.question, dayOf(q)) === null)
     .sort((a, b) => Number(b.answerable) - Number(a.answerable))
     .slice(0, options.limit ?? undefined);
   const log = options.logFile ? fs.createWriteStream(options.logFile) : null;
@@ -155,7 +157,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   try {
     for (const [i, q] of questions.entries()) {
       // Asked later, with the news of the question's day (later articles count as not yet published).
-      const { answer, search } = await answers.ask(q.question, { asOf: asked(q), ...(options.askedLaterDays ? { newsUntil: new Date(`${q.date}T23:59:59Z`) } : {}) });
+      const { answer, search } = await answers.ask(q.question, { asOf: asked(q), ...(options.askedLaterDays ? { newsUntil: dayOf(q) } : {}) });
       const hitRank = firstHitRank(search.passages.map((p) => p.passage.text), q.answer);
       const answerHit = containsAnswer(answer.text.replace(/ \[\d+\]/g, ''), q.answer);
       const articles = new Map<string, { title: string; text: string }>();
