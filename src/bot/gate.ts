@@ -29,6 +29,8 @@ export interface GateSettings {
   rateLimitPerMinute: number;
   maxConcurrent: number;
   maxQueued: number;
+  /** The rate limit's window (default 60 s: RATE_LIMIT_PER_MINUTE; tests shorten it). */
+  rateWindowMs?: number;
 }
 
 /**
@@ -105,7 +107,7 @@ export class Gate {
   constructor(settings: GateSettings, logger: Logger, now: () => number = Date.now, metrics: Metrics | null = null) {
     this.settings = settings;
     this.logger = logger;
-    this.limiter = new RateLimiter(settings.rateLimitPerMinute, 60_000, now);
+    this.limiter = new RateLimiter(settings.rateLimitPerMinute, settings.rateWindowMs ?? 60_000, now);
     this.queue = new WorkQueue(settings.maxConcurrent, settings.maxQueued);
     this.metrics = metrics;
     metrics?.observeQueue(() => ({ running: this.queue.running, waiting: this.queue.queued }));

@@ -67,6 +67,8 @@ export interface BotSettings {
    * SHUTDOWN_DRAIN_MS). Answers in progress are waited for as well.
    */
   shutdownDrainMs?: number;
+  /** The per-user rate limit's window (default 60 s: rateLimitPerMinute is per minute); tests shorten it. */
+  rateWindowMs?: number;
 }
 
 /** Default of BotSettings.shutdownDrainMs: within docker stop's 10 s and a supervisor's usual grace. */
