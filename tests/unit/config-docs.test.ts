@@ -4,12 +4,20 @@ import { parse as parseDotEnv } from 'dotenv';
 import { describe, expect, it } from 'vitest';
 import { configVariables, loadConfig } from '../../src/config/index.js';
 import { VARIABLE_DOCS, VARIABLE_GROUPS } from '../../src/config/variables.js';
+import { ErrorCodes } from '../../src/core/errors.js';
 import { CONFIG_DOC, ENV_EXAMPLE, configDocProblems, envExampleProblems } from '../../scripts/config-docs.js';
 import { REPO } from '../helpers/env.js';
 
 const variables = configVariables();
 const envExample = fs.readFileSync(ENV_EXAMPLE, 'utf8');
 const configDoc = fs.readFileSync(CONFIG_DOC, 'utf8');
+/** README.md and every docs/*.md, relative to the repository. */
+const docFiles = ['README.md', ...fs.readdirSync(path.join(REPO, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens. */
+function anchorOf(heading: string): string {
+  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
+}
 
 describe('configuration docs (docs/configuration.md, .env.example) against the schema', () => {
   it('lists every variable of the schema once, each documented and in a known group', () => {
@@ -76,16 +84,40 @@ describe('configuration docs (docs/configuration.md, .env.example) against the s
 
   it('README.md and docs/ name no setting the schema does not have', () => {
     const known = new Set(variables.map((v) => v.name));
-    // Names in backticks that look like settings but are something else: test-only variables and error codes.
-    const notSettings = new Set(['TEST_DATABASE_URL', 'PG_TEST_PORT', 'PG_TEST_DIR', 'NEWSBOT_REQUIRE_TEST_MODELS', 'NEWSBOT_REQUIRE_POSTGRES', 'STORE_IO']);
-    const files = ['README.md', ...fs.readdirSync(path.join(REPO, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    // Names in backticks that look like settings but are something else: test-only variables, error codes, constants in src.
+    const constants = fs
+      .readdirSync(path.join(REPO, 'src'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .flatMap((f) => [...fs.readFileSync(path.join(REPO, 'src', f), 'utf8').matchAll(/\bconst ([A-Z][A-Z0-9_]+)\b/g)].map((m) => m[1]!));
+    const notSettings = new Set(['TEST_DATABASE_URL', 'PG_TEST_PORT', 'PG_TEST_DIR', 'NEWSBOT_REQUIRE_TEST_MODELS', 'NEWSBOT_REQUIRE_POSTGRES', ...Object.values(ErrorCodes), ...constants]);
     const unknown: string[] = [];
-    for (const file of files) {
+    for (const file of docFiles) {
       const text = fs.readFileSync(path.join(REPO, file), 'utf8');
       for (const m of text.matchAll(/`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)(?:=[^`]*)?`/g)) {
         if (!known.has(m[1]!) && !notSettings.has(m[1]!)) unknown.push(`${file}: ${m[1]}`);
       }
     }
     expect(unknown).toEqual([]);
+  });
+
+  it('README.md and docs/ link only to files and headings that exist', () => {
+    const broken: string[] = [];
+    for (const file of docFiles) {
+      const text = fs.readFileSync(path.join(REPO, file), 'utf8');
+      for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1]!;
+        if (/^[a-z]+:/.test(target)) continue; // https:, mailto:
+        const [relative, anchor] = target.split('#') as [string, string | undefined];
+        const linked = relative ? path.join(path.dirname(path.join(REPO, file)), relative) : path.join(REPO, file);
+        if (!fs.existsSync(linked)) {
+          broken.push(`${file}: ${target} (no such file)`);
+          continue;
+        }
+        if (anchor === undefined || !linked.endsWith('.md')) continue;
+        const headings = fs.readFileSync(linked, 'utf8').split('\n').filter((l) => /^#{1,6} /.test(l)).map((l) => anchorOf(l.replace(/^#+ /, '')));
+        if (!headings.includes(anchor)) broken.push(`${file}: ${target} (no such heading)`);
+      }
+    }
+    expect(broken).toEqual([]);
   });
 });
