@@ -30,7 +30,7 @@ export const VARIABLE_DOCS = {
   DATA_DIR: { group: 'Storage and logs', accepts: 'a path', description: 'Where the SQLite store lives (`news.db`, `vectors.hnsw`), the bot\'s answer log `bot.db`, and (with `DATABASE_URL`) this machine\'s copy of the vector index.' },
   DATABASE_URL: {
     group: 'Storage and logs',
-    description: 'Keep articles, passages and vectors in a shared PostgreSQL 14+ instead of SQLite (see [operating](operating.md#postgresql)); the password is masked in every log line.',
+    description: 'Keep articles, passages and vectors in a shared PostgreSQL 14+ instead of SQLite (see [operating](operating.md#sqlite-or-postgresql)); the password is masked in every log line.',
     unset: '(unset: SQLite)',
     accepts: '`postgres://user:password@host:5432/database`',
   },
