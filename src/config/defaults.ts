@@ -104,7 +104,7 @@ export const DEFAULTS = {
     efSearch: 256,
     /**
      * Weight of the vector list in hybrid fusion (0: lexical order, 1: vector order); see fusion.ts.
-     * Fitted on the first half of rtqa-2024 with GloVe, checked on the second (README).
+     * Fitted on the first half of rtqa-2024 with GloVe, checked on the second (docs/evaluation.md).
      */
     vectorWeight: 0.3,
   },

@@ -53,6 +53,24 @@ describe('command-line entry points', () => {
     expect(result.stdout).toMatch(/couldn't find anything about “the chess olympiad” in the news I have/);
   });
 
+  it('the README quick start as written: `npm start` with no token and no key answers the quick-start question', async () => {
+    const child = spawn('npm', ['start', '--silent'], {
+      cwd: REPO,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...offline(path.join(dir, 'quick-start')) },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.stdin.end(`${QUESTION}\n`);
+    expect(await code, stderr).toBe(0);
+    expect(stdout).toMatch(/plead for a US backstop[^\n]*\[1\]/);
+    expect(stdout).toContain(`[1] ${SEED_TITLE} (2025-02-27`);
+    expect(stderr).not.toMatch(/DISCORD_TOKEN|OPENAI_API_KEY/);
+  });
+
   it('npm run ingest reports added and skipped articles with reasons', async () => {
     const corpus = path.join(dir, 'mixed');
     fs.mkdirSync(corpus);
