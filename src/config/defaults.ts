@@ -58,6 +58,7 @@ export interface DiscordDefaults {
 export interface Defaults {
   dataDir: string;
   databaseSchema: string;
+  databaseRetrySeconds: number;
   corpusDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   logFormat: 'text' | 'json';
@@ -82,6 +83,8 @@ export interface Defaults {
 export const DEFAULTS = {
   dataDir: './data',
   databaseSchema: 'newsbot',
+  /** How long a PostgreSQL write retries a lost connection (reads: at most 10 s of it). */
+  databaseRetrySeconds: 60,
   corpusDir: './corpus',
   logLevel: 'info',
   logFormat: 'text',

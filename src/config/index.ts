@@ -32,6 +32,7 @@ const variables = z.object({
       .optional(),
   ),
   DATABASE_SCHEMA: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase schema name (letters, digits, underscores)').default(DEFAULTS.databaseSchema)),
+  DATABASE_RETRY_SECONDS: int(DEFAULTS.databaseRetrySeconds, 0, 3_600),
   CORPUS_DIR: z.preprocess(emptyToUndefined, z.string().default(DEFAULTS.corpusDir)),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['debug', 'info', 'warn', 'error', 'silent']).default(DEFAULTS.logLevel)),
   LOG_FORMAT: z.preprocess(emptyToUndefined, z.enum(['text', 'json']).default(DEFAULTS.logFormat)),
@@ -178,7 +179,7 @@ export function configVariables(): ConfigVariable[] {
 export interface Config {
   dataDir: string;
   /** Where articles, passages and vectors live: SQLite under DATA_DIR (default) or a shared PostgreSQL. */
-  database: { kind: 'sqlite' } | { kind: 'postgres'; url: string; schema: string };
+  database: { kind: 'sqlite' } | { kind: 'postgres'; url: string; schema: string; retrySeconds: number };
   corpusDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** `text` lines for a terminal, or `json` (one object a line, pino) for a log collector. */
@@ -236,7 +237,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   return {
     dataDir: path.resolve(cwd, e.DATA_DIR),
-    database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA } : { kind: 'sqlite' },
+    database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA, retrySeconds: e.DATABASE_RETRY_SECONDS } : { kind: 'sqlite' },
     corpusDir: path.resolve(cwd, e.CORPUS_DIR),
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,

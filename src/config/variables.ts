@@ -35,6 +35,7 @@ export const VARIABLE_DOCS = {
     accepts: '`postgres://user:password@host:5432/database`',
   },
   DATABASE_SCHEMA: { group: 'Storage and logs', description: 'The PostgreSQL schema holding the tables (several stores can share one database).', accepts: 'lowercase letters, digits, `_`' },
+  DATABASE_RETRY_SECONDS: { group: 'Storage and logs', description: 'With PostgreSQL: how long a write (an ingest batch) keeps retrying, with backoff, when the connection is lost or refused, before it fails with a clear message; reads (answers) retry at most 10 s of it. A transaction is retried only if its COMMIT was not sent, so nothing is written twice.' },
   CORPUS_DIR: { group: 'Storage and logs', accepts: 'a path', description: 'Folder ingested by `npm start` / `npm run ask` when the store is empty, and by `npm run ingest` without paths.' },
   LOG_LEVEL: { group: 'Storage and logs', description: 'Logs go to stderr, one line each.' },
   LOG_FORMAT: { group: 'Storage and logs', description: '`text` (readable lines on a terminal) or `json` (one JSON object a line through pino: `level`, `time`, `msg`, then the fields; registered secrets masked), for a log collector.' },
