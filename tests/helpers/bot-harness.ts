@@ -12,6 +12,7 @@ import { createLogger, type Logger } from '../../src/core/logger.js';
 import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { readArticles } from '../../src/ingest/read-articles.js';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { NewsStore, SourceStore } from '../../src/store/ports.js';
 import { REPO, tempDir } from './env.js';
 import { FakeDiscord, type FakeDiscordOptions } from './fake-discord.js';
 import { assertNoRuleBreaks } from './rule-breaks.js';
@@ -22,7 +23,7 @@ import { openTestStore } from './test-store.js';
  * embedding model: lexical search). Shared by the bot tests and scripts/thread-check.ts.
  */
 export function harnessServices(parts: {
-  store: Pick<SqliteStore, 'stats'>;
+  store: Pick<NewsStore, 'stats' | 'removeArticles' | keyof SourceStore>;
   config: Config;
   retriever: Retriever;
   answers: AnswerService;
@@ -33,8 +34,9 @@ export function harnessServices(parts: {
   const { store, config, retriever, answers } = parts;
   return {
     answers,
-    search: (query, k) => retriever.search(query, { k }),
-    latest: (topic, limit) => retriever.latest(topic, limit),
+    search: (query, k, scopes) => retriever.search(query, { k, scopes }),
+    latest: (topic, limit, scopes) => retriever.latest(topic, limit, scopes),
+    sources: store,
     status: async () => {
       const s = await store.stats();
       return {

@@ -5,8 +5,8 @@ import { FEED_POLL_LEASE, type IngestLease } from './lease.js';
 
 /** What the feed poll drives: the ingest service, seen from its poll. */
 export interface FeedPollTarget {
-  /** Configured feeds (no feeds: no polling). */
-  feeds: number;
+  /** Feeds to poll now: FEEDS and the stored ones of every scope (a round with none is skipped). */
+  feeds(): Promise<number>;
   /** Why a round cannot run now (an ingest runs, shutdown), or null. */
   busyReason(): string | null;
   run(request: IngestRequest): Promise<IngestSummary>;
@@ -24,7 +24,7 @@ export interface FeedPollTarget {
  * stops polling.
  */
 export function startFeedPolling(target: FeedPollTarget, intervalMs: number): () => void {
-  if (intervalMs <= 0 || target.feeds === 0) return () => {};
+  if (intervalMs <= 0) return () => {};
   const timer = setInterval(() => void pollRound(target, intervalMs), intervalMs);
   timer.unref();
   return () => clearInterval(timer);
@@ -32,6 +32,7 @@ export function startFeedPolling(target: FeedPollTarget, intervalMs: number): ()
 
 async function pollRound(target: FeedPollTarget, intervalMs: number): Promise<void> {
   const { lease, holder, logger } = target;
+  if ((await target.feeds().catch(() => 1)) === 0) return;
   const busy = target.busyReason();
   if (busy !== null) {
     logger.info(`feed poll skipped: an ingest is running (${busy})`);
