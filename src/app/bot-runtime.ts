@@ -118,6 +118,7 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
   const bot = new NewsBot(client, services, {
     moderatorRoleIds: config.discord.moderatorRoleIds,
     ownerGuildIds: config.discord.ownerGuildIds,
+    allowPrivateFetch: config.allowPrivateFetch,
     rateLimitPerMinute: config.discord.rateLimitPerMinute,
     maxConcurrent: config.discord.maxConcurrent,
     maxQueued: config.discord.maxQueued,

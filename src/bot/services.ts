@@ -31,7 +31,7 @@ export interface BotServices {
   /** Latest articles of `scopes`, or the latest about a topic. */
   latest(topic: string | undefined, limit: number, scopes: ScopeFilter): Promise<ArticleMeta[]>;
   /** Source management (/sources, /feeds): the store's articles by scope, stored feeds, audit trail, removal. */
-  sources: SourceStore & Pick<IngestStore, 'removeArticles'>;
+  sources: SourceStore & Pick<IngestStore, 'removeArticles' | 'listFeeds'>;
   status(): Promise<BotStatus>;
   /**
    * Runs an ingest to its summary; `onProgress` gets how far it is ("120 of 300 articles").
@@ -61,6 +61,8 @@ export interface BotSettings {
    * add to their own server's scope only.
    */
   ownerGuildIds?: readonly string[];
+  /** ALLOW_PRIVATE_FETCH: /feeds add accepts loopback and private-network addresses (tests, intranets). */
+  allowPrivateFetch?: boolean;
   /** Register commands once connected: to this guild, or globally when undefined. */
   registerCommands: { guildId: string | undefined } | null;
   /**

@@ -11,6 +11,7 @@ import type { Retriever } from '../../src/retrieval/retriever.js';
 import { createLogger, type Logger } from '../../src/core/logger.js';
 import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { readArticles } from '../../src/ingest/read-articles.js';
+import { runIngestRequest } from '../../src/ingest/request.js';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { NewsStore, SourceStore } from '../../src/store/ports.js';
 import { REPO, tempDir } from './env.js';
@@ -23,7 +24,7 @@ import { openTestStore } from './test-store.js';
  * embedding model: lexical search). Shared by the bot tests and scripts/thread-check.ts.
  */
 export function harnessServices(parts: {
-  store: Pick<NewsStore, 'stats' | 'removeArticles' | keyof SourceStore>;
+  store: Pick<NewsStore, 'stats' | 'removeArticles' | 'listFeeds' | keyof SourceStore>;
   config: Config;
   retriever: Retriever;
   answers: AnswerService;
@@ -50,9 +51,15 @@ export function harnessServices(parts: {
   };
 }
 
-/** The bot's settings in the harness: the fake's moderator role, a high rate limit, commands registered in its server. */
+/**
+ * The bot's settings in the harness: the fake's moderator role, a high rate limit, commands
+ * registered in its server, which is the operator's (an owner server: its ingests are global).
+ */
 export function harnessSettings(fake: FakeDiscord): BotSettings {
-  return { moderatorRoleIds: [fake.moderatorRoleId], rateLimitPerMinute: 100, maxConcurrent: 4, maxQueued: 50, editIntervalMs: 250, registerCommands: { guildId: fake.guildId } };
+  return {
+    moderatorRoleIds: [fake.moderatorRoleId], rateLimitPerMinute: 100, maxConcurrent: 4, maxQueued: 50, editIntervalMs: 250,
+    registerCommands: { guildId: fake.guildId }, ownerGuildIds: [fake.guildId], allowPrivateFetch: true,
+  };
 }
 
 /** A running bot on the real discord.js Client against a fake Discord. */
@@ -72,7 +79,14 @@ export interface BotHarness {
  * during it (tests/helpers/setup-rule-checks.ts), and `stop()` fails on one recorded while stopping.
  */
 export async function startBot(
-  options: { llmBaseURL?: string; settings?: Partial<BotSettings>; discord?: FakeDiscordOptions; articles?: (corpusDir: string) => void } = {},
+  options: {
+    llmBaseURL?: string;
+    settings?: Partial<BotSettings>;
+    discord?: FakeDiscordOptions;
+    articles?: (corpusDir: string) => void;
+    /** Run ingest requests as the worker does (runIngestRequest, in this process; private addresses allowed) instead of always re-reading the corpus. */
+    realIngest?: boolean;
+  } = {},
 ): Promise<BotHarness> {
   const { dir, cleanup } = tempDir('newsbot-bot-');
   const logs: string[] = [];
@@ -86,12 +100,18 @@ export async function startBot(
   await ingestArticles(store, null, readArticles([corpus]), { pruneUnder: [corpus] });
   // The app's wiring (a lexical store), with the LLM settings from a config as an operator would give them.
   const config = loadConfig(
-    options.llmBaseURL ? { OPENAI_BASE_URL: options.llmBaseURL, OPENAI_MODEL: 'fake-model', OPENAI_TIMEOUT_MS: '3000', LLM_MAX_ATTEMPTS: '2', LLM_REWRITE_TIMEOUT_MS: '1000' } : {},
+    {
+      ...(options.llmBaseURL ? { OPENAI_BASE_URL: options.llmBaseURL, OPENAI_MODEL: 'fake-model', OPENAI_TIMEOUT_MS: '3000', LLM_MAX_ATTEMPTS: '2', LLM_REWRITE_TIMEOUT_MS: '1000' } : {}),
+      ...(options.realIngest ? { ALLOW_PRIVATE_FETCH: 'true', CORPUS_DIR: corpus } : {}),
+    },
     dir,
   );
   const { retriever, answers } = buildAnswering({ store, embedder: null, retrieval: config.retrieval, llm: config.llm, llmBackoff: { baseDelayMs: 10, maxDelayMs: 20 }, logger });
   const log = new AnswerLog(path.join(dir, 'data'));
-  const services = harnessServices({ store, config, retriever, answers, log, logger, ingest: () => ingestArticles(store, null, readArticles([corpus]), { pruneUnder: [corpus] }) });
+  const ingest: BotServices['ingest'] = options.realIngest
+    ? (request) => runIngestRequest({ store, embedder: null, config, logger }, request)
+    : () => ingestArticles(store, null, readArticles([corpus]), { pruneUnder: [corpus] });
+  const services = harnessServices({ store, config, retriever, answers, log, logger, ingest });
   const fake = new FakeDiscord(options.discord);
   await fake.start();
   const client = createDiscordClient({
