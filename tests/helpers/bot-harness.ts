@@ -12,12 +12,13 @@ import { createLogger, type Logger } from '../../src/core/logger.js';
 import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { readArticles } from '../../src/ingest/read-articles.js';
 import { runIngestRequest } from '../../src/ingest/request.js';
-import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
 import type { NewsStore, SourceStore } from '../../src/store/ports.js';
 import { REPO, tempDir } from './env.js';
 import { FakeDiscord, type FakeDiscordOptions } from './fake-discord.js';
 import { assertNoRuleBreaks } from './rule-breaks.js';
 import { openTestStore } from './test-store.js';
+import type { StoreFactory } from './stores.js';
 
 /**
  * The bot's services over a store and the app's answering, as the runtime wires them (no
@@ -67,7 +68,7 @@ export interface BotHarness {
   fake: FakeDiscord;
   bot: NewsBot;
   services: BotServices;
-  store: SqliteStore;
+  store: NewsStore;
   logs: string[];
   stop(): Promise<void>;
 }
@@ -86,12 +87,17 @@ export async function startBot(
     articles?: (corpusDir: string) => void;
     /** Run ingest requests as the worker does (runIngestRequest, in this process; private addresses allowed) instead of always re-reading the corpus. */
     realIngest?: boolean;
+    /** The store (default: SQLite in the harness's folder), e.g. a PostgreSQL one from tests/helpers/stores.ts. */
+    stores?: StoreFactory;
+    /** Called before the bot connects (e.g. to add servers with `fake.addGuild`). */
+    beforeConnect?: (fake: FakeDiscord) => void;
   } = {},
 ): Promise<BotHarness> {
   const { dir, cleanup } = tempDir('newsbot-bot-');
   const logs: string[] = [];
   const logger: Logger = createLogger('debug', (line) => logs.push(line));
-  const store = openTestStore(path.join(dir, 'data'));
+  const made = options.stores?.create();
+  const store: NewsStore = made ? await made.open({ embedding: null, chunkerVersion: CHUNKER_VERSION }) : openTestStore(path.join(dir, 'data'));
   const corpus = path.join(dir, 'corpus');
   fs.mkdirSync(corpus);
   fs.copyFileSync(path.join(REPO, 'corpus', 'starmer-trump-ukraine-2025-02-27.txt'), path.join(corpus, 'seed.txt'));
@@ -113,6 +119,7 @@ export async function startBot(
     : () => ingestArticles(store, null, readArticles([corpus]), { pruneUnder: [corpus] });
   const services = harnessServices({ store, config, retriever, answers, log, logger, ingest });
   const fake = new FakeDiscord(options.discord);
+  options.beforeConnect?.(fake);
   await fake.start();
   const client = createDiscordClient({
     apiUrl: fake.apiUrl,
@@ -133,6 +140,7 @@ export async function startBot(
       } finally {
         log.close();
         await store.close();
+        await made?.cleanup();
         cleanup();
       }
       assertNoRuleBreaks(fake.takeRuleBreaks());
