@@ -1,4 +1,11 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { runIngestRequest } from '../../src/ingest/request.js';
+import { tempDir } from '../helpers/env.js';
+import { openTestStore } from '../helpers/test-store.js';
 import { startBot, type BotHarness } from '../helpers/bot-harness.js';
 import { FakeDiscord, type FakeGuild } from '../helpers/fake-discord.js';
 import { NewsServer, articlePage } from '../helpers/news-server.js';
@@ -209,3 +216,47 @@ describe.each(backends)('servers see global and their own articles only ($backen
 });
 
 if (!postgresStores.available) console.warn(`scopes on PostgreSQL ${NO_POSTGRES_REASON}`);
+
+describe('the feed poll reads the stored feeds, each in its own scope', () => {
+  it('adds a server feed\'s items to that server only, records each poll, and never prunes them with the corpus', async () => {
+    const { dir, cleanup } = tempDir('newsbot-feeds-');
+    const news = new NewsServer();
+    const base = await news.start();
+    news.set(
+      '/b.xml',
+      `<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Gazette</title>
+        <item><title>${B_FEED_TITLE}</title><link>${base}/hedgehogs.html</link><content:encoded><![CDATA[<p>${B_FEED_TEXT}</p>]]></content:encoded></item></channel></rss>`,
+      { type: 'application/rss+xml' },
+    );
+    const store = openTestStore(path.join(dir, 'data'));
+    try {
+      fs.mkdirSync(path.join(dir, 'corpus'));
+      const config = loadConfig({ ALLOW_PRIVATE_FETCH: 'true', CORPUS_DIR: path.join(dir, 'corpus') }, dir);
+      const ctx = { store, embedder: null, config, logger: silentLogger };
+      await store.addFeed({ url: `${base}/b.xml`, scope: '900000000000000002', addedBy: '1' });
+      await store.addFeed({ url: `${base}/missing.xml`, scope: '900000000000000003', addedBy: '2' });
+      const polled = await runIngestRequest(ctx, { kind: 'feeds' });
+      expect(polled.added).toBe(1);
+      const [article] = (await store.listArticles(['900000000000000002'], 10, 0)).items;
+      expect(article).toMatchObject({ title: B_FEED_TITLE, scope: '900000000000000002', id: expect.stringMatching(/^900000000000000002:url:/) });
+      expect((await store.listArticles(['global'], 10, 0)).total).toBe(0);
+      const feeds = await store.listFeeds();
+      expect(feeds.find((f) => f.scope === '900000000000000002')).toMatchObject({ lastError: null, lastPolledAt: expect.stringMatching(/^\d{4}-/) });
+      expect(feeds.find((f) => f.scope === '900000000000000003')!.lastError).toMatch(/404/);
+      // The operator's /reingest re-reads the corpus (pruning what left it): a server's articles are not the corpus's.
+      const all = await runIngestRequest(ctx, { kind: 'all' });
+      expect(all.removed).toBe(0);
+      expect((await store.listArticles(['900000000000000002'], 10, 0)).total).toBe(1);
+      // Even a corpus folder that held everything (prefix '') prunes global articles only.
+      expect(await store.articlesUnder('')).toEqual([]);
+      // A server's /reingest reads its own feeds only.
+      const own = await runIngestRequest(ctx, { kind: 'all', scope: '900000000000000003' });
+      expect(own.skippedCount).toBe(1);
+      expect(own.unchanged).toBe(0);
+    } finally {
+      await store.close();
+      await news.stop();
+      cleanup();
+    }
+  });
+});
