@@ -10,6 +10,10 @@ import type { IngestSummary } from '../core/ingest.js';
 import { IngestService } from './ingest-service.js';
 import { storeLease, type IngestLease } from './ingest/lease.js';
 import { describeIngestProgress } from './ingest/supervisor.js';
+import { DeliveryService } from './deliveries.js';
+import { DiscordPoster } from '../bot/poster.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import type { NewsStore } from '../store/ports.js';
 
 /** How long shutdown waits for a running ingest to stop after its batch in flight before killing it. */
 const INGEST_STOP_GRACE_MS = 10_000;
@@ -26,6 +30,8 @@ export const LEASE_BUSY_TIMEOUT_MS = 250;
 export interface BotRuntime {
   bot: NewsBot;
   ingest: IngestService;
+  /** Briefs and watches; `check()` runs a check now. */
+  deliveries: DeliveryService;
   services: BotServices;
   /** Logs in, then starts the feed poll. */
   start(token: string): Promise<void>;
@@ -51,6 +57,8 @@ export interface BotRuntimeOptions {
   ingestStallTimeoutMs?: number;
   /** The ingest lease shared by the deployment's processes (default: the store's leases table). */
   lease?: IngestLease;
+  /** The time briefs are scheduled by (default: the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -60,12 +68,13 @@ export interface BotRuntimeOptions {
  * opened when first needed, that waits at most LEASE_BUSY_TIMEOUT_MS: a lock held longer refuses
  * that ingest (or delays that renewal), never the bot's thread. PostgreSQL's calls do not block it.
  */
-function sqliteLease(config: AppContext['config'], logger: AppContext['logger']): IngestLease & { close(): Promise<void> } {
+function sqliteLease(config: AppContext['config'], logger: AppContext['logger']): IngestLease & { store(): SqliteStore; close(): Promise<void> } {
   let store: SqliteStore | null = null;
   const open = () => (store ??= openSqliteStore(config.dataDir, { embedding: null, efSearch: config.retrieval.efSearch, busyTimeoutMs: LEASE_BUSY_TIMEOUT_MS, logger }));
   return {
     acquire: async (name, holder, ttlMs) => storeLease(open()).acquire(name, holder, ttlMs),
     release: async (name, holder) => storeLease(open()).release(name, holder),
+    store: open,
     close: async () => store?.close(),
   };
 }
@@ -75,11 +84,14 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
   const { config, logger } = app;
   const log = new AnswerLog(config.dataDir);
   const dataDirLease = !options.lease && app.store.backend === 'sqlite' ? sqliteLease(config, logger) : null;
+  const lease = options.lease ?? dataDirLease ?? storeLease(app.store);
+  let deliveries: DeliveryService | null = null;
   const ingest = new IngestService({
     config,
     store: app.store,
     logger,
-    lease: options.lease ?? dataDirLease ?? storeLease(app.store),
+    lease,
+    onFinished: () => void deliveries?.check(),
     ...(options.ingestStallTimeoutMs !== undefined ? { stallTimeoutMs: options.ingestStallTimeoutMs } : {}),
   });
   let firstRead = false;
@@ -114,6 +126,21 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
     logger,
   };
   const client = options.client ?? createDiscordClient({ apiUrl: config.discord.apiUrl });
+  // Briefs and watches write on the lease's connection with SQLite (a short busy wait: a write
+  // that meets an ingest batch fails and is retried at the next check, never holding the thread).
+  const deliveryStore: Pick<NewsStore, 'deliveries' | 'articleText' | 'termIdf'> = dataDirLease
+    ? { get deliveries() { return dataDirLease.store().deliveries; }, articleText: (id) => app.store.articleText(id), termIdf: (stems) => app.store.termIdf(stems) }
+    : app.store;
+  deliveries = new DeliveryService({
+    store: deliveryStore,
+    poster: new DiscordPoster(client, log, logger),
+    settings: config.deliveries,
+    clock: options.clock ?? systemClock,
+    lease,
+    model: app.model && config.llm ? { model: app.model, timeoutMs: config.llm.answerTimeoutMs } : null,
+    logger,
+  });
+  services.deliveries = deliveries;
   const bot = new NewsBot(client, services, {
     moderatorRoleIds: config.discord.moderatorRoleIds,
     rateLimitPerMinute: config.discord.rateLimitPerMinute,
@@ -131,6 +158,7 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
   return {
     bot,
     ingest,
+    deliveries,
     services,
     async readFirst() {
       firstRead = true;
@@ -146,11 +174,13 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
       stopPolling = ingest.startPolling(options.pollIntervalMs ?? config.feedPollMinutes * 60_000);
       refresher = setInterval(() => void app.store.refresh().catch((error: unknown) => logger.warn('store refresh failed', { error: String(error) })), STORE_REFRESH_MS);
       refresher.unref();
+      deliveries!.start();
     },
     stop() {
       stopping ??= (async () => {
         stopPolling();
         clearInterval(refresher);
+        await deliveries!.stop();
         await ingest.stop(INGEST_STOP_GRACE_MS);
         await bot.stop().catch((error: unknown) => logger.error('stopping the bot failed', { error }));
         log.close();

@@ -2,6 +2,7 @@ import type { Config } from '../config/index.js';
 import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { AnswerService } from '../answer/answerer.js';
+import type { ChatModel } from '../answer/chat-model.js';
 import type { IngestSummary } from '../core/ingest.js';
 import { ingestArticles, type IngestOptions } from '../ingest/pipeline.js';
 import { readArticles } from '../ingest/read-articles.js';
@@ -19,6 +20,8 @@ export interface AppContext {
   embedder: Embedder | null;
   retriever: Retriever;
   answers: AnswerService;
+  /** The configured language model (null: extractive answers and briefs). */
+  model: ChatModel | null;
   close(): Promise<void>;
 }
 
@@ -29,7 +32,7 @@ export interface AppContext {
 export async function createApp(config: Config, logger: Logger, options: { embedder?: Embedder | null; follow?: boolean } = {}): Promise<AppContext> {
   const embedder = options.embedder !== undefined ? options.embedder : await loadEmbedder(config, logger);
   const store = await openStore(config, embedder, logger, { follow: options.follow ?? false });
-  const { retriever, answers } = buildAnswering({ store, embedder, retrieval: config.retrieval, llm: config.llm, logger });
+  const { retriever, answers, model } = buildAnswering({ store, embedder, retrieval: config.retrieval, llm: config.llm, logger });
   return {
     config,
     logger,
@@ -37,6 +40,7 @@ export async function createApp(config: Config, logger: Logger, options: { embed
     embedder,
     retriever,
     answers,
+    model,
     async close() {
       try {
         await store.close();

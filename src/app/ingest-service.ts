@@ -27,6 +27,8 @@ export interface IngestServiceOptions {
   lease?: IngestLease;
   /** Time to live of the ingest lease (default 60 s); renewed every third of it while an ingest runs. */
   leaseTtlMs?: number;
+  /** Told after each ingest that finished (its articles are in the store): briefs and watches check then. */
+  onFinished?: (summary: IngestSummary) => void;
 }
 
 /**
@@ -46,6 +48,7 @@ export class IngestService {
   private readonly niceness: number;
   private readonly lease: IngestLease | null;
   private readonly leaseTtlMs: number;
+  private readonly onFinished: ((summary: IngestSummary) => void) | null;
   /** Who this service is to the lease: host, process and instance. */
   private readonly holder = leaseHolderName(randomBytes(4).toString('hex'));
   private current: WorkerRun | null = null;
@@ -59,6 +62,7 @@ export class IngestService {
     this.niceness = options.niceness ?? WORKER_NICENESS;
     this.lease = options.lease ?? null;
     this.leaseTtlMs = options.leaseTtlMs ?? INGEST_LEASE_TTL_MS;
+    this.onFinished = options.onFinished ?? null;
   }
 
   /** True while a worker runs. */
@@ -94,10 +98,11 @@ export class IngestService {
     };
     this.current = run;
     // `current` is cleared only once the lease is released, so the next run of this service never races its own release.
-    return this.underLease(() => this.runWorker(run, request, onProgress)).finally(() => {
+    const done = this.underLease(() => this.runWorker(run, request, onProgress)).finally(() => {
       if (this.current === run) this.current = null;
       closed();
     });
+    return this.onFinished ? done.then((summary) => (this.onFinished!(summary), summary)) : done;
   }
 
   /** Runs `work` holding the ingest lease (renewed meanwhile); rejects at once while another process holds it. */

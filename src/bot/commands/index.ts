@@ -1,16 +1,18 @@
 import { MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
 import { askerOfInteraction, type Gate } from '../gate.js';
 import { askCommand } from './ask.js';
+import { briefCommand } from './brief.js';
 import { NO_MENTIONS, type Command, type CommandContext } from './command.js';
 import { ingestCommand } from './ingest.js';
 import { latestCommand } from './latest.js';
 import { reingestCommand } from './reingest.js';
 import { searchCommand } from './search.js';
 import { statusCommand } from './status.js';
+import { watchCommand } from './watch.js';
 
 /** Every slash command, by name. */
 export const commands: ReadonlyMap<string, Command> = new Map(
-  [askCommand, searchCommand, latestCommand, statusCommand, ingestCommand, reingestCommand].map((c) => [c.data.name, c]),
+  [askCommand, searchCommand, latestCommand, statusCommand, ingestCommand, reingestCommand, briefCommand, watchCommand].map((c) => [c.data.name, c]),
 );
 
 /** Registration bodies for PUT /applications/{app}/commands. */

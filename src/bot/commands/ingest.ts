@@ -1,11 +1,11 @@
-import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
+import { SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import { ErrorCodes, NewsBotError } from '../../core/errors.js';
 import type { IngestRequest } from '../../core/ingest.js';
 import { defuseMentions, escapeMarkdown } from '../format.js';
 import { moderatorOnly } from '../gate.js';
 import { ingestResponse } from '../responses.js';
 import { replyEditableUntil } from '../services.js';
-import { NO_MENTIONS, type Command, type CommandContext } from './command.js';
+import { moderatorCommandData, NO_MENTIONS, type Command, type CommandContext } from './command.js';
 
 /** The moderator's reply shows how far the ingest is, edited at most this often. */
 const PROGRESS_EDIT_MS = 5_000;
@@ -86,18 +86,14 @@ async function deliverLate(interaction: ChatInputCommandInteraction, { services 
 
 /** /ingest url|feed|corpus (moderators): add news now. */
 export const ingestCommand: Command = {
-  data: {
-    ...new SlashCommandBuilder()
+  data: moderatorCommandData(
+    new SlashCommandBuilder()
       .setName('ingest')
       .setDescription('Moderators: ingest an article URL, a feed, or re-scan the corpus folder.')
       .addStringOption((o) => o.setName('url').setDescription('An article page to ingest').setMaxLength(2000))
       .addStringOption((o) => o.setName('feed').setDescription('An RSS or Atom feed to ingest').setMaxLength(2000))
-      .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
-      // Server-only: never offered in DMs (a DM has no moderators).
-      .setContexts(InteractionContextType.Guild)
       .toJSON(),
-    dm_permission: false,
-  },
+  ),
   preconditions: [moderatorOnly],
   queued: false,
   ephemeral: () => true,

@@ -11,6 +11,7 @@ import { BM25, TITLE_WEIGHT, bm25Idf, countTerms, indexTerms, termIdf } from '..
 import { STORE_SCHEMA_VERSION, bytesToVector, checkDimension, checkManifest, vectorToBytes, type ManifestExpectation } from '../manifest.js';
 import type {
   ArticleInput,
+  DeliveryStore,
   ArticleOrigin,
   ConsistencyReport,
   IngestRunRecord,
@@ -22,6 +23,7 @@ import type {
   VectorHit,
   VectorLog,
 } from '../ports.js';
+import { pgDeliveries } from './pg-deliveries.js';
 import { checkSchemaName, quoteIdent, schemaSql } from './pg-schema.js';
 
 /** How to open a PostgreSQL store. */
@@ -79,6 +81,7 @@ export class PostgresStore implements NewsStore {
   private followTimer: NodeJS.Timeout | null = null;
   private readonly options: PostgresStoreOptions;
   private closed = false;
+  readonly deliveries: DeliveryStore;
 
   private constructor(pool: pg.Pool, manifest: StoreManifest, options: PostgresStoreOptions, createdAt: string | undefined) {
     this.pool = pool;
@@ -86,6 +89,7 @@ export class PostgresStore implements NewsStore {
     this.options = options;
     this.schema = checkSchemaName(options.schema);
     this.s = quoteIdent(this.schema);
+    this.deliveries = pgDeliveries(this.s, (sql, params) => this.read(sql, params));
     this.location = `${describeDatabaseUrl(options.url)} (schema ${this.schema})`;
     this.logger = options.logger ?? silentLogger;
     this.index = this.makeIndex(createdAt);

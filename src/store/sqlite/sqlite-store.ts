@@ -11,6 +11,7 @@ import { TITLE_WEIGHT, termIdf } from '../lexical-terms.js';
 import { STORE_SCHEMA_VERSION, bytesToVector, checkDimension, checkManifest, vectorToBytes, type ManifestExpectation } from '../manifest.js';
 import type {
   ArticleInput,
+  DeliveryStore,
   ArticleOrigin,
   ConsistencyReport,
   IngestRunRecord,
@@ -23,6 +24,7 @@ import type {
   VectorLog,
 } from '../ports.js';
 import { keepStatements, pragma } from './kept-statements.js';
+import { sqliteDeliveries } from './sqlite-deliveries.js';
 import { createSchema } from './sqlite-schema.js';
 
 const DB_FILE = 'news.db';
@@ -95,9 +97,11 @@ export class SqliteStore implements NewsStore {
   private dataVersion = -1;
   private passageCountCache: { n: number; at: number } | null = null;
   private readonly statements;
+  readonly deliveries: DeliveryStore;
 
   private constructor(dir: string, db: Database.Database, manifest: StoreManifest, options: SqliteStoreOptions) {
     this.dir = dir;
+    this.deliveries = sqliteDeliveries(db, (fn) => writing(dir, fn));
     this.location = dir;
     this.db = db;
     this.manifest = manifest;
