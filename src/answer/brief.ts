@@ -44,9 +44,20 @@ const MODEL_ARTICLES_PER_STORY = 3;
 /** An item line of a brief. */
 const BULLET = '• ';
 
-/** The quotable sentences of an article's lede, in order (datelines dropped; titles, fragments and quote tails left out). */
+/** A photo caption: a paragraph that ends with its credit ("... for Ukraine. (Photo: AFP)") or starts as one. */
+const CAPTION = /\((?:photo|picture|image|pictured|credit)\b[^)]*\)\s*$|^(?:photo|picture|image)\s*:/i;
+
+/**
+ * The quotable sentences of an article's lede, in order: datelines dropped; titles, fragments,
+ * quote tails and photo captions left out.
+ */
 export function ledeSentences(a: BriefArticle): string[] {
-  return quotedSentences(a.text.slice(0, LEDE_CHARS))
+  const prose = a.text
+    .slice(0, LEDE_CHARS)
+    .split(/\n\s*\n/)
+    .filter((p) => !CAPTION.test(p.trim()))
+    .join('\n\n');
+  return quotedSentences(prose)
     .map((s) => stripDateline(s.text))
     .filter((s) => isQuotable(s, a.article.title) && !closesUnopenedQuote(s));
 }
