@@ -200,6 +200,29 @@ describe.each(BACKENDS)('briefs and watches through the fake Discord, 2 shards o
     expect(content(posts[0]!)).toMatch(/\*\*\[1\]\*\* /);
   });
 
+  it("a brief's topics keep only their stories, and its thread prefers them: the same question asked outside the thread is not bound to them", async () => {
+    const guild = guilds[1];
+    const far = localTime(Date.now() + 12 * 60 * MINUTE, 'UTC').time;
+    expect(await command('brief set', { channel: { channel: guild.channelId }, time: far, topics: 'harbour tunnel' }, moderatorIn(guild))).toMatch(/about harbour tunnel/);
+    const since = fake.calls.length;
+    expect(await command('brief now', {}, moderatorIn(guild))).toBe(`Posted the brief in <#${guild.channelId}> (1 story).`);
+    const brief = fake.postedIn(guild.channelId).slice(-1)[0]!;
+    expect(content(brief)).not.toMatch(/library|Starmer/);
+    const threadCall = await fake.waitFor('POST', new RegExp(`^/channels/${guild.channelId}/messages/\\d+/threads$`), { since });
+    const threadId = /messages\/(\d+)\/threads/.exec(threadCall.path)![1]!;
+    const ask = async (channelId: string) => {
+      const from = fake.calls.length;
+      fake.message('What did the council say?', { channelId });
+      return content(await fake.waitFor('POST', new RegExp(`^/channels/${channelId}/messages$`), { since: from, timeoutMs: 15_000 }));
+    };
+    const inThread = await ask(threadId);
+    const outside = await ask(guild.channelId);
+    console.log(`in the thread:\n${inThread}\n\noutside:\n${outside}`);
+    expect(inThread).toMatch(/harbour tunnel/i);
+    expect(inThread).not.toMatch(/library/i);
+    expect(outside).toMatch(/library/i);
+  });
+
   it('a watch alerts on a new fact, not on a rewrite or the same facts retold, once across both shards', async () => {
     const channel = guilds[0].channelId;
     expect(await command('watch add', { topic: 'harbour tunnel', channel: { channel } }, moderatorIn(guilds[0]))).toBe(
