@@ -161,7 +161,9 @@ export class DeliveryService {
         const day = briefDue(schedule, now);
         if (day) await this.scheduledBrief(schedule, day, now);
       }
-      for (const watch of await this.store.deliveries.watches()) await this.checkWatch(watch, now);
+      for (const watch of await this.store.deliveries.watches()) {
+        await this.checkWatch(watch, now).catch((error: unknown) => this.logger.warn('a watch could not be checked; trying again at the next check', { watch: watch.id, error: describeError(error) }));
+      }
     } catch (error) {
       this.logger.warn('delivery check failed; trying again at the next one', { error: describeError(error) });
     }
@@ -171,14 +173,14 @@ export class DeliveryService {
     try {
       const outcome = await this.deliverBrief(schedule, schedule.channelId, `brief:${schedule.guildId}:${day}`, now);
       if (outcome.kind === 'taken') this.logger.info('brief already posted by another process', { guild: schedule.guildId, day });
-      await this.store.deliveries.putBriefSchedule({ ...schedule, lastBriefDay: day, ...(outcome.kind === 'taken' ? {} : this.afterBrief(outcome, now)) });
+      await this.store.deliveries.saveBriefState(schedule.guildId, { lastBriefDay: day, ...(outcome.kind === 'taken' ? {} : this.afterBrief(outcome, now)) });
     } catch (error) {
       this.logger.warn('the brief could not be posted; trying again at the next check', { guild: schedule.guildId, error: describeError(error) });
     }
   }
 
   /** The schedule's fields after a brief: the period it covered, and the channel's problem if it could not be posted. */
-  private afterBrief(outcome: BriefOutcome, now: number): Partial<BriefSchedule> {
+  private afterBrief(outcome: BriefOutcome, now: number): Partial<Pick<BriefSchedule, 'lastBriefAt' | 'lastError'>> {
     if (outcome.kind === 'unreachable') return { lastError: outcome.reason };
     return { lastBriefAt: iso(now - this.settings.settleMs), lastError: null };
   }
@@ -256,7 +258,7 @@ export class DeliveryService {
     const now = this.clock.now();
     const target = schedule?.channelId ?? channelId;
     const outcome = await this.deliverBrief(schedule ?? { guildId, timeZone: 'UTC', topics: null, lastBriefAt: null }, target, `brief:${guildId}:now:${requestId}`, now);
-    if (schedule && outcome.kind !== 'taken') await this.store.deliveries.putBriefSchedule({ ...schedule, ...this.afterBrief(outcome, now) });
+    if (schedule && outcome.kind !== 'taken') await this.store.deliveries.saveBriefState(guildId, this.afterBrief(outcome, now));
     return outcome;
   }
 

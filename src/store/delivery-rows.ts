@@ -86,3 +86,12 @@ export function toDelivery(r: DeliveryRow): DeliveryRecord {
     error: r.error,
   };
 }
+
+/** The columns and values of a brief's state to save (only those given). */
+export function briefStateColumns(state: { lastBriefAt?: string | null; lastBriefDay?: string | null; lastError?: string | null }): [string, string | null][] {
+  const out: [string, string | null][] = [];
+  if (state.lastBriefAt !== undefined) out.push(['last_brief_at', state.lastBriefAt]);
+  if (state.lastBriefDay !== undefined) out.push(['last_brief_day', state.lastBriefDay]);
+  if (state.lastError !== undefined) out.push(['last_error', state.lastError]);
+  return out;
+}

@@ -213,6 +213,12 @@ export interface DeliveryRecord {
 export interface DeliveryStore {
   /** Creates or replaces a server's brief schedule. */
   putBriefSchedule(schedule: BriefSchedule): Promise<void>;
+  /**
+   * Records what a server's last brief did (the period it covered, its day, why it failed), if the
+   * server still has a schedule: a brief posted while a moderator changes or removes the schedule
+   * never brings the old one back.
+   */
+  saveBriefState(guildId: string, state: Partial<Pick<BriefSchedule, 'lastBriefAt' | 'lastBriefDay' | 'lastError'>>): Promise<void>;
   briefSchedule(guildId: string): Promise<BriefSchedule | null>;
   briefSchedules(): Promise<BriefSchedule[]>;
   /** Removes a server's brief schedule; false when it had none. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBotRuntime, type BotRuntime } from '../../src/app/bot-runtime.js';
 import { createApp, type AppContext } from '../../src/app/context.js';
+import type { Client } from 'discord.js';
 import { createDiscordClient } from '../../src/bot/client.js';
 import { loadConfig } from '../../src/config/index.js';
 import { localTime } from '../../src/core/clock.js';
@@ -69,7 +70,7 @@ describe.each(BACKENDS)('briefs and watches through the fake Discord, 2 shards o
   const logs: string[] = [];
   const clock = { at: Date.now(), now: () => clock.at };
   let t0: number;
-  let shards: { app: AppContext; runtime: BotRuntime }[] = [];
+  let shards: { app: AppContext; runtime: BotRuntime; client: Client }[] = [];
 
   const startShards = async () => {
     shards = [];
@@ -80,7 +81,7 @@ describe.each(BACKENDS)('briefs and watches through the fake Discord, 2 shards o
       const client = createDiscordClient({ apiUrl: fake.apiUrl, shards: { ids: [id], count: 2 }, ws: { buildIdentifyThrottler: () => Promise.resolve({ waitForIdentify: () => Promise.resolve() }) } });
       const runtime = createBotRuntime(app, { client, clock, pollIntervalMs: 0 });
       await runtime.start('test-token');
-      shards.push({ app, runtime });
+      shards.push({ app, runtime, client });
     }
   };
   const stopShards = async () => {
@@ -111,6 +112,14 @@ describe.each(BACKENDS)('briefs and watches through the fake Discord, 2 shards o
     return String((edit.body as Body)['content']);
   };
   const content = (c: RestCall) => String((c.body as Body)['content']);
+  /** Waits until the thread's guild's shard has seen the thread open (THREAD_CREATE), so a message in it is read. */
+  const threadKnown = async (threadId: string) => {
+    const end = Date.now() + 10_000;
+    while (!shards.some((s) => s.client.channels.cache.has(threadId))) {
+      if (Date.now() > end) throw new Error(`no shard saw thread ${threadId} open`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
   const moderatorIn = (guild: FakeGuild) => ({ user: MODERATOR, guildId: guild.id, permissions: FakeDiscord.MANAGE_GUILD });
 
   beforeAll(async () => {
@@ -184,6 +193,7 @@ describe.each(BACKENDS)('briefs and watches through the fake Discord, 2 shards o
   it('answers a question asked in the brief\'s thread from the brief\'s articles', async () => {
     const threadCall = fake.find('POST', new RegExp(`^/channels/${guilds[0].channelId}/messages/\\d+/threads$`))[0]!;
     const threadId = /messages\/(\d+)\/threads/.exec(threadCall.path)![1]!;
+    await threadKnown(threadId);
     const since = fake.calls.length;
     fake.message('how long will the construction take?', { channelId: threadId });
     const reply = await fake.waitFor('POST', new RegExp(`^/channels/${threadId}/messages$`), { since, timeoutMs: 15_000 });
@@ -210,6 +220,7 @@ describe.each(BACKENDS)('briefs and watches through the fake Discord, 2 shards o
     expect(content(brief)).not.toMatch(/library|Starmer/);
     const threadCall = await fake.waitFor('POST', new RegExp(`^/channels/${guild.channelId}/messages/\\d+/threads$`), { since });
     const threadId = /messages\/(\d+)\/threads/.exec(threadCall.path)![1]!;
+    await threadKnown(threadId);
     const ask = async (channelId: string) => {
       const from = fake.calls.length;
       fake.message('What did the council say?', { channelId });

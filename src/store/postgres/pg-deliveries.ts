@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { toMeta, type ArticleRow } from '../article-rows.js';
-import { BRIEF_COLUMNS, briefValues, toBriefSchedule, toDelivery, toWatch, type BriefRow, type DeliveryRow, type WatchRow } from '../delivery-rows.js';
+import { BRIEF_COLUMNS, briefStateColumns, briefValues, toBriefSchedule, toDelivery, toWatch, type BriefRow, type DeliveryRow, type WatchRow } from '../delivery-rows.js';
 import type { DeliveryStore, IngestedArticle } from '../ports.js';
 
 /** Runs one statement; the store turns its failures into clear errors. */
@@ -16,6 +16,11 @@ export function pgDeliveries(s: string, query: Query): DeliveryStore {
   return {
     async putBriefSchedule(schedule) {
       await query(`INSERT INTO ${s}.brief_schedules (${BRIEF_COLUMNS.join(', ')}) VALUES (${placeholders}) ON CONFLICT (guild_id) DO UPDATE SET ${updates}`, briefValues(schedule));
+    },
+    async saveBriefState(guildId, state) {
+      const columns = briefStateColumns(state);
+      if (columns.length === 0) return;
+      await query(`UPDATE ${s}.brief_schedules SET ${columns.map(([c], i) => `${c} = $${i + 1}`).join(', ')} WHERE guild_id = $${columns.length + 1}`, [...columns.map(([, v]) => v), guildId]);
     },
     async briefSchedule(guildId) {
       const [row] = await query<BriefRow>(`SELECT * FROM ${s}.brief_schedules WHERE guild_id = $1`, [guildId]);

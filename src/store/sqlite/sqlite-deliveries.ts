@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { toMeta, type ArticleRow } from '../article-rows.js';
-import { BRIEF_COLUMNS, briefValues, toBriefSchedule, toDelivery, toWatch, type BriefRow, type DeliveryRow, type WatchRow } from '../delivery-rows.js';
+import { BRIEF_COLUMNS, briefStateColumns, briefValues, toBriefSchedule, toDelivery, toWatch, type BriefRow, type DeliveryRow, type WatchRow } from '../delivery-rows.js';
 import type { DeliveryStore, IngestedArticle, Watch } from '../ports.js';
 
 /**
@@ -13,6 +13,11 @@ export function sqliteDeliveries(db: Database.Database, write: <T>(fn: () => T) 
   return {
     async putBriefSchedule(schedule) {
       write(() => db.prepare(`INSERT INTO brief_schedules (${BRIEF_COLUMNS.join(', ')}) VALUES (${placeholders}) ON CONFLICT (guild_id) DO UPDATE SET ${updates}`).run(...briefValues(schedule)));
+    },
+    async saveBriefState(guildId, state) {
+      const columns = briefStateColumns(state);
+      if (columns.length === 0) return;
+      write(() => db.prepare(`UPDATE brief_schedules SET ${columns.map(([c]) => `${c} = ?`).join(', ')} WHERE guild_id = ?`).run(...columns.map(([, v]) => v), guildId));
     },
     async briefSchedule(guildId) {
       const row = db.prepare<[string], BriefRow>('SELECT * FROM brief_schedules WHERE guild_id = ?').get(guildId);
