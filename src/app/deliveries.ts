@@ -147,7 +147,6 @@ export class DeliveryService {
     clearInterval(this.timer);
     this.stopped = true;
     await this.check().catch(() => {}); // waits for the check in progress; no other runs
-
     await this.lease?.release(DELIVERY_LEASE, this.holder).catch(() => {});
   }
 

@@ -31,7 +31,7 @@ export function briefText(post: BriefPost): string {
   if (brief.stories.length === 0) return `${heading}\nNothing new since the last brief.`;
   const stories = brief.stories.length === 1 ? '1 story' : `${brief.stories.length} stories`;
   const articles = brief.articles === 1 ? '1 new article' : `${brief.articles} new articles`;
-  return `${heading}\n-# ${stories} from ${articles}. Ask me about them in the thread.\n\n${formatAnswerForDiscord(brief.answer)}`;
+  return `${heading}\n-# ${stories} from ${articles}. Mention me in the thread to ask about them.\n\n${formatAnswerForDiscord(brief.answer)}`;
 }
 
 /** A watch alert as Discord shows it: the topic, the new sentences with [1], the source, how to stop it. */

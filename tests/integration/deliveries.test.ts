@@ -168,7 +168,7 @@ describe.each(BACKENDS)('briefs and watches through the fake Discord, 2 shards o
     expect(posts).toHaveLength(1);
     const brief = content(posts[0]!);
     console.log(`the brief as posted:\n${brief}`);
-    expect(brief).toMatch(/^\*\*News brief · \w+day,? \d+ \w+ \d{4}\*\*\n-# 3 stories from 4 new articles\. Ask me about them in the thread\.\n\n• /);
+    expect(brief).toMatch(/^\*\*News brief · \w+day,? \d+ \w+ \d{4}\*\*\n-# 3 stories from 4 new articles\. Mention me in the thread to ask about them\.\n\n• /);
     // The two reports of the tunnel make one item, quoting each with its own number.
     const items = brief.split('\n').filter((l) => l.startsWith('• '));
     expect(items).toHaveLength(3);
