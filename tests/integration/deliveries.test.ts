@@ -13,6 +13,7 @@ import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { readArticles } from '../../src/ingest/read-articles.js';
 import { PostgresStore } from '../../src/store/postgres/pg-store.js';
 import { REPO, tempDir } from '../helpers/env.js';
+import { FakeOpenAI } from '../helpers/fake-openai.js';
 import { FakeDiscord, shardOf, type FakeGuild, type RestCall } from '../helpers/fake-discord.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
 
@@ -314,4 +315,68 @@ describe.each(BACKENDS)('briefs and watches through the fake Discord, 2 shards o
     const callback = await fake.waitFor('POST', new RegExp(`^/interactions/${id}/[^/]+/callback$`), { since });
     return String(((callback.body as Body)['data'] as Body)['content']);
   }
+});
+
+describe('a brief written by the language model, through the fake Discord', () => {
+  let dir: string;
+  let cleanup: () => void;
+  let fake: FakeDiscord;
+  const openai = new FakeOpenAI();
+  let runtime: BotRuntime;
+  let app: AppContext;
+  const logs: string[] = [];
+
+  beforeAll(async () => {
+    ({ dir, cleanup } = tempDir('newsbot-llm-brief-'));
+    fake = new FakeDiscord();
+    await fake.start();
+    const baseURL = await openai.start();
+    const news = path.join(dir, 'wire');
+    fs.mkdirSync(news);
+    fs.writeFileSync(path.join(news, 'tunnel.txt'), FIRST_NEWS['wire/tunnel.txt']!);
+    fs.writeFileSync(path.join(news, 'library.txt'), FIRST_NEWS['wire/library.txt']!);
+    const config = loadConfig({ DATA_DIR: path.join(dir, 'data'), DELIVERY_CHECK_SECONDS: '0', DELIVERY_SETTLE_SECONDS: '0', OPENAI_BASE_URL: baseURL, OPENAI_MODEL: 'fake-model', LLM_MAX_ATTEMPTS: '1' }, dir);
+    app = await createApp(config, createLogger('debug', (line) => logs.push(line)), { embedder: null });
+    await ingestArticles(app.store, null, readArticles([news]));
+    const client = createDiscordClient({ apiUrl: fake.apiUrl, ws: { buildIdentifyThrottler: () => Promise.resolve({ waitForIdentify: () => Promise.resolve() }) } });
+    runtime = createBotRuntime(app, { client, pollIntervalMs: 0 });
+    await runtime.start('test-token');
+  });
+  afterAll(async () => {
+    await runtime.stop();
+    await fake.stop();
+    await openai.stop();
+    cleanup();
+  });
+
+  const briefNow = async () => {
+    const since = fake.calls.length;
+    const { token } = fake.interaction('brief now', {}, { permissions: FakeDiscord.MANAGE_GUILD });
+    await fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${token}/messages/@original$`), { since, timeoutMs: 10_000 });
+    return String(((await fake.waitFor('POST', new RegExp(`^/channels/${fake.channelId}/messages$`), { since })).body as Body)['content']);
+  };
+
+  it('posts the model\'s lines with their citations checked: a marker pointing to no article is dropped, the rest renumbered', async () => {
+    openai.reply({ kind: 'json', content: '• The library in Port Ellis reopened after flood repairs [2].\n• Port Ellis approved a 410 million pound harbour tunnel [1][7].' });
+    const brief = await briefNow();
+    console.log(`the model-written brief as posted:\n${brief}`);
+    expect(openai.requests[0]!.body.messages[1]!.content).toMatch(/^Story 1\n\[1\] /);
+    const lines = brief.split('\n');
+    expect(lines.filter((l) => l.startsWith('• '))).toEqual(['• The library in Port Ellis reopened after flood repairs [1].', '• Port Ellis approved a 410 million pound harbour tunnel [2].']);
+    expect(brief).toContain('**[1]** Port Ellis library reopens after flood repairs (2025-03-05, wire)');
+    expect(brief).toContain('**[2]** Harbour tunnel approved by the Port Ellis council (2025-03-05, wire)');
+    expect(brief).not.toContain('[3]');
+  });
+
+  it('posts the quoted brief instead when the model writes a line that cites nothing', async () => {
+    openai.reply({ kind: 'json', content: '• Port Ellis had a busy week.\n• The library reopened [2].' });
+    // The next brief covers what came after the last one: write something new first.
+    const more = path.join(dir, 'gazette');
+    fs.mkdirSync(more);
+    fs.writeFileSync(path.join(more, 'tunnel.txt'), FIRST_NEWS['gazette/tunnel-approved.txt']!);
+    await ingestArticles(app.store, null, readArticles([more]));
+    const brief = await briefNow();
+    expect(brief).toMatch(/\n• Councillors in Port Ellis backed plans for a harbour tunnel .* \[1\]/);
+    expect(logs.some((l) => /uncited lines; posting the extractive one/.test(l))).toBe(true);
+  });
 });
