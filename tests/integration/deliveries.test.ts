@@ -302,6 +302,23 @@ describe.each(BACKENDS)('briefs and watches through the fake Discord, 2 shards o
     expect(fake.postedIn(locked)).toHaveLength(1);
   });
 
+  it('a member whose direct messages are closed gets no alert, is told why in /watch list, and nothing else stops', async () => {
+    const closed = { id: '999999999999999999', username: 'private' };
+    fake.dmsClosed.add(closed.id);
+    expect(await command('watch add', { topic: 'library' }, { user: closed, guildId: guilds[0].id })).toMatch(/^Watch \d+: I will tell you by direct message/);
+    await ingest({
+      'wire/library-visitors.txt':
+        'date 2025-03-09 Port Ellis library draws crowds after reopening\n\nThe Port Ellis library welcomed 12,400 visitors in its first week after the flood repairs, librarian Noor Haddad said.\n',
+    });
+    await checkBoth(Date.now() + 50 * MINUTE);
+    expect(logs.some((l) => /cannot post a watch alert; skipped/.test(l))).toBe(true);
+    expect(await command('watch list', {}, { user: closed, guildId: guilds[0].id })).toMatch(/library, by direct message \(the last alert could not be posted: cannot post in channel \d+: Cannot send messages to this user\)/);
+    // The alert is not tried again at the next check.
+    const tries = fake.find('POST', /^\/users\/@me\/channels$/).length;
+    await checkBoth(Date.now() + 51 * MINUTE);
+    expect(fake.find('POST', /^\/users\/@me\/channels$/)).toHaveLength(tries);
+  });
+
   async function messageId(call: RestCall): Promise<string> {
     const index = fake.calls.indexOf(call);
     const thread = fake.calls.slice(index).find((c) => c.method === 'POST' && /\/messages\/\d+\/threads$/.test(c.path))!;
