@@ -1,6 +1,6 @@
 import { InvalidQuestionError } from '../core/errors.js';
 import { contentTerms } from '../core/text.js';
-import type { Answer, RetrievalMode } from '../core/types.js';
+import type { Answer, RetrievalMode, RetrievedPassage } from '../core/types.js';
 import type { Retriever, SearchResult } from '../retrieval/retriever.js';
 import type { ScopeFilter } from '../store/ports.js';
 import { answers } from './confidence.js';
@@ -65,6 +65,7 @@ export class AnswerService {
   private readonly ledes: ((articleIds: string[]) => Promise<ReadonlyMap<string, string>>) | null;
   private readonly articleText: ((articleId: string) => Promise<string | undefined>) | null;
   private readonly rewriter: FollowUpRewriter | null;
+  private readonly articlePassages: ((articleIds: string[]) => Promise<RetrievedPassage[]>) | null;
 
   /**
    * `llmPassages`: how many passages to retrieve for the language model (default: the retriever's
@@ -81,6 +82,7 @@ export class AnswerService {
       ledes?: (articleIds: string[]) => Promise<ReadonlyMap<string, string>>;
       articleText?: (articleId: string) => Promise<string | undefined>;
       llm?: LlmAnswerer | null; llmPassages?: number; rewriter?: FollowUpRewriter | null;
+      articlePassages?: (articleIds: string[]) => Promise<RetrievedPassage[]>;
     },
   ) {
     this.retriever = retriever;
@@ -90,6 +92,22 @@ export class AnswerService {
     this.ledes = options.ledes ?? null;
     this.articleText = options.articleText ?? null;
     this.rewriter = options.rewriter ?? null;
+    this.articlePassages = options.articlePassages ?? null;
+  }
+
+  /**
+   * A follow-up reads the whole of the thread's articles that the search found again, not only the
+   * passages that matched its words best: "why does he want that?" is answered by the sentence
+   * giving the reason wherever it stands in the article. The added passages rank after the found
+   * ones (a smaller rank bonus); others' articles are read as found.
+   */
+  private async withThreadArticles(passages: RetrievedPassage[], plan: { topic: readonly unknown[]; preferArticles: ReadonlyMap<string, number> }): Promise<RetrievedPassage[]> {
+    if (!this.articlePassages || plan.topic.length === 0) return passages;
+    const found = [...new Set(passages.map((p) => p.article.id))].filter((id) => plan.preferArticles.has(id));
+    if (found.length === 0) return passages;
+    const have = new Set(passages.map((p) => p.passage.id));
+    const more = (await this.articlePassages(found)).filter((p) => !have.has(p.passage.id));
+    return [...passages, ...more];
   }
 
   /** "llm" when a language model writes answers, else "extractive". */
@@ -147,10 +165,11 @@ export class AnswerService {
       // The thread's articles are about its topic, whatever their ledes say; what it was told is not news.
       ...(plan.topic.length ? { topicArticles: new Set(plan.preferArticles.keys()), alreadySaid: plan.topic.map((t) => t.answer).join('\n') } : {}),
     };
-    const assessed = assessPassages(plan.question, search.passages, extractive);
+    const read = await this.withThreadArticles(search.passages, plan);
+    const assessed = assessPassages(plan.question, read, extractive);
     if (!this.llm || !assessed.evidence || !answers(assessed.evidence)) {
       // Nothing about the question: the same refusal with or without a language model, and no model call.
-      yield { type: 'final', answer: extractiveAnswer(plan.question, search.passages, extractive, assessed), search, plan };
+      yield { type: 'final', answer: extractiveAnswer(plan.question, read, extractive, assessed), search, plan };
       return;
     }
     const today = (options.asOf ?? new Date()).toISOString().slice(0, 10);

@@ -10,6 +10,9 @@ import { LEDE_CHARS } from '../answer/topic.js';
 import type { RetrievalStore } from '../store/ports.js';
 
 
+/** Most passages of each thread article a follow-up reads (a long article's first ones). */
+const THREAD_ARTICLE_PASSAGES = 40;
+
 /** What retrieval and answering are built from. */
 export interface AnsweringOptions {
   store: RetrievalStore;
@@ -69,6 +72,8 @@ export function buildAnswering(options: AnsweringOptions): Answering {
     termIdf: (stems) => store.termIdf(stems),
     ledes: (articleIds) => articleLedes(store, articleIds),
     articleText: (articleId) => store.articleText(articleId),
+    articlePassages: async (articleIds) =>
+      (await store.getPassages(await store.passageIdsOf(articleIds, THREAD_ARTICLE_PASSAGES))).map(({ passage, article }) => ({ passage, article, score: 0 })),
     ...(llm ? { llmPassages: llm.maxPassages } : {}),
   });
   return { settings, retriever, answers, model };

@@ -63,6 +63,27 @@ describe.skipIf(!HAS_RTQA_05)('a conversation keeps its topic (the seed plus 300
     expect(answer.text).toMatch(/Champions League/);
   });
 
+  it('a follow-up reads the whole thread article: "why does he want that?" quotes the reason it gives, wherever it stands (seed alone)', async () => {
+    const seedDir = path.join(dir, 'seed-only');
+    fs.mkdirSync(path.join(seedDir, 'corpus'), { recursive: true });
+    fs.copyFileSync(SEED_FILE, path.join(seedDir, 'corpus', 'seed.txt'));
+    const seedStore = openTestStore(path.join(seedDir, 'data'));
+    try {
+      await ingestArticles(seedStore, null, readArticles([path.join(seedDir, 'corpus')]));
+      const seedAnswers = buildAnswering({ store: seedStore, embedder: null, retrieval: { mode: 'lexical' } }).answers;
+      const first = await seedAnswers.ask(TURNS[0]!);
+      const history = [conversationTurn(TURNS[0]!, first.answer)];
+      const why = await seedAnswers.ask('why does he want that?', { history });
+      // The reason is in a passage the search does not return (two passages an article at most).
+      expect(why.search.passages.some((p) => p.passage.text.includes('sufficient to deter Putin'))).toBe(false);
+      expect(why.answer.text).toContain('"The security guarantee has to be sufficient to deter Putin," Starmer told reporters');
+      const trump = await seedAnswers.ask('and what did Trump say about peacekeeping?', { history });
+      expect(trump.answer.text).toContain('"I hope we have that problem where we can worry about peacekeeping.');
+    } finally {
+      await seedStore.close();
+    }
+  });
+
   it('does the same in the console chat', async () => {
     const output = new PassThrough();
     let printed = '';
