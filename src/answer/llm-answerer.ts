@@ -100,7 +100,9 @@ export class LlmAnswerer {
       ...(options.today ? { today: options.today } : {}),
     });
     let lastError: LlmError | undefined;
+    let calls = 0;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      calls = attempt;
       let text = '';
       let usage: TokenUsage | null = null;
       let streamed = false;
@@ -145,6 +147,7 @@ export class LlmAnswerer {
         if (!text.trim()) throw new LlmError('bad_response', 'the language model returned an empty answer');
         const answer = this.finish(cut ? cutAtSentence(text) : text, used, usage);
         if (cut) answer.notes.push(`The answer was cut at ${this.maxAnswerChars.toLocaleString('en-US')} characters.`);
+        answer.llmCalls = calls;
         yield { type: 'final', answer };
         return;
       } catch (error) {
@@ -172,6 +175,8 @@ export class LlmAnswerer {
     // The reader gets plain words; the status and configuration hints are in the log lines above.
     if (lastError?.kind === 'auth') this.logger.error('language model configuration error', { error: lastError.message });
     fallback.notes.push(`The language model was unavailable (${readerReason(lastError)}), so this answer quotes the articles directly.`);
+    fallback.llmCalls = calls;
+    fallback.llmFallback = lastError?.kind ?? 'unknown';
     yield { type: 'reset' };
     yield { type: 'final', answer: fallback };
   }

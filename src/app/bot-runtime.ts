@@ -8,6 +8,7 @@ import type { AppContext } from './context.js';
 import { openSqliteStore } from './root.js';
 import type { IngestSummary } from '../core/ingest.js';
 import { IngestService } from './ingest-service.js';
+import { startHealthServer, storeCheck, type HealthServer } from './health-server.js';
 import { storeLease, type IngestLease } from './ingest/lease.js';
 import { describeIngestProgress } from './ingest/supervisor.js';
 
@@ -80,6 +81,7 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
     store: app.store,
     logger,
     lease: options.lease ?? dataDirLease ?? storeLease(app.store),
+    metrics: app.metrics,
     ...(options.ingestStallTimeoutMs !== undefined ? { stallTimeoutMs: options.ingestStallTimeoutMs } : {}),
   });
   let firstRead = false;
@@ -112,6 +114,7 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
     ingest: (request, onProgress) => ingest.run(request, onProgress && ((status) => onProgress(describeIngestProgress(status)))),
     log,
     logger,
+    metrics: app.metrics,
   };
   const client = options.client ?? createDiscordClient({ apiUrl: config.discord.apiUrl });
   const bot = new NewsBot(client, services, {
@@ -125,8 +128,10 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
   // Load the vector index before serving: later writes are folded in a slice at a time.
   const indexReady = app.embedder ? app.store.openVectorIndex() : Promise.resolve();
   indexReady.catch(() => {}); // awaited in start()
+  app.metrics.observeGateway(() => bot.connected);
   let stopPolling = () => {};
   let refresher: NodeJS.Timeout | undefined;
+  let health: HealthServer | null = null;
   let stopping: Promise<void> | null = null;
   return {
     bot,
@@ -142,6 +147,17 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
     },
     async start(token) {
       await indexReady;
+      if (config.health) {
+        health = await startHealthServer({
+          ...config.health,
+          metrics: app.metrics,
+          logger,
+          checks: {
+            gateway: () => (stopping ? { ok: false, detail: 'shutting down' } : bot.connected ? { ok: true, detail: 'connected' } : { ok: false, detail: 'not connected' }),
+            store: storeCheck(() => app.store.stats()),
+          },
+        });
+      }
       await bot.start(token);
       stopPolling = ingest.startPolling(options.pollIntervalMs ?? config.feedPollMinutes * 60_000);
       refresher = setInterval(() => void app.store.refresh().catch((error: unknown) => logger.warn('store refresh failed', { error: String(error) })), STORE_REFRESH_MS);
@@ -151,8 +167,13 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
       stopping ??= (async () => {
         stopPolling();
         clearInterval(refresher);
-        await ingest.stop(INGEST_STOP_GRACE_MS);
-        await bot.stop().catch((error: unknown) => logger.error('stopping the bot failed', { error }));
+        // New questions are told "restarting" from now on while answers in progress finish and a
+        // running ingest stops after its batch in flight.
+        await Promise.all([
+          bot.stop().catch((error: unknown) => logger.error('stopping the bot failed', { error })),
+          ingest.stop(INGEST_STOP_GRACE_MS),
+        ]);
+        await health?.close();
         log.close();
         await dataDirLease?.close();
         await app.close();

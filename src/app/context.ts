@@ -1,6 +1,7 @@
 import type { Config } from '../config/index.js';
 import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { Metrics } from '../core/metrics.js';
 import type { AnswerService } from '../answer/answerer.js';
 import type { IngestSummary } from '../core/ingest.js';
 import { ingestArticles, type IngestOptions } from '../ingest/pipeline.js';
@@ -19,6 +20,8 @@ export interface AppContext {
   embedder: Embedder | null;
   retriever: Retriever;
   answers: AnswerService;
+  /** The process's metrics (served at /metrics when HEALTH_PORT is set). */
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -37,6 +40,7 @@ export async function createApp(config: Config, logger: Logger, options: { embed
     embedder,
     retriever,
     answers,
+    metrics: new Metrics(),
     async close() {
       try {
         await store.close();

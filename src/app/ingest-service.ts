@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/index.js';
-import { IngestBusyError, describeError } from '../core/errors.js';
+import { IngestBusyError, IngestStoppedError, describeError } from '../core/errors.js';
 import type { IngestRequest, IngestSummary } from '../core/ingest.js';
 import type { Logger } from '../core/logger.js';
+import type { Metrics } from '../core/metrics.js';
 import { checkIngestUrl } from '../ingest/request.js';
 import type { NewsStore } from '../store/ports.js';
 import { startFeedPolling } from './ingest/feed-poll.js';
@@ -27,6 +28,26 @@ export interface IngestServiceOptions {
   lease?: IngestLease;
   /** Time to live of the ingest lease (default 60 s); renewed every third of it while an ingest runs. */
   leaseTtlMs?: number;
+  /** Where runs, articles, errors and feed polls are counted (/metrics). */
+  metrics?: Metrics;
+}
+
+/** Counts an ingest run when it ends: its outcome and articles; a request refused as busy ran nothing and is not counted. */
+function observeIngest(metrics: Metrics, kind: string, done: Promise<IngestSummary>): void {
+  done.then(
+    (s) => {
+      metrics.ingestRuns.inc({ kind, outcome: 'finished' });
+      for (const [result, count] of [['added', s.added], ['updated', s.updated], ['unchanged', s.unchanged], ['removed', s.removed], ['skipped', s.skippedCount]] as const) {
+        if (count > 0) metrics.ingestArticles.inc({ result }, count);
+      }
+    },
+    (error: unknown) => {
+      if (error instanceof IngestBusyError) return;
+      const stopped = error instanceof IngestStoppedError;
+      metrics.ingestRuns.inc({ kind, outcome: stopped ? 'stopped' : 'failed' });
+      if (!stopped) metrics.ingestErrors.inc();
+    },
+  );
 }
 
 /**
@@ -45,6 +66,7 @@ export class IngestService {
   private readonly stallTimeoutMs: number;
   private readonly niceness: number;
   private readonly lease: IngestLease | null;
+  private readonly metrics: Metrics | null;
   private readonly leaseTtlMs: number;
   /** Who this service is to the lease: host, process and instance. */
   private readonly holder = leaseHolderName(randomBytes(4).toString('hex'));
@@ -59,6 +81,7 @@ export class IngestService {
     this.niceness = options.niceness ?? WORKER_NICENESS;
     this.lease = options.lease ?? null;
     this.leaseTtlMs = options.leaseTtlMs ?? INGEST_LEASE_TTL_MS;
+    this.metrics = options.metrics ?? null;
   }
 
   /** True while a worker runs. */
@@ -94,10 +117,12 @@ export class IngestService {
     };
     this.current = run;
     // `current` is cleared only once the lease is released, so the next run of this service never races its own release.
-    return this.underLease(() => this.runWorker(run, request, onProgress)).finally(() => {
+    const done = this.underLease(() => this.runWorker(run, request, onProgress)).finally(() => {
       if (this.current === run) this.current = null;
       closed();
     });
+    if (this.metrics) observeIngest(this.metrics, request.kind, done);
+    return done;
   }
 
   /** Runs `work` holding the ingest lease (renewed meanwhile); rejects at once while another process holds it. */
@@ -136,6 +161,7 @@ export class IngestService {
         lease: this.lease,
         holder: this.holder,
         logger: this.logger,
+        onRound: (outcome) => this.metrics?.feedPolls.inc({ outcome }),
       },
       intervalMs,
     );

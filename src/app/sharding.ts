@@ -5,6 +5,7 @@ import { REST, Routes, ShardingManager, type RESTGetAPIGatewayBotResult, type Sh
 import type { Config } from '../config/index.js';
 import { ConfigError, describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import { processEntry } from './process-entry.js';
 
 /** The shards this machine runs, out of how many, and how many may identify at once. */
@@ -24,6 +25,20 @@ const RESPAWN_FIRST_MS = 1_000;
 const RESPAWN_MAX_MS = 60_000;
 /** How long shutdown waits for the shards to finish their answers and ingest before killing them. */
 const SHARD_STOP_GRACE_MS = 30_000;
+/** How long the manager waits for a shard's metrics when /metrics is scraped. */
+const SHARD_METRICS_TIMEOUT_MS = 2_000;
+
+/** The IPC message by which the manager asks a shard for its metrics, and the shard's answer. */
+export interface ShardMetricsMessage {
+  newsbot: 'metrics';
+  id: number;
+  metrics?: MetricObjectWithValues<MetricValue<string>>[];
+}
+
+/** True for a ShardMetricsMessage. */
+export function isShardMetricsMessage(message: unknown): message is ShardMetricsMessage {
+  return typeof message === 'object' && message !== null && (message as { newsbot?: unknown }).newsbot === 'metrics';
+}
 
 /**
  * Works out the shards to run: asks GET /gateway/bot at the configured REST base (DISCORD_API_URL,
@@ -68,6 +83,14 @@ export interface ShardFleet {
   plan: ShardPlan;
   /** Process id of each running shard, by shard id. */
   pids(): Map<number, number>;
+  /** Each shard of this machine: whether its gateway connection is ready. */
+  readiness(): Map<number, boolean>;
+  /**
+   * Every shard's metrics, summed (prom-client's aggregation: counters and histograms added,
+   * gauges summed), asked of each shard over IPC; a shard that does not answer within
+   * SHARD_METRICS_TIMEOUT_MS is left out.
+   */
+  metrics(): Promise<MetricObjectWithValues<MetricValue<string>>[][]>;
   /** Asks every shard to shut down gracefully (SIGTERM: answers in progress finish), kills those still running after the grace period. */
   stop(): Promise<void>;
 }
@@ -140,6 +163,30 @@ export async function startShards(plan: ShardPlan, token: string, logger: Logger
     }
   };
 
+  const readiness = () => new Map([...manager.shards.values()].map((s) => [s.id, s.ready && s.process !== null && s.process.exitCode === null]));
+  let asked = 0;
+  const metrics = async () => {
+    const id = ++asked;
+    const answers = [...manager.shards.values()].map(
+      (shard) =>
+        new Promise<MetricObjectWithValues<MetricValue<string>>[] | null>((resolve) => {
+          const onMessage = (message: unknown) => {
+            if (!isShardMetricsMessage(message) || message.id !== id) return;
+            done(message.metrics ?? null);
+          };
+          const timer = setTimeout(() => done(null), SHARD_METRICS_TIMEOUT_MS);
+          const done = (value: MetricObjectWithValues<MetricValue<string>>[] | null) => {
+            clearTimeout(timer);
+            shard.off('message', onMessage);
+            resolve(value);
+          };
+          shard.on('message', onMessage);
+          shard.send({ newsbot: 'metrics', id } satisfies ShardMetricsMessage).catch(() => done(null));
+        }),
+    );
+    return (await Promise.all(answers)).filter((m): m is MetricObjectWithValues<MetricValue<string>>[] => m !== null);
+  };
+
   const delay = Math.ceil(IDENTIFY_INTERVAL_MS / plan.maxConcurrency);
   logger.info(`starting ${plan.shardIds.length} of ${plan.totalShards} shards (${plan.shardIds.join(', ')}), one every ${(delay / 1000).toFixed(1)} s`);
   try {
@@ -148,5 +195,5 @@ export async function startShards(plan: ShardPlan, token: string, logger: Logger
     await stop();
     throw new ConfigError(`the shards could not be started: ${describeError(error)}`);
   }
-  return { plan, pids, stop };
+  return { plan, pids, readiness, metrics, stop };
 }

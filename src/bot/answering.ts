@@ -1,5 +1,6 @@
 import { ChannelType, MessageFlags, type ChatInputCommandInteraction, type Message } from 'discord.js';
 import type { ConversationTurn } from '../answer/conversation.js';
+import type { Metrics } from '../core/metrics.js';
 import type { Answer } from '../core/types.js';
 import { answerButtons } from './buttons.js';
 import { NO_MENTIONS } from './commands/command.js';
@@ -10,6 +11,22 @@ import { ThrottledEditor } from './streaming.js';
 /** The reply to a question the news cannot answer yet because the first reading still runs. */
 export function stillReading(progress: string): string {
   return `I'm still reading the news for the first time (${progress}); ask again in a minute.`;
+}
+
+/** Counts an answer in the metrics: its outcome and latency, and the language model's calls, tokens and fallback. */
+function observeAnswer(metrics: Metrics, answer: Answer, stillReadingNews: boolean, seconds: number): void {
+  metrics.questions.inc({ outcome: stillReadingNews ? 'still_reading' : answer.mode === 'none' ? 'refused' : 'answered' });
+  metrics.answerSeconds.observe({ mode: answer.mode }, seconds);
+  if (answer.llmCalls) {
+    const failed = answer.llmFallback ? answer.llmCalls : answer.llmCalls - 1;
+    if (failed > 0) metrics.llmCalls.inc({ outcome: 'error' }, failed);
+    if (!answer.llmFallback) metrics.llmCalls.inc({ outcome: 'ok' });
+  }
+  if (answer.llmFallback) metrics.llmFallbacks.inc({ reason: answer.llmFallback });
+  if (answer.usage) {
+    metrics.llmTokens.inc({ kind: 'prompt' }, answer.usage.promptTokens);
+    metrics.llmTokens.inc({ kind: 'completion' }, answer.usage.completionTokens);
+  }
 }
 
 /** The messages of an answer: its text split to Discord's limit, with the buttons under the last one. */
@@ -85,6 +102,7 @@ export class Answering {
 
   /** Runs the answer stream into a throttled editor (when given); returns the final answer. */
   private async collect(question: string, options: { history?: ConversationTurn[] }, editor: ThrottledEditor | null): Promise<Answer> {
+    const started = performance.now();
     let answer: Answer | undefined;
     try {
       for await (const event of this.services.answers.askStream(question, options)) {
@@ -97,6 +115,7 @@ export class Answering {
     }
     // Nothing found while the first reading of the news still runs: say so, never "couldn't find".
     const reading = answer!.mode === 'none' ? this.services.firstReading?.() : null;
+    if (this.services.metrics) observeAnswer(this.services.metrics, answer!, reading !== null && reading !== undefined, (performance.now() - started) / 1000);
     if (reading) return { ...answer!, text: stillReading(reading), notes: [] };
     return answer!;
   }

@@ -1,10 +1,10 @@
-import { Events, type Client } from 'discord.js';
+import { Events, Status, type Client } from 'discord.js';
 import { Answering } from './answering.js';
 import type { CommandContext } from './commands/command.js';
 import { Gate } from './gate.js';
 import { registerGatewayEvents } from './events/index.js';
 import { MentionHandler } from './mentions.js';
-import type { BotServices, BotSettings } from './services.js';
+import { SHUTDOWN_DRAIN_MS, type BotServices, type BotSettings } from './services.js';
 
 /**
  * The Discord bot on a discord.js Client it is given: one handler file per gateway event
@@ -17,14 +17,21 @@ import type { BotServices, BotSettings } from './services.js';
 export class NewsBot {
   private readonly client: Client;
   private readonly gate: Gate;
+  private readonly drainMs: number;
 
   constructor(client: Client, services: BotServices, settings: BotSettings) {
     this.client = client;
-    this.gate = new Gate(settings, services.logger);
+    this.drainMs = settings.shutdownDrainMs ?? SHUTDOWN_DRAIN_MS;
+    this.gate = new Gate(settings, services.logger, Date.now, services.metrics ?? null);
     const answering = new Answering(services, settings);
     const mentions = new MentionHandler(this.gate, answering, services.logger);
     const commands: CommandContext = { services, settings, answerInteraction: (i, q, e) => answering.answerInteraction(i, q, e) };
     registerGatewayEvents({ client, services, settings, gate: this.gate, mentions, commands });
+  }
+
+  /** True while the gateway connection is ready (for the health check). */
+  get connected(): boolean {
+    return this.client.isReady() && this.client.ws.status === Status.Ready;
   }
 
   /** Logs in; resolves once the gateway is ready. */
@@ -34,9 +41,13 @@ export class NewsBot {
     await ready;
   }
 
-  /** Stops taking work ("restarting"), lets answers in progress finish (up to `timeoutMs`), then disconnects. */
+  /**
+   * Stops taking work: from now on every question is told "restarting" (privately for commands,
+   * a notice or reaction on mentions); answers in progress finish (up to `timeoutMs`) and the
+   * gateway stays connected at least the drain time, then it disconnects.
+   */
   async stop(timeoutMs = 10_000): Promise<void> {
-    await this.gate.close(timeoutMs);
+    await Promise.all([this.gate.close(timeoutMs), new Promise((resolve) => setTimeout(resolve, Math.min(this.drainMs, timeoutMs)))]);
     await this.client.destroy();
   }
 }

@@ -1,5 +1,6 @@
 import { PermissionFlagsBits, type ChatInputCommandInteraction, type Message } from 'discord.js';
 import type { Logger } from '../core/logger.js';
+import type { Metrics, QuestionOutcome } from '../core/metrics.js';
 import { RateLimiter, WorkQueue } from './limits.js';
 
 /** Who is asking: the same for a slash command and a mention. */
@@ -98,13 +99,21 @@ export class Gate {
   private readonly logger: Logger;
   private readonly limiter: RateLimiter;
   private readonly queue: WorkQueue;
+  private readonly metrics: Metrics | null;
   private closed = false;
 
-  constructor(settings: GateSettings, logger: Logger, now: () => number = Date.now) {
+  constructor(settings: GateSettings, logger: Logger, now: () => number = Date.now, metrics: Metrics | null = null) {
     this.settings = settings;
     this.logger = logger;
     this.limiter = new RateLimiter(settings.rateLimitPerMinute, 60_000, now);
     this.queue = new WorkQueue(settings.maxConcurrent, settings.maxQueued);
+    this.metrics = metrics;
+    metrics?.observeQueue(() => ({ running: this.queue.running, waiting: this.queue.queued }));
+  }
+
+  /** Counts a refused question (a queued request: /ask, /search, a mention) by why it was refused. */
+  private refused(request: GateRequest, outcome: QuestionOutcome): void {
+    if (request.queued) this.metrics?.questions.inc({ outcome });
   }
 
   /** Decides on a request; a queued one that passes must be run (`decision.run`) before the caller awaits anything. */
@@ -112,6 +121,7 @@ export class Gate {
     const fields = { request: request.name, user: request.asker.userId };
     if (this.closed) {
       this.logger.debug(`${request.name} refused: shutting down`, fields);
+      this.refused(request, 'restarting');
       return { ok: false, refusal: { reason: 'stopping', message: RESTARTING } };
     }
     for (const precondition of request.preconditions) {
@@ -124,10 +134,12 @@ export class Gate {
     const waitMs = this.limiter.take(request.asker.userId);
     if (waitMs > 0) {
       this.logger.info('rate limited', { ...fields, waitMs });
+      this.refused(request, 'rate_limited');
       return { ok: false, refusal: { reason: 'rate-limited', message: tooFast(waitMs), waitMs } };
     }
     if (this.queue.full) {
       this.logger.warn(`answer queue full; ${request.name} refused`, fields);
+      this.refused(request, 'busy');
       return { ok: false, refusal: { reason: 'busy', message: BUSY } };
     }
     return { ok: true, run: (job) => this.queue.run(job) };

@@ -2,6 +2,7 @@ import type { AnswerService } from '../answer/answerer.js';
 import type { IngestRequest, IngestSummary } from '../core/ingest.js';
 import type { ArticleMeta } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
+import type { Metrics } from '../core/metrics.js';
 import type { SearchResult } from '../retrieval/retriever.js';
 import type { IngestRunRecord } from '../store/ports.js';
 import type { AnswerLog } from './answer-log.js';
@@ -37,6 +38,8 @@ export interface BotServices {
   ingest(request: IngestRequest, onProgress?: (progress: string) => void): Promise<IngestSummary>;
   log: AnswerLog;
   logger: Logger;
+  /** Where questions, answers and refusals are counted (served at /metrics); absent: not counted. */
+  metrics?: Metrics;
   /**
    * While the first reading of the news into an empty store runs, how far it is ("120 of 300
    * articles", or "starting"); null otherwise. A question it cannot answer yet is told so.
@@ -58,7 +61,16 @@ export interface BotSettings {
    * interaction token lasts 15 minutes). An ingest that runs longer sends its summary by direct message.
    */
   replyEditWindowMs?: number;
+  /**
+   * How long the gateway stays connected after shutdown begins, so that a question sent in the
+   * moment of a restart is still told "restarting" rather than left unanswered (default
+   * SHUTDOWN_DRAIN_MS). Answers in progress are waited for as well.
+   */
+  shutdownDrainMs?: number;
 }
+
+/** Default of BotSettings.shutdownDrainMs: within docker stop's 10 s and a supervisor's usual grace. */
+export const SHUTDOWN_DRAIN_MS = 2_000;
 
 /** Discord's interaction token works 15 minutes; the bot stops relying on it a minute before. */
 const REPLY_EDIT_WINDOW_MS = 14 * 60_000;

@@ -21,7 +21,7 @@ export async function boot(): Promise<{ config: Config; logger: Logger }> {
     registerSecret(config.llm?.apiKey);
     registerSecret(config.discord.token);
     if (config.database.kind === 'postgres') registerSecret(databasePassword(config.database.url));
-    return { config, logger: createLogger(config.logLevel) };
+    return { config, logger: createLogger(config.logLevel, undefined, config.logFormat) };
   } catch (error) {
     process.stderr.write(`${describeError(error)}\n`);
     process.exit(2);

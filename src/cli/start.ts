@@ -1,5 +1,7 @@
 import { createApp, type AppContext } from '../app/context.js';
+import { startHealthServer, storeCheck } from '../app/health-server.js';
 import { IngestService } from '../app/ingest-service.js';
+import { aggregateMetricsText } from '../core/metrics.js';
 import { planShards, startShards } from '../app/sharding.js';
 import type { Config } from '../config/index.js';
 import { runConsoleChat } from '../console/chat.js';
@@ -14,9 +16,28 @@ import { boot, formatSummary, onParentExit, progressReporter, runMain } from './
 async function runShards(config: Config, logger: Logger, token: string): Promise<void> {
   const plan = await planShards(config.discord, token, logger);
   const fleet = await startShards(plan, token, logger);
+  let stopping = false;
+  const health = config.health
+    ? await startHealthServer({
+        ...config.health,
+        logger,
+        metrics: { contentType: 'text/plain; version=0.0.4; charset=utf-8', text: async () => aggregateMetricsText(await fleet.metrics()) },
+        checks: {
+          shards: () => {
+            const down = [...fleet.readiness()].filter(([, ready]) => !ready).map(([id]) => id);
+            if (stopping) return { ok: false, detail: 'shutting down' };
+            return down.length ? { ok: false, detail: `not connected: shard ${down.join(', ')}` } : { ok: true, detail: `${plan.shardIds.length} connected` };
+          },
+        },
+      })
+    : null;
   const stop = (signal: string) => {
+    stopping = true;
     logger.info(`${signal}: stopping ${plan.shardIds.length} shards (each finishes its answers in progress)`);
-    void fleet.stop().finally(() => process.exit(0));
+    void fleet
+      .stop()
+      .then(() => health?.close())
+      .finally(() => process.exit(0));
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
@@ -26,10 +47,15 @@ async function runShards(config: Config, logger: Logger, token: string): Promise
 
 /** Console chat: on first run, the corpus is read (in the ingest worker) before the first question. */
 async function runConsole(app: AppContext, config: Config, logger: Logger): Promise<void> {
-  const ingest = new IngestService({ config, store: app.store, logger });
+  const ingest = new IngestService({ config, store: app.store, logger, metrics: app.metrics });
+  // No gateway here: healthy while the store answers.
+  const health = config.health
+    ? await startHealthServer({ ...config.health, logger, metrics: app.metrics, checks: { store: storeCheck(() => app.store.stats()) } })
+    : null;
   const shutdown = () => {
     void ingest
       .stop()
+      .then(() => health?.close())
       .then(() => app.close())
       .finally(() => process.exit(0));
   };
@@ -62,6 +88,7 @@ async function runConsole(app: AppContext, config: Config, logger: Logger): Prom
         'Ask a question (follow-ups work; "new" starts over); "exit" or Ctrl-D quits.',
     });
   } finally {
+    await health?.close();
     await app.close();
   }
 }

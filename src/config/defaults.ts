@@ -62,6 +62,8 @@ export interface Defaults {
   databaseSchema: string;
   corpusDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  logFormat: 'text' | 'json';
+  healthHost: string;
   fetchTimeoutMs: number;
   feedPollMinutes: number;
   allowPrivateFetch: boolean;
@@ -84,6 +86,9 @@ export const DEFAULTS = {
   databaseSchema: 'newsbot',
   corpusDir: './corpus',
   logLevel: 'info',
+  logFormat: 'text',
+  /** The health and metrics server listens on loopback only unless configured (a container sets 0.0.0.0). */
+  healthHost: '127.0.0.1',
   fetchTimeoutMs: 15_000,
   feedPollMinutes: 30,
   allowPrivateFetch: false,

@@ -32,6 +32,9 @@ const schema = z.object({
   DATABASE_SCHEMA: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase schema name (letters, digits, underscores)').default(DEFAULTS.databaseSchema)),
   CORPUS_DIR: z.preprocess(emptyToUndefined, z.string().default(DEFAULTS.corpusDir)),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['debug', 'info', 'warn', 'error', 'silent']).default(DEFAULTS.logLevel)),
+  LOG_FORMAT: z.preprocess(emptyToUndefined, z.enum(['text', 'json']).default(DEFAULTS.logFormat)),
+  HEALTH_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65_535).optional()),
+  HEALTH_HOST: z.preprocess(emptyToUndefined, z.string().trim().default(DEFAULTS.healthHost)),
 
   EMBEDDING_MODEL: z.preprocess(emptyToUndefined, z.string().default(DEFAULTS.embedding.model)),
   EMBEDDING_MODEL_DIR: optionalString,
@@ -65,7 +68,7 @@ const schema = z.object({
   LLM_MAX_TOKENS: int(DEFAULTS.llm.maxTokens, 16, 32_000),
   LLM_TEMPERATURE: z.preprocess((v) => emptyToUndefined(v) ?? DEFAULTS.llm.temperature, z.coerce.number().min(0).max(2)),
   LLM_REWRITE_TIMEOUT_MS: int(DEFAULTS.llm.rewriteTimeoutMs, 0, 600_000),
-  LLM_ANSWER_TIMEOUT_MS: int(DEFAULTS.llm.answerTimeoutMs, 1_000, 600_000),
+  LLM_TOTAL_TIMEOUT_MS: int(DEFAULTS.llm.answerTimeoutMs, 1_000, 600_000),
   LLM_MAX_ANSWER_CHARS: int(DEFAULTS.llm.maxAnswerChars, 500, 100_000),
 
   DISCORD_TOKEN: optionalString,
@@ -118,6 +121,13 @@ export interface Config {
   database: { kind: 'sqlite' } | { kind: 'postgres'; url: string; schema: string };
   corpusDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** `text` lines for a terminal, or `json` (one object a line, pino) for a log collector. */
+  logFormat: 'text' | 'json';
+  /**
+   * Where `/healthz` and `/metrics` are served (HEALTH_PORT, HEALTH_HOST: loopback unless
+   * configured); null when HEALTH_PORT is unset. Port 0 takes a free port (tests).
+   */
+  health: { port: number; host: string } | null;
   /** RSS/Atom feeds ingested by /reingest (and polled, later). */
   feeds: string[];
   fetchTimeoutMs: number;
@@ -169,6 +179,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA } : { kind: 'sqlite' },
     corpusDir: path.resolve(cwd, e.CORPUS_DIR),
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    health: e.HEALTH_PORT === undefined ? null : { port: e.HEALTH_PORT, host: e.HEALTH_HOST },
     feeds: e.FEEDS,
     fetchTimeoutMs: e.FETCH_TIMEOUT_MS,
     feedPollMinutes: e.FEED_POLL_MINUTES,
@@ -202,7 +214,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             maxTokens: e.LLM_MAX_TOKENS,
             temperature: e.LLM_TEMPERATURE,
             rewriteTimeoutMs: e.LLM_REWRITE_TIMEOUT_MS,
-            answerTimeoutMs: e.LLM_ANSWER_TIMEOUT_MS,
+            answerTimeoutMs: e.LLM_TOTAL_TIMEOUT_MS,
             maxAnswerChars: e.LLM_MAX_ANSWER_CHARS,
           }
         : null,

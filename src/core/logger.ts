@@ -1,3 +1,5 @@
+import { pino } from 'pino';
+
 /** Log levels, least to most severe. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -48,11 +50,59 @@ function formatFields(fields: Record<string, unknown> | undefined): string {
   return parts.length ? ' ' + parts.join(' ') : '';
 }
 
-/** Creates a logger writing `level message key=value` lines to a stream (stderr by default). */
+/** How log lines are written: readable `level message key=value` text, or one JSON object a line. */
+export type LogFormat = 'text' | 'json';
+
+/**
+ * A field's value as JSON can carry it: an error becomes its type, message, code and stack (JSON
+ * has no Error), anything else is kept as is.
+ */
+function jsonField(value: unknown): unknown {
+  if (!(value instanceof Error)) return value;
+  const code = (value as { code?: unknown }).code;
+  return { type: value.name, message: value.message, ...(code !== undefined ? { code } : {}), stack: value.stack };
+}
+
+/**
+ * One JSON object a line through pino (`LOG_FORMAT=json`): `level` as its name, `time` as an ISO
+ * string, `msg`, then the fields; registered secrets are masked in the whole line, as in text.
+ */
+function createJsonLogger(level: LogLevel, write: (line: string) => void): Logger {
+  const destination = { write: (chunk: string) => write(chunk.endsWith('\n') ? chunk.slice(0, -1) : chunk) };
+  const log = pino(
+    {
+      level,
+      base: null,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      hooks: { streamWrite: redact },
+      // Errors are turned into plain objects here (jsonField), under whatever key they come.
+      serializers: { err: (value: unknown) => value },
+    },
+    destination,
+  );
+  const emit = (lvl: Exclude<LogLevel, 'silent'>) => (message: string, fields?: Record<string, unknown>) => {
+    if (!fields) {
+      log[lvl](message);
+      return;
+    }
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(fields)) if (value !== undefined) out[key] = jsonField(value);
+    log[lvl](out, message);
+  };
+  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
+}
+
+/**
+ * Creates a logger writing to a stream (stderr by default): `level message key=value` lines, or
+ * with `format` 'json' one JSON object a line (pino). Registered secrets are masked either way.
+ */
 export function createLogger(
   level: LogLevel = 'info',
   write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+  format: LogFormat = 'text',
 ): Logger {
+  if (format === 'json') return createJsonLogger(level, write);
   const threshold = ORDER[level];
   const emit = (lvl: Exclude<LogLevel, 'silent'>, message: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < threshold) return;

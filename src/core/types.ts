@@ -90,4 +90,8 @@ export interface Answer {
   unsupported?: boolean;
   /** LLM answers: citation markers that pointed to no passage and were removed. */
   invalidCitations?: number;
+  /** Calls made to the language model for this answer (retries included; absent: none). */
+  llmCalls?: number;
+  /** Why the language model's answer was replaced by the extractive one (its failure kind), when it was. */
+  llmFallback?: string;
 }

@@ -50,7 +50,7 @@ export function harnessServices(parts: {
 
 /** The bot's settings in the harness: the fake's moderator role, a high rate limit, commands registered in its server. */
 export function harnessSettings(fake: FakeDiscord): BotSettings {
-  return { moderatorRoleIds: [fake.moderatorRoleId], rateLimitPerMinute: 100, maxConcurrent: 4, maxQueued: 50, editIntervalMs: 250, registerCommands: { guildId: fake.guildId } };
+  return { moderatorRoleIds: [fake.moderatorRoleId], rateLimitPerMinute: 100, maxConcurrent: 4, maxQueued: 50, editIntervalMs: 250, registerCommands: { guildId: fake.guildId }, shutdownDrainMs: 0 };
 }
 
 /** A running bot on the real discord.js Client against a fake Discord. */

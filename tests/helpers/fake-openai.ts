@@ -4,7 +4,16 @@ import type { AddressInfo, Socket } from 'node:net';
 /** One scripted reply of the fake chat-completions server. */
 export type FakeReply =
   | { kind: 'json'; content: string; usage?: { prompt_tokens: number; completion_tokens: number }; delayMs?: number }
-  | { kind: 'stream'; deltas: string[]; usage?: { prompt_tokens: number; completion_tokens: number }; cutAfter?: number; delayMs?: number; chunkDelayMs?: number }
+  | {
+      kind: 'stream';
+      deltas: string[];
+      usage?: { prompt_tokens: number; completion_tokens: number };
+      cutAfter?: number;
+      delayMs?: number;
+      chunkDelayMs?: number;
+      /** Sends the first delta, then waits for this before the rest (an answer held in progress until the test lets it go). */
+      holdAfterFirst?: Promise<unknown>;
+    }
   | { kind: 'error'; status: number; message?: string; headers?: Record<string, string>; delayMs?: number }
   | { kind: 'garbage'; delayMs?: number };
 
@@ -116,6 +125,7 @@ export class FakeOpenAI {
             return;
           }
           send(chunk({ content: reply.deltas[i] }, null));
+          if (i === 0 && reply.holdAfterFirst) await reply.holdAfterFirst;
           if (reply.chunkDelayMs) await new Promise((r) => setTimeout(r, reply.chunkDelayMs));
         }
         send(chunk({}, 'stop'));

@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAS_TINY_MODEL, isAlive, MODELS_DIR, REPO, TINY_MODEL, tempDir } from '../helpers/env.js';
 import { FakeDiscord } from '../helpers/fake-discord.js';
 import { FakeOpenAI } from '../helpers/fake-openai.js';
-import { runCli, spawnCli } from '../helpers/run-cli.js';
+import { freePort, runCli, spawnCli } from '../helpers/run-cli.js';
 
 const QUESTION = 'What did Starmer ask Trump for?';
+
 const SEED_TITLE = 'Starmer pushes Trump for Ukraine guarantees against Putin';
 
 describe('command-line entry points', () => {
@@ -172,6 +173,87 @@ describe('command-line entry points', () => {
       expect(child.output()).not.toContain('secret-bot-token-xyz');
     } finally {
       child.process.kill('SIGKILL');
+      await fake.stop();
+    }
+  });
+
+  it('npm start with HEALTH_PORT and LOG_FORMAT=json: /healthz and /metrics, JSON log lines; during shutdown a new /ask is told "restarting" while the answer in progress finishes', async () => {
+    const fake = new FakeDiscord();
+    await fake.start();
+    const llm = new FakeOpenAI();
+    const llmUrl = await llm.start();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    llm.reply(
+      { kind: 'stream', deltas: ['Starmer asked Trump ', 'for a US backstop [1].'], usage: { prompt_tokens: 321, completion_tokens: 12 } },
+      { kind: 'stream', deltas: ['Starmer asked ', 'for a backstop to any ceasefire [1].'], holdAfterFirst: held },
+    );
+    const port = await freePort();
+    const health = async (route: string) => {
+      const response = await fetch(`http://127.0.0.1:${port}${route}`);
+      return { status: response.status, text: await response.text() };
+    };
+    const child = spawnCli('start', {
+      ...offline(path.join(dir, 'bot-health')),
+      DISCORD_TOKEN: 'secret-bot-token-health',
+      DISCORD_API_URL: fake.apiUrl,
+      DISCORD_REGISTER_COMMANDS: 'true',
+      DISCORD_GUILD_ID: fake.guildId,
+      OPENAI_BASE_URL: llmUrl,
+      OPENAI_MODEL: 'fake-model',
+      LLM_REWRITE_TIMEOUT_MS: '0',
+      HEALTH_PORT: String(port),
+      LOG_FORMAT: 'json',
+    });
+    try {
+      await fake.waitFor('PUT', /\/guilds\/\d+\/commands$/, { timeoutMs: 30_000 });
+      for (const end = Date.now() + 30_000; !/ingest: 1 added/.test(child.output()) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+      const ok = await health('/healthz');
+      expect(ok.status).toBe(200);
+      expect(JSON.parse(ok.text)).toEqual({ status: 'ok', checks: { gateway: { ok: true, detail: 'connected' }, store: { ok: true, detail: 'open: 1 articles' } } });
+
+      const first = fake.interaction('ask', { question: QUESTION });
+      const answered = await fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${first.token}/messages/@original$`), { timeoutMs: 15_000, where: (c) => /backstop \[1\]/.test(String((c.body as Record<string, unknown>)['content'])) });
+      expect(String((answered.body as Record<string, unknown>)['content'])).toContain('Starmer asked Trump for a US backstop [1]');
+      const metrics = (await health('/metrics')).text;
+      expect(metrics).toMatch(/^newsbot_questions_total\{outcome="answered"\} 1$/m);
+      expect(metrics).toMatch(/^newsbot_answer_seconds_count\{mode="llm"\} 1$/m);
+      expect(metrics).toMatch(/^newsbot_llm_calls_total\{outcome="ok"\} 1$/m);
+      expect(metrics).toMatch(/^newsbot_llm_tokens_total\{kind="prompt"\} 321$/m);
+      expect(metrics).toMatch(/^newsbot_ingest_runs_total\{kind="corpus",outcome="finished"\} 1$/m);
+      expect(metrics).toMatch(/^newsbot_ingest_articles_total\{result="added"\} 1$/m);
+      expect(metrics).toMatch(/^newsbot_answer_queue_depth\{state="running"\} 0$/m);
+      expect(metrics).toMatch(/^newsbot_gateway_connected 1$/m);
+      expect(metrics).toMatch(/^newsbot_process_resident_memory_bytes \d+/m);
+
+      // An answer in progress (the model holds it), then SIGTERM.
+      const second = fake.interaction('ask', { question: QUESTION }, { user: { id: '626262626262626262', username: 'inflight' } });
+      await fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${second.token}/messages/@original$`), { timeoutMs: 15_000 });
+      child.process.kill('SIGTERM');
+      for (const end = Date.now() + 15_000; !/SIGTERM: finishing answers in progress/.test(child.output()) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+      const late = fake.interaction('ask', { question: QUESTION }, { user: { id: '636363636363636363', username: 'late' } });
+      const refused = await fake.waitFor('POST', new RegExp(`^/interactions/${late.id}/${late.token}/callback$`), { timeoutMs: 15_000 });
+      const data = (refused.body as Record<string, Record<string, unknown>>)['data']!;
+      expect(data['content']).toBe('I am restarting; please ask again in a moment.');
+      expect(Number(data['flags']) & 64).toBe(64);
+      const stopping = await health('/healthz');
+      expect(stopping.status).toBe(503);
+      expect(JSON.parse(stopping.text).checks.gateway).toEqual({ ok: false, detail: 'shutting down' });
+      expect((await health('/metrics')).text).toMatch(/^newsbot_questions_total\{outcome="restarting"\} 1$/m);
+      // The answer in progress finishes, then the bot exits.
+      release();
+      const finished = await fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${second.token}/messages/@original$`), { timeoutMs: 15_000, where: (c) => /ceasefire \[1\]/.test(String((c.body as Record<string, unknown>)['content'])) });
+      expect(String((finished.body as Record<string, unknown>)['content'])).toContain('backstop to any ceasefire [1]');
+      expect(await child.exited).toBe(0);
+      // Every log line is one JSON object with a level, a time and a message; no secret in any.
+      const lines = child.output().split('\n').filter(Boolean);
+      expect(lines.length).toBeGreaterThan(5);
+      for (const line of lines) expect(JSON.parse(line)).toMatchObject({ level: expect.stringMatching(/^(debug|info|warn|error)$/), time: expect.any(String), msg: expect.any(String) });
+      expect(child.output()).not.toContain('secret-bot-token-health');
+    } finally {
+      release();
+      child.process.kill('SIGKILL');
+      await llm.stop();
       await fake.stop();
     }
   });

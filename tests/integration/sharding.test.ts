@@ -9,7 +9,7 @@ import { createLogger } from '../../src/core/logger.js';
 import { PostgresStore } from '../../src/store/postgres/pg-store.js';
 import { isAlive, REPO, tempDir } from '../helpers/env.js';
 import { FakeDiscord, shardOf, type FakeGuild } from '../helpers/fake-discord.js';
-import { runCli, spawnCli } from '../helpers/run-cli.js';
+import { freePort, runCli, spawnCli } from '../helpers/run-cli.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
 
 type Body = Record<string, unknown>;
@@ -46,6 +46,8 @@ describe.each(BACKENDS)('the bot in 2 shard processes on $name, with `npm run in
   let guilds: [FakeGuild, FakeGuild];
   let env: Record<string, string>;
   let bot: ReturnType<typeof spawnCli>;
+  /** The manager's HEALTH_PORT: one /healthz and /metrics for both shards. */
+  let healthPort: number;
 
   /** The process id the manager logged for a shard's latest start. */
   const shardPid = (shard: number): number => {
@@ -79,8 +81,10 @@ describe.each(BACKENDS)('the bot in 2 shard processes on $name, with `npm run in
       EMBEDDING_ALLOW_REMOTE: 'false',
       ...(postgres ? { DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema } : {}),
     };
+    healthPort = await freePort();
     bot = spawnCli('start', {
       ...env,
+      HEALTH_PORT: String(healthPort),
       DISCORD_TOKEN: 'secret-bot-token-xyz',
       DISCORD_API_URL: fake.apiUrl,
       DISCORD_SHARDS: '2',
@@ -113,6 +117,13 @@ describe.each(BACKENDS)('the bot in 2 shard processes on $name, with `npm run in
     for (const guild of guilds) expect((await ask(guild, 'What did Starmer ask Trump for?')).text).toMatch(/backstop[^\n]*\[1\]/);
     // However the two first runs met, the corpus was ingested once.
     expect(bot.output().match(/ingest: \d+ added/g)).toHaveLength(1);
+    // The manager serves health and metrics for both: each shard answered one question.
+    const health = await fetch(`http://127.0.0.1:${healthPort}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok', checks: { shards: { ok: true, detail: '2 connected' } } });
+    const metrics = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+    expect(metrics).toMatch(/^newsbot_questions_total\{outcome="answered"\} 2$/m);
+    expect(metrics).toMatch(/^newsbot_gateway_connected 2$/m);
   });
 
   it('answers an article ingested by a third process with a citation in both shards\' guilds within 5 s', async () => {

@@ -14,6 +14,8 @@ export interface FeedPollTarget {
   lease: IngestLease | null;
   holder: string;
   logger: Logger;
+  /** Told how each round ended (for the feed-poll metric). */
+  onRound?: (outcome: 'finished' | 'failed' | 'skipped') => void;
 }
 
 /**
@@ -31,26 +33,32 @@ export function startFeedPolling(target: FeedPollTarget, intervalMs: number): ()
 }
 
 async function pollRound(target: FeedPollTarget, intervalMs: number): Promise<void> {
+  target.onRound?.(await pollOnce(target, intervalMs));
+}
+
+async function pollOnce(target: FeedPollTarget, intervalMs: number): Promise<'finished' | 'failed' | 'skipped'> {
   const { lease, holder, logger } = target;
   const busy = target.busyReason();
   if (busy !== null) {
     logger.info(`feed poll skipped: an ingest is running (${busy})`);
-    return;
+    return 'skipped';
   }
   try {
     if (lease && !(await lease.acquire(FEED_POLL_LEASE, holder, Math.max(1, Math.floor(intervalMs * 0.9))))) {
       logger.info('feed poll skipped: the feeds were polled by another process in this interval');
-      return;
+      return 'skipped';
     }
     const s = await target.run({ kind: 'feeds' });
     logger.info(`feed poll: ${s.added} added, ${s.updated} updated, ${s.unchanged} unchanged, ${s.skippedCount} skipped`);
+    return 'finished';
   } catch (error) {
     if (!(error instanceof IngestBusyError)) {
       logger.error('feed poll failed', { error });
-      return;
+      return 'failed';
     }
     logger.info(`feed poll skipped: ${error.message}`);
     // This round polled nothing: another process may poll in this interval.
     await lease?.release(FEED_POLL_LEASE, holder).catch(() => {});
+    return 'skipped';
   }
 }

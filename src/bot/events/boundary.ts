@@ -11,6 +11,8 @@ export async function guard(bot: { services: BotServices; settings: BotSettings 
   try {
     await handler();
   } catch (error) {
+    const question = source instanceof BaseInteraction ? source.isChatInputCommand() && source.commandName === 'ask' : true;
+    if (question && !isUserMistake(error)) bot.services.metrics?.questions.inc({ outcome: 'failed' });
     if (source instanceof BaseInteraction) {
       await failInteraction(bot, source, error);
     } else {
