@@ -50,19 +50,22 @@ interface Run {
   stderr: string;
 }
 
-/** Runs a command to its end (output kept, and echoed when `echo`), with a time limit. */
-function run(command: string, args: string[], options: { input?: string; timeoutMs?: number; echo?: boolean } = {}): Promise<Run> {
+/** Runs a command to its end (output kept; the lines `echo` picks are printed as they come), with a time limit. */
+function run(command: string, args: string[], options: { input?: string; timeoutMs?: number; echo?: (line: string) => boolean } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    const echo = (text: string) => {
+      if (options.echo) for (const line of text.split('\n')) if (options.echo(line)) process.stdout.write(`  ${line}\n`);
+    };
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
-      if (options.echo) process.stdout.write(d);
+      echo(d.toString());
     });
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
-      if (options.echo) process.stderr.write(d);
+      echo(d.toString());
     });
     const timeoutMs = options.timeoutMs ?? 120_000;
     const timer = setTimeout(() => {
@@ -130,7 +133,8 @@ async function buildImage(): Promise<void> {
   // --format docker keeps the HEALTHCHECK (OCI image config has no field for it).
   const build = await podman(
     ['build', '--format', 'docker', '--network', 'host', ...ULIMITS, '--build-arg', `NODE_IMAGE=${base}`, '-t', IMAGE, '-f', 'Dockerfile', '.'],
-    { timeoutMs: 45 * 60_000 },
+    // The build's steps as they start (a long build shows where it is).
+    { timeoutMs: 45 * 60_000, echo: (line) => /^\[\d\/\d\] STEP /.test(line) },
   );
   if (build.code !== 0) fail(`podman build failed (exit ${build.code}):\n${(build.stdout + build.stderr).slice(-4000)}`);
   const current = (await podman(['image', 'inspect', '--format', '{{.Id}}', IMAGE])).stdout.trim();
@@ -141,18 +145,20 @@ async function buildImage(): Promise<void> {
 
 interface ImageConfig {
   Size: number;
-  Config: { User?: string; Entrypoint?: string[]; Cmd?: string[]; Healthcheck?: { Test?: string[] } };
+  Config: { User?: string; Entrypoint?: string[]; Cmd?: string[] };
 }
 
 async function checkImage(): Promise<void> {
   const [image] = JSON.parse((await podmanOk(['image', 'inspect', IMAGE], 'podman image inspect')).stdout) as ImageConfig[];
   if (!image) fail(`${IMAGE} not found after the build`);
-  const { User, Entrypoint, Cmd, Healthcheck } = image.Config;
+  const { User, Entrypoint, Cmd } = image.Config;
+  // Not in the JSON above (its OCI view): podman shows a Docker image's HEALTHCHECK on its own.
+  const Healthcheck = JSON.parse((await podmanOk(['image', 'inspect', '--format', '{{json .HealthCheck}}', IMAGE], 'podman image inspect')).stdout) as { Test?: string[] } | null;
   if (User !== 'node') fail(`the image runs as "${User ?? 'root'}", not as the unprivileged user node`);
   if (Entrypoint?.[0] !== '/usr/bin/tini') fail(`the entrypoint is ${JSON.stringify(Entrypoint)}, not tini`);
   if (Cmd?.join(' ') !== 'node dist/cli/start.js') fail(`the command is ${JSON.stringify(Cmd)}, not the compiled start`);
   if (!Healthcheck?.Test?.join(' ').includes('/healthz')) fail(`the image has no HEALTHCHECK on /healthz: ${JSON.stringify(Healthcheck)}`);
-  step(`image: ${(image.Size / 1e6).toFixed(0)} MB, user node, tini, HEALTHCHECK ${Healthcheck.Test.slice(1).join(' ').slice(0, 60)}...`);
+  step(`image: ${(image.Size / 1e6).toFixed(0)} MB, user node, tini as PID 1, HEALTHCHECK ${Healthcheck.Test.slice(1).join(' ').slice(0, 70)}...`);
   // No dev dependencies, no sources: compiled JavaScript and production dependencies only.
   const contents = await podmanOk(
     ['run', '--rm', ...ULIMITS, IMAGE, 'sh', '-c', 'ls node_modules/typescript node_modules/vitest node_modules/eslint src 2>/dev/null; ls dist/cli/start.js dist/app/ingest-worker.js dist/cli/shard.js dist/ingest/formats/html-worker.mjs; id -un; cat /proc/1/comm'],
