@@ -27,7 +27,12 @@ RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
  # onnxruntime-node ships binaries for every platform; only this one's are loaded.
  && find node_modules/onnxruntime-node/bin -mindepth 3 -maxdepth 3 -type d ! -path "*/linux/$(node -p process.arch)" -exec rm -rf {} + \
- && npm cache clean --force
+ # Of what node-gyp compiled here only the .node files are loaded: no object files, no SQLite source.
+ && for m in better-sqlite3 hnswlib-node; do \
+      find node_modules/$m/build -mindepth 1 -maxdepth 1 ! -name Release -exec rm -rf {} + ; \
+      find node_modules/$m/build/Release -mindepth 1 -maxdepth 1 ! -name '*.node' -exec rm -rf {} + ; \
+    done \
+ && rm -rf node_modules/better-sqlite3/deps
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
