@@ -32,7 +32,8 @@ const QUESTION = 'What did Starmer ask Trump for?';
 const SEED_TITLE = 'Starmer pushes Trump for Ukraine guarantees against Putin';
 /** Under this machine's hard limits (podman's defaults ask for more than runc may set). */
 const ULIMITS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
-const names = { bot: `newsbot-test-bot-${process.pid}` };
+/** The bot's container, and the data volume every container of the test shares (as compose's bot-data). */
+const names = { bot: `newsbot-test-bot-${process.pid}`, volume: `newsbot-test-data-${process.pid}` };
 
 class Failure extends Error {}
 
@@ -160,14 +161,18 @@ async function checkImage(): Promise<void> {
   if (!Healthcheck?.Test?.join(' ').includes('/healthz')) fail(`the image has no HEALTHCHECK on /healthz: ${JSON.stringify(Healthcheck)}`);
   step(`image: ${(image.Size / 1e6).toFixed(0)} MB, user node, tini as PID 1, HEALTHCHECK ${Healthcheck.Test.slice(1).join(' ').slice(0, 70)}...`);
   // No dev dependencies, no sources: compiled JavaScript and production dependencies only.
-  const contents = await podmanOk(
-    ['run', '--rm', ...ULIMITS, IMAGE, 'sh', '-c', 'ls node_modules/typescript node_modules/vitest node_modules/eslint src 2>/dev/null; ls dist/cli/start.js dist/app/ingest-worker.js dist/cli/shard.js dist/ingest/formats/html-worker.mjs; id -un; cat /proc/1/comm'],
-    'listing the image',
-  );
-  const lines = contents.stdout.trim().split('\n');
-  if (lines.length !== 6) fail(`the image holds dev dependencies or sources, or lacks compiled entry points:\n${contents.stdout}${contents.stderr}`);
-  if (lines[4] !== 'node') fail(`processes in the container run as ${lines[4]}, not node`);
-  if (lines[5] !== 'tini') fail(`PID 1 in the container is ${lines[5]}, not tini`);
+  // Each probe prints a line only when something is wrong.
+  const probes = [
+    'for f in node_modules/typescript node_modules/vitest node_modules/eslint src; do [ -e "$f" ] && echo "dev file in the image: $f"; done',
+    'for f in dist/cli/start.js dist/app/ingest-worker.js dist/cli/shard.js dist/ingest/formats/html-worker.mjs; do [ -f "$f" ] || echo "missing: $f"; done',
+    '[ "$(id -un)" = node ] || echo "runs as $(id -un), not node"',
+    '[ "$(cat /proc/1/comm)" = tini ] || echo "PID 1 is $(cat /proc/1/comm), not tini"',
+    'for d in node_modules dist corpus; do touch "$d/.probe" 2>/dev/null && echo "$d is writable by the bot"; done',
+    'touch /app/data/.probe || echo "the data volume is not writable by the bot"',
+  ];
+  const probed = await podmanOk(['run', '--rm', ...ULIMITS, '-v', `${names.volume}:/app/data`, IMAGE, 'sh', '-c', probes.join('; ')], 'probing the image');
+  if (probed.stdout.trim()) fail(`the image is not as it should be:\n${probed.stdout}${probed.stderr}`);
+  step('image contents: compiled entry points, no dev dependencies or sources, code read-only, data volume writable');
   // The native modules load and work for this Node in the image (onnxruntime-node runs a model below when the test model is there).
   const natives = `
     const db = new (require('better-sqlite3'))(':memory:');
@@ -185,7 +190,7 @@ async function checkImage(): Promise<void> {
 
 /** The environment of the app's containers: PostgreSQL, and the local test model when there is one. */
 function appArgs(databaseUrl: string): string[] {
-  const args = ['--network', 'host', ...ULIMITS, '-e', `DATABASE_URL=${databaseUrl}`, '-e', `DATABASE_SCHEMA=${SCHEMA}`, '-e', 'EMBEDDING_ALLOW_REMOTE=false'];
+  const args = ['--network', 'host', ...ULIMITS, '-v', `${names.volume}:/app/data`, '-e', `DATABASE_URL=${databaseUrl}`, '-e', `DATABASE_SCHEMA=${SCHEMA}`, '-e', 'EMBEDDING_ALLOW_REMOTE=false'];
   if (HAS_TINY_MODEL) args.push('-v', `${MODELS_DIR}:/models:ro`, '-e', 'EMBEDDING_MODEL_DIR=/models', '-e', `EMBEDDING_MODEL=${TINY_MODEL}`);
   return args;
 }
@@ -270,7 +275,18 @@ async function main(): Promise<void> {
   if (!hasCommand('podman')) fail('podman is not installed (apt-get install -y podman runc debootstrap); the container test needs it');
   const started = Date.now();
   await buildImage();
-  await checkImage();
+  await podmanOk(['volume', 'create', names.volume], 'podman volume create');
+  try {
+    await checkImage();
+    await checkApp();
+  } finally {
+    await podman(['volume', 'rm', '--force', names.volume]);
+  }
+  step(`passed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/** The console, then the bot, against a throwaway PostgreSQL. */
+async function checkApp(): Promise<void> {
   let databaseUrl = process.env['TEST_DATABASE_URL'];
   const ownPostgres = !databaseUrl;
   if (!databaseUrl) {
@@ -286,7 +302,6 @@ async function main(): Promise<void> {
     await PostgresStore.destroy(databaseUrl, SCHEMA).catch(() => {});
     if (ownPostgres) await run(path.join(REPO, 'scripts', 'test-postgres.sh'), ['stop']);
   }
-  step(`passed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
 main().catch((error: unknown) => {
