@@ -11,6 +11,10 @@ import { IngestService } from './ingest-service.js';
 import { startHealthServer, storeCheck, type HealthServer } from './health-server.js';
 import { storeLease, type IngestLease } from './ingest/lease.js';
 import { describeIngestProgress } from './ingest/supervisor.js';
+import { IngestJournal, describeInterrupted, type IngestRequester, type JournalEntry } from '../bot/ingest-journal.js';
+import { tellModerator } from '../bot/notify.js';
+import { IngestBusyError } from '../core/errors.js';
+import type { IngestRequest } from '../core/ingest.js';
 
 /** How long shutdown waits for a running ingest to stop after its batch in flight before killing it. */
 const INGEST_STOP_GRACE_MS = 10_000;
@@ -71,6 +75,16 @@ function sqliteLease(config: AppContext['config'], logger: AppContext['logger'])
   };
 }
 
+/** A request in words, for the journal when the caller gave none. */
+function describeRequest(request: IngestRequest): string {
+  return request.kind === 'url' || request.kind === 'feed' ? request.url : request.kind === 'all' ? 'the corpus and feeds' : `the ${request.kind}`;
+}
+
+/** /status's line for the last ingest when it did not finish. */
+function describeUnfinished(entry: JournalEntry | null): string | null {
+  return entry ? describeInterrupted(entry) : null;
+}
+
 /** Wires the bot: answers and search on this process, every ingest in a worker process. */
 export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {}): BotRuntime {
   const { config, logger } = app;
@@ -84,7 +98,36 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
     metrics: app.metrics,
     ...(options.ingestStallTimeoutMs !== undefined ? { stallTimeoutMs: options.ingestStallTimeoutMs } : {}),
   });
+  const journal = new IngestJournal(config.dataDir);
   let firstRead = false;
+  let shuttingDown = false;
+  /**
+   * Runs an ingest with a journal entry (bot.db): its requester, its progress (written at most
+   * once a second) and how it ended, so that one that dies with the bot is reported after the restart.
+   */
+  const journaled = (request: IngestRequest, what: string, requester: IngestRequester | null, onProgress?: (progress: string) => void): Promise<IngestSummary> => {
+    const id = journal.begin(what, requester);
+    let written = 0;
+    return ingest
+      .run(request, (status) => {
+        const progress = describeIngestProgress(status);
+        onProgress?.(progress);
+        if (Date.now() - written < 1_000) return;
+        written = Date.now();
+        journal.progress(id, progress);
+      })
+      .then(
+        (summary) => {
+          journal.end(id, 'finished');
+          return summary;
+        },
+        (error: unknown) => {
+          if (error instanceof IngestBusyError) journal.discard(id);
+          else journal.end(id, shuttingDown ? 'interrupted' : 'failed');
+          throw error;
+        },
+      );
+  };
   const services: BotServices = {
     answers: app.answers,
     firstReading: () => {
@@ -109,9 +152,10 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
         llmModel: config.llm?.model ?? null,
         feeds: config.feeds.length,
         ingestRunning: running ? describeIngestProgress(running) : null,
+        unfinishedIngest: running ? null : describeUnfinished(journal.lastUnfinished()),
       };
     },
-    ingest: (request, onProgress) => ingest.run(request, onProgress && ((status) => onProgress(describeIngestProgress(status)))),
+    ingest: (request, onProgress, origin) => journaled(request, origin?.what ?? describeRequest(request), origin?.requester ?? null, onProgress),
     log,
     logger,
     metrics: app.metrics,
@@ -140,7 +184,7 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
     async readFirst() {
       firstRead = true;
       try {
-        return await ingest.run({ kind: 'corpus' });
+        return await journaled({ kind: 'corpus' }, 'the bundled corpus (first run)', null);
       } finally {
         firstRead = false;
       }
@@ -159,12 +203,18 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
         });
       }
       await bot.start(token);
+      // Ingests that died with the last bot on this machine: their moderators are told, once.
+      for (const entry of journal.takeInterrupted()) {
+        logger.warn('an ingest did not finish: the bot stopped while it ran', { what: entry.what, startedAt: entry.startedAt, progress: entry.progress });
+        if (entry.requester) void tellModerator(client, entry.requester, describeInterrupted(entry), logger);
+      }
       stopPolling = ingest.startPolling(options.pollIntervalMs ?? config.feedPollMinutes * 60_000);
       refresher = setInterval(() => void app.store.refresh().catch((error: unknown) => logger.warn('store refresh failed', { error: String(error) })), STORE_REFRESH_MS);
       refresher.unref();
     },
     stop() {
       stopping ??= (async () => {
+        shuttingDown = true;
         stopPolling();
         clearInterval(refresher);
         // New questions are told "restarting" from now on while answers in progress finish and a
@@ -175,6 +225,7 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
         ]);
         await health?.close();
         log.close();
+        journal.close();
         await dataDirLease?.close();
         await app.close();
       })();

@@ -18,6 +18,7 @@ export class NewsBot {
   private readonly client: Client;
   private readonly gate: Gate;
   private readonly drainMs: number;
+  private readonly mentions: MentionHandler;
 
   constructor(client: Client, services: BotServices, settings: BotSettings) {
     this.client = client;
@@ -25,6 +26,7 @@ export class NewsBot {
     this.gate = new Gate(settings, services.logger, Date.now, services.metrics ?? null);
     const answering = new Answering(services, settings);
     const mentions = new MentionHandler(this.gate, answering, services.logger);
+    this.mentions = mentions;
     const commands: CommandContext = { services, settings, answerInteraction: (i, q, e) => answering.answerInteraction(i, q, e) };
     registerGatewayEvents({ client, services, settings, gate: this.gate, mentions, commands });
   }
@@ -47,7 +49,8 @@ export class NewsBot {
    * gateway stays connected at least the drain time, then it disconnects.
    */
   async stop(timeoutMs = 10_000): Promise<void> {
-    await Promise.all([this.gate.close(timeoutMs), new Promise((resolve) => setTimeout(resolve, Math.min(this.drainMs, timeoutMs)))]);
+    const closing = this.gate.close(timeoutMs);
+    await Promise.all([closing, this.mentions.stop(), new Promise((resolve) => setTimeout(resolve, Math.min(this.drainMs, timeoutMs)))]);
     await this.client.destroy();
   }
 }

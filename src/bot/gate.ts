@@ -29,6 +29,8 @@ export interface GateSettings {
   rateLimitPerMinute: number;
   maxConcurrent: number;
   maxQueued: number;
+  /** The rate limit's window (default 60 s: RATE_LIMIT_PER_MINUTE; tests shorten it). */
+  rateWindowMs?: number;
 }
 
 /**
@@ -101,11 +103,12 @@ export class Gate {
   private readonly queue: WorkQueue;
   private readonly metrics: Metrics | null;
   private closed = false;
+  private unqueued = 0;
 
   constructor(settings: GateSettings, logger: Logger, now: () => number = Date.now, metrics: Metrics | null = null) {
     this.settings = settings;
     this.logger = logger;
-    this.limiter = new RateLimiter(settings.rateLimitPerMinute, 60_000, now);
+    this.limiter = new RateLimiter(settings.rateLimitPerMinute, settings.rateWindowMs ?? 60_000, now);
     this.queue = new WorkQueue(settings.maxConcurrent, settings.maxQueued);
     this.metrics = metrics;
     metrics?.observeQueue(() => ({ running: this.queue.running, waiting: this.queue.queued }));
@@ -130,7 +133,7 @@ export class Gate {
       this.logger[precondition.logLevel](precondition.logMessage, fields);
       return { ok: false, refusal: { reason: 'precondition', precondition: precondition.name, message } };
     }
-    if (!request.queued) return { ok: true, run: (job) => job() };
+    if (!request.queued) return { ok: true, run: (job) => this.track(job) };
     const waitMs = this.limiter.take(request.asker.userId);
     if (waitMs > 0) {
       this.logger.info('rate limited', { ...fields, waitMs });
@@ -145,10 +148,26 @@ export class Gate {
     return { ok: true, run: (job) => this.queue.run(job) };
   }
 
-  /** Refuses everything from now on ("restarting"); resolves once queued work is done (or after `timeoutMs`). */
+  /** Runs work that does not queue (moderator commands, /status), counted so that shutdown waits for it too. */
+  private async track<T>(job: () => Promise<T>): Promise<T> {
+    this.unqueued++;
+    try {
+      return await job();
+    } finally {
+      this.unqueued--;
+    }
+  }
+
+  /**
+   * Refuses everything from now on ("restarting"); resolves once the work in progress is done,
+   * queued answers and unqueued commands alike (an /ingest whose worker is being stopped tells its
+   * moderator so), or after `timeoutMs`.
+   */
   async close(timeoutMs: number): Promise<void> {
     this.closed = true;
+    const end = Date.now() + timeoutMs;
     await this.queue.idle(timeoutMs);
+    while (this.unqueued > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
   }
 }
 

@@ -8,10 +8,25 @@ import { NoticeThrottle } from './limits.js';
 
 /** The reaction to a mention that asks nothing ("thanks!"). */
 const ACK_EMOJI = '👍';
-/** The reaction that stands in for a notice already given in a burst. */
+/** The reaction on a mention kept to answer when its asker's turn comes (removed once answered). */
 const WAIT_EMOJI = '⏳';
 /** How long one notice in a channel (or to a user) covers later refused mentions there. */
 const NOTICE_WINDOW_MS = 60_000;
+/**
+ * A user's mentions refused by the rate limit are answered when their turn comes, up to this
+ * many waiting at once (marked WAIT_EMOJI meanwhile); more are told when to ask again.
+ */
+export const MAX_DEFERRED_PER_USER = 3;
+/** The reaction that stands in for a notice already given in a burst: not answered, the notice above says why and when to ask again. */
+const NOT_KEPT_EMOJI = '🚫';
+
+/** A rate-limited mention waiting for its asker's turn. */
+interface Deferred {
+  message: Message;
+  question: string;
+  botUserId: string;
+  timer: NodeJS.Timeout;
+}
 
 /** The mention precondition list: a question besides the mention. */
 const MENTION_PRECONDITIONS = [questionGiven];
@@ -24,15 +39,16 @@ const MENTION_PRECONDITIONS = [questionGiven];
 function noticeFor(refusal: Refusal, message: Message): { key: string; windowMs: number; emoji: string } {
   switch (refusal.reason) {
     case 'stopping':
-      return { key: `restarting:${message.channelId}`, windowMs: NOTICE_WINDOW_MS, emoji: WAIT_EMOJI };
+      return { key: `restarting:${message.channelId}`, windowMs: NOTICE_WINDOW_MS, emoji: NOT_KEPT_EMOJI };
     case 'busy':
-      return { key: `busy:${message.channelId}`, windowMs: NOTICE_WINDOW_MS, emoji: WAIT_EMOJI };
+      return { key: `busy:${message.channelId}`, windowMs: NOTICE_WINDOW_MS, emoji: NOT_KEPT_EMOJI };
     case 'rate-limited':
-      return { key: `rate:${message.author.id}`, windowMs: refusal.waitMs, emoji: WAIT_EMOJI };
+      // Only mentions beyond the ones kept for their turn get here: not kept, the notice said when to ask again.
+      return { key: `rate:${message.author.id}`, windowMs: refusal.waitMs, emoji: NOT_KEPT_EMOJI };
     case 'precondition':
       return refusal.precondition === questionGiven.name
         ? { key: `usage:${message.author.id}`, windowMs: NOTICE_WINDOW_MS, emoji: '❓' }
-        : { key: `${refusal.precondition}:${message.author.id}`, windowMs: NOTICE_WINDOW_MS, emoji: WAIT_EMOJI };
+        : { key: `${refusal.precondition}:${message.author.id}`, windowMs: NOTICE_WINDOW_MS, emoji: NOT_KEPT_EMOJI };
   }
 }
 
@@ -46,6 +62,7 @@ export class MentionHandler {
   private readonly answering: Answering;
   private readonly logger: Logger;
   private readonly notices = new NoticeThrottle();
+  private readonly deferred = new Set<Deferred>();
 
   constructor(gate: Gate, answering: Answering, logger: Logger) {
     this.gate = gate;
@@ -62,6 +79,11 @@ export class MentionHandler {
       await message.react(ACK_EMOJI).catch((error: unknown) => this.logger.debug('reaction failed', { error: String(error) }));
       return;
     }
+    await this.pass(message, question, botUserId, null);
+  }
+
+  /** Through the gate, then answered; `waiting` is the deferral this attempt ends (its ⏳ goes once the mention is answered or refused). */
+  private async pass(message: Message, question: string, botUserId: string, waiting: Deferred | null): Promise<void> {
     const decision = this.gate.check({
       name: 'mention',
       asker: askerOfMessage(message),
@@ -69,11 +91,60 @@ export class MentionHandler {
       queued: true,
       mention: { question, botUserId },
     });
-    if (!decision.ok) {
-      await this.notice(message, decision.refusal);
-      return;
+    if (!decision.ok && decision.refusal.reason === 'rate-limited' && this.defer(message, question, botUserId, decision.refusal.waitMs, waiting)) return;
+    try {
+      if (!decision.ok) {
+        // A mention that waited is answered in words, never left with its ⏳.
+        if (waiting) await message.reply({ content: decision.refusal.message, allowedMentions: NO_MENTIONS });
+        else await this.notice(message, decision.refusal);
+        return;
+      }
+      await decision.run(() => this.answering.answerMention(message, question, botUserId));
+    } finally {
+      if (waiting) await this.unmark(message, botUserId);
     }
-    await decision.run(() => this.answering.answerMention(message, question, botUserId));
+  }
+
+  /**
+   * Keeps a rate-limited mention to answer when its asker's turn comes (after `waitMs`), marked
+   * with ⏳ meanwhile; false when the asker already has MAX_DEFERRED_PER_USER waiting (it is then
+   * refused with when to ask again). A mention that waited and is still too early waits again.
+   */
+  private defer(message: Message, question: string, botUserId: string, waitMs: number, waiting: Deferred | null): boolean {
+    const mine = [...this.deferred].filter((d) => d.message.author.id === message.author.id).length;
+    if (!waiting && mine >= MAX_DEFERRED_PER_USER) return false;
+    const entry: Deferred = {
+      message,
+      question,
+      botUserId,
+      timer: setTimeout(() => {
+        this.deferred.delete(entry);
+        void this.pass(message, question, botUserId, entry).catch((error: unknown) => this.logger.error('answering a mention that waited for its turn failed', { error, user: message.author.id }));
+      }, waitMs + 50),
+    };
+    this.deferred.add(entry);
+    this.logger.info('mention kept for its turn', { user: message.author.id, waitMs, waiting: mine + (waiting ? 0 : 1) });
+    if (!waiting) void message.react(WAIT_EMOJI).catch((error: unknown) => this.logger.debug('could not react to a mention', { error: String(error) }));
+    return true;
+  }
+
+  /** Removes the bot's ⏳ from a mention that waited. */
+  private async unmark(message: Message, botUserId: string): Promise<void> {
+    await message.reactions
+      .resolve(WAIT_EMOJI)
+      ?.users.remove(botUserId)
+      .catch((error: unknown) => this.logger.debug('could not remove a reaction', { error: String(error) }));
+  }
+
+  /**
+   * For shutdown: every mention still waiting for its turn is told the bot is restarting (each
+   * its own short reply: at most MAX_DEFERRED_PER_USER a user), and its ⏳ removed.
+   */
+  async stop(): Promise<void> {
+    const waiting = [...this.deferred];
+    this.deferred.clear();
+    for (const entry of waiting) clearTimeout(entry.timer);
+    await Promise.all(waiting.map((entry) => this.pass(entry.message, entry.question, entry.botUserId, entry).catch(() => {})));
   }
 
   /**

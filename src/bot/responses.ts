@@ -41,6 +41,7 @@ export function statusResponse(s: BotStatus): string {
     `Articles: ${s.articles} · passages: ${s.passages} · vectors: ${s.vectors}`,
     `Last ingest: ${last}`,
     ...(s.ingestRunning ? [`Ingest running: ${s.ingestRunning}`] : []),
+    ...(s.unfinishedIngest ? [`Last ingest did not finish: ${s.unfinishedIngest}`] : []),
     `Search: ${s.retrievalMode}${s.vectorSearch ? ` (embeddings: ${s.embeddingModel})` : ' (lexical only: no embedding model loaded)'}`,
     `Answers: ${s.answerMode === 'llm' ? `language model ${s.llmModel}` : 'extractive quotes (no language model configured)'}`,
     `Feeds configured: ${s.feeds}`,

@@ -6,6 +6,7 @@ import type { Metrics } from '../core/metrics.js';
 import type { SearchResult } from '../retrieval/retriever.js';
 import type { IngestRunRecord } from '../store/ports.js';
 import type { AnswerLog } from './answer-log.js';
+import type { IngestRequester } from './ingest-journal.js';
 
 
 /** Figures for /status. */
@@ -22,6 +23,8 @@ export interface BotStatus {
   feeds: number;
   /** How far a running ingest is ("120 of 300 articles"), when one runs. */
   ingestRunning?: string | null;
+  /** The last ingest when it did not finish (the bot stopped while it ran, or it failed), in words; null otherwise. */
+  unfinishedIngest?: string | null;
 }
 
 /** Everything the bot uses, provided by the entry point. */
@@ -35,7 +38,7 @@ export interface BotServices {
    * Rejects at once with IngestBusyError while another ingest runs, and with IngestFailedError
    * when the ingest ends without finishing.
    */
-  ingest(request: IngestRequest, onProgress?: (progress: string) => void): Promise<IngestSummary>;
+  ingest(request: IngestRequest, onProgress?: (progress: string) => void, origin?: { what: string; requester: IngestRequester }): Promise<IngestSummary>;
   log: AnswerLog;
   logger: Logger;
   /** Where questions, answers and refusals are counted (served at /metrics); absent: not counted. */
@@ -67,6 +70,8 @@ export interface BotSettings {
    * SHUTDOWN_DRAIN_MS). Answers in progress are waited for as well.
    */
   shutdownDrainMs?: number;
+  /** The per-user rate limit's window (default 60 s: rateLimitPerMinute is per minute); tests shorten it. */
+  rateWindowMs?: number;
 }
 
 /** Default of BotSettings.shutdownDrainMs: within docker stop's 10 s and a supervisor's usual grace. */

@@ -60,6 +60,7 @@ export interface DiscordDefaults {
 export interface Defaults {
   dataDir: string;
   databaseSchema: string;
+  databaseRetrySeconds: number;
   corpusDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   logFormat: 'text' | 'json';
@@ -84,6 +85,8 @@ export interface Defaults {
 export const DEFAULTS = {
   dataDir: './data',
   databaseSchema: 'newsbot',
+  /** How long a PostgreSQL write retries a lost connection (reads: at most 10 s of it). */
+  databaseRetrySeconds: 60,
   corpusDir: './corpus',
   logLevel: 'info',
   logFormat: 'text',
@@ -106,7 +109,7 @@ export const DEFAULTS = {
     efSearch: 256,
     /**
      * Weight of the vector list in hybrid fusion (0: lexical order, 1: vector order); see fusion.ts.
-     * Fitted on the first half of rtqa-2024 with GloVe, checked on the second (README).
+     * Fitted on the first half of rtqa-2024 with GloVe, checked on the second (docs/evaluation.md).
      */
     vectorWeight: 0.3,
   },

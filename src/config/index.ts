@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { DEFAULTS, type EmbeddingSettings, type LlmSettings, type RetrievalSettings } from './defaults.js';
+import { VARIABLE_DOCS, VARIABLE_GROUPS, type VariableGroup } from './variables.js';
 
 export { DEFAULTS, retrievalSettings, type Defaults, type DiscordDefaults, type EmbeddingSettings, type LlmSettings, type RetrievalSettings } from './defaults.js';
 
@@ -20,7 +21,8 @@ const boolFlag = (fallback: boolean) =>
 const int = (fallback: number, min: number, max: number) =>
   z.preprocess((v) => emptyToUndefined(v) ?? fallback, z.coerce.number().int().min(min).max(max));
 
-const schema = z.object({
+/** Every environment variable the program reads, with its parsing, range and default. */
+const variables = z.object({
   DATA_DIR: z.preprocess(emptyToUndefined, z.string().default(DEFAULTS.dataDir)),
   DATABASE_URL: z.preprocess(
     emptyToUndefined,
@@ -30,6 +32,7 @@ const schema = z.object({
       .optional(),
   ),
   DATABASE_SCHEMA: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase schema name (letters, digits, underscores)').default(DEFAULTS.databaseSchema)),
+  DATABASE_RETRY_SECONDS: int(DEFAULTS.databaseRetrySeconds, 0, 3_600),
   CORPUS_DIR: z.preprocess(emptyToUndefined, z.string().default(DEFAULTS.corpusDir)),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['debug', 'info', 'warn', 'error', 'silent']).default(DEFAULTS.logLevel)),
   LOG_FORMAT: z.preprocess(emptyToUndefined, z.enum(['text', 'json']).default(DEFAULTS.logFormat)),
@@ -93,7 +96,9 @@ const schema = z.object({
     },
     z.array(z.string().regex(/^\d{1,5}$/, 'must be comma-separated shard ids (0, 1, ...)').transform(Number)).min(1, 'must list at least one shard id').optional(),
   ),
-}).superRefine((e, ctx) => {
+});
+
+const schema = variables.superRefine((e, ctx) => {
   const problem = (variable: string, message: string) => ctx.addIssue({ code: 'custom', path: [variable], message });
   if (!e.DISCORD_SHARDS) {
     if (e.SHARD_COUNT !== undefined) problem('SHARD_COUNT', 'needs DISCORD_SHARDS (auto or a number) to turn sharding on');
@@ -114,11 +119,68 @@ const schema = z.object({
   if (new Set(e.SHARD_IDS).size !== e.SHARD_IDS.length) problem('SHARD_IDS', 'lists a shard id twice');
 });
 
+/** A variable's name, default and accepted values (from the schema) with its documentation (from variables.ts). */
+export interface ConfigVariable {
+  name: string;
+  group: VariableGroup;
+  /** The default as written in a .env file; '' when there is none (unset). */
+  default: string;
+  /** The accepted values, e.g. "1-50" or "`hybrid`, `lexical`, `vector`". */
+  accepts: string;
+  description: string;
+  /** What an unset variable means, e.g. "(unset: SQLite)". */
+  unset: string;
+}
+
+type VariableName = keyof typeof variables.shape;
+
+/** A parsed default as it would be written in a .env file. */
+function envText(value: unknown): string {
+  if (value === undefined) return '';
+  if (Array.isArray(value)) return value.join(',');
+  return String(value);
+}
+
+/** The accepted values of a variable, read from its schema (numbers' range, enums' options, booleans). */
+function acceptedValues(field: z.ZodType): string | undefined {
+  let inner: z.ZodType = field instanceof z.ZodPipe ? (field.out as z.ZodType) : field;
+  while (inner instanceof z.ZodOptional || inner instanceof z.ZodDefault) inner = inner.unwrap() as z.ZodType;
+  const n = (x: number | null) => (x === null ? '' : x.toLocaleString('en-US'));
+  if (inner instanceof z.ZodNumber) return `${n(inner.minValue)}-${n(inner.maxValue)}${inner.isInt ? '' : ' (decimal)'}`;
+  if (inner instanceof z.ZodBoolean) return '`true`, `false` (also 1/0, yes/no, on/off)';
+  if (inner instanceof z.ZodEnum) return inner.options.map((o) => `\`${String(o)}\``).join(', ');
+  if (inner instanceof z.ZodURL) return 'an http(s) URL';
+  return undefined;
+}
+
+/**
+ * Every environment variable, grouped in VARIABLE_GROUPS order and in schema order within a group:
+ * defaults and ranges come from the schema itself, so docs/configuration.md and .env.example
+ * (both checked against this by tests/unit/config-docs.test.ts) cannot drift from it.
+ */
+export function configVariables(): ConfigVariable[] {
+  const names = Object.keys(variables.shape) as VariableName[];
+  const all = names.map((name): ConfigVariable => {
+    const field = variables.shape[name] as z.ZodType;
+    const doc: { group: VariableGroup; description: string; unset?: string; accepts?: string } = VARIABLE_DOCS[name];
+    const parsed = field.safeParse(undefined);
+    return {
+      name,
+      group: doc.group,
+      default: parsed.success ? envText(parsed.data) : '',
+      accepts: doc.accepts ?? acceptedValues(field) ?? 'text',
+      description: doc.description,
+      unset: doc.unset ?? '(unset)',
+    };
+  });
+  return VARIABLE_GROUPS.flatMap((group) => all.filter((v) => v.group === group));
+}
+
 /** Validated configuration, read once from the environment. */
 export interface Config {
   dataDir: string;
   /** Where articles, passages and vectors live: SQLite under DATA_DIR (default) or a shared PostgreSQL. */
-  database: { kind: 'sqlite' } | { kind: 'postgres'; url: string; schema: string };
+  database: { kind: 'sqlite' } | { kind: 'postgres'; url: string; schema: string; retrySeconds: number };
   corpusDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** `text` lines for a terminal, or `json` (one object a line, pino) for a log collector. */
@@ -176,7 +238,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   return {
     dataDir: path.resolve(cwd, e.DATA_DIR),
-    database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA } : { kind: 'sqlite' },
+    database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA, retrySeconds: e.DATABASE_RETRY_SECONDS } : { kind: 'sqlite' },
     corpusDir: path.resolve(cwd, e.CORPUS_DIR),
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,

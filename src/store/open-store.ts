@@ -5,7 +5,7 @@ import { PostgresStore } from './postgres/pg-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 
 /** Which backend holds the store. */
-export type DatabaseChoice = { kind: 'sqlite' } | { kind: 'postgres'; url: string; schema: string };
+export type DatabaseChoice = { kind: 'sqlite' } | { kind: 'postgres'; url: string; schema: string; retrySeconds?: number };
 
 /** How to open a store, whichever the backend. */
 export interface OpenStoreOptions extends ManifestExpectation {
@@ -26,7 +26,7 @@ export async function openStore(options: OpenStoreOptions): Promise<NewsStore> {
   const { database, dataDir, efSearch, embedding, chunkerVersion } = options;
   const logger = options.logger ? { logger: options.logger } : {};
   if (database.kind === 'postgres') {
-    return PostgresStore.open({ url: database.url, schema: database.schema, cacheDir: dataDir, efSearch, embedding, chunkerVersion, follow: options.follow ?? false, ...logger });
+    return PostgresStore.open({ url: database.url, schema: database.schema, ...(database.retrySeconds !== undefined ? { retryMs: database.retrySeconds * 1000 } : {}), cacheDir: dataDir, efSearch, embedding, chunkerVersion, follow: options.follow ?? false, ...logger });
   }
   return SqliteStore.open(dataDir, { efSearch, embedding, chunkerVersion, ...logger });
 }

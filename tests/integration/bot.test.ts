@@ -571,9 +571,9 @@ describe('mentions: one notice per burst, a notice during shutdown, plain thread
     const replies = channelMessages(since).map((c) => content(c.body));
     const notices = replies.filter((r) => /asking faster than I can read/.test(r));
     expect(notices).toHaveLength(1);
-    // The rest of the refused mentions get a reaction, not a message (3 per minute are answered or queued).
-    expect(reactions(since).length).toBeGreaterThanOrEqual(15);
-    expect(reactions(since).every((c) => c.path.includes('/reactions/⏳/@me'))).toBe(true);
+    // 3 a minute are answered; the next 3 are kept for their turn (⏳); the rest get a reaction, not a message.
+    expect(reactions(since).filter((c) => c.path.includes('/reactions/⏳/@me'))).toHaveLength(3);
+    expect(reactions(since).filter((c) => c.path.includes('/reactions/🚫/@me')).length).toBeGreaterThanOrEqual(12);
     expect(h.logs.some((l) => /^info {2}rate limited .*user="575757575757575757"/.test(l))).toBe(true);
   });
 
@@ -591,6 +591,41 @@ describe('mentions: one notice per burst, a notice during shutdown, plain thread
     expect(content(notice.body)).toBe('I am restarting; please ask again in a moment.');
     expect(content((refused.body as Body)['data'])).toBe(content(notice.body));
     await stopping;
+  });
+});
+
+describe('mentions refused by the rate limit are answered when their turn comes', () => {
+  let h: BotHarness;
+  // One question per 1.5 s a user (the limit's window shortened from a minute).
+  beforeAll(async () => {
+    h = await startBot({ settings: { rateLimitPerMinute: 1, rateWindowMs: 1_500 } });
+  });
+  afterAll(() => h.stop());
+
+  it('keeps up to 3 waiting (⏳), answers each in turn and removes its ⏳; a 5th is told when to ask again; shutdown tells the ones still waiting', async () => {
+    const user = { id: '646464646464646464', username: 'quick' };
+    const since = h.fake.calls.length;
+    const ids = [0, 1, 2, 3, 4].map((i) => h.fake.message(`${QUESTION} (${i})`, { user }));
+    const replyTo = (id: string) => (c: { body: unknown }) => ((c.body as Body)['message_reference'] as Body | undefined)?.['message_id'] === id;
+    const replies = await Promise.all(ids.slice(0, 4).map((id) => h.fake.waitFor('POST', /^\/channels\/\d+\/messages$/, { since, timeoutMs: 20_000, where: replyTo(id) })));
+    for (const reply of replies) expect(content(reply.body)).toMatch(/backstop[^\n]*\[1\]/);
+    // In order, at least a window apart: the limit held.
+    for (let i = 1; i < 4; i++) expect(replies[i]!.at - replies[i - 1]!.at).toBeGreaterThanOrEqual(1_000);
+    const fifth = h.fake.find('POST', /^\/channels\/\d+\/messages$/).find(replyTo(ids[4]!));
+    expect(content(fifth?.body)).toMatch(/^You're asking faster than I can read\. Please try again in \d+ s\.$/);
+    const waited = h.fake.find('PUT', /\/reactions\/[^/]+\/@me$/).filter((c) => h.fake.calls.indexOf(c) >= since);
+    expect(waited.map((c) => c.path.split('/')[4])).toEqual(ids.slice(1, 4));
+    for (const id of ids.slice(1, 4)) await h.fake.waitFor('DELETE', new RegExp(`/messages/${id}/reactions/⏳/@me$`), { since, timeoutMs: 5_000 });
+
+    // Two more wait; shutdown tells each of them it is restarting instead of leaving its ⏳.
+    const late = [5, 6].map((i) => h.fake.message(`${QUESTION} (${i})`, { user }));
+    await h.fake.waitFor('PUT', new RegExp(`/messages/${late[1]}/reactions/`), { timeoutMs: 5_000 });
+    const before = h.fake.calls.length;
+    await h.bot.stop(2_000);
+    for (const id of late) {
+      const told = await h.fake.waitFor('POST', /^\/channels\/\d+\/messages$/, { since: before, timeoutMs: 5_000, where: replyTo(id) });
+      expect(content(told.body)).toBe('I am restarting; please ask again in a moment.');
+    }
   });
 });
 

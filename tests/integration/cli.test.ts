@@ -1,5 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PermissionFlagsBits } from 'discord.js';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAS_TINY_MODEL, isAlive, MODELS_DIR, REPO, TINY_MODEL, tempDir } from '../helpers/env.js';
@@ -48,6 +51,24 @@ describe('command-line entry points', () => {
     expect(result.stdout).toContain('Sources:');
     expect(result.stdout).toContain(`[1] ${SEED_TITLE} (2025-02-27`);
     expect(result.stdout).toMatch(/couldn't find anything about “the chess olympiad” in the news I have/);
+  });
+
+  it('the README quick start as written: `npm start` with no token and no key answers the quick-start question', async () => {
+    const child = spawn('npm', ['start', '--silent'], {
+      cwd: REPO,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...offline(path.join(dir, 'quick-start')) },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.stdin.end(`${QUESTION}\n`);
+    expect(await code, stderr).toBe(0);
+    expect(stdout).toMatch(/plead for a US backstop[^\n]*\[1\]/);
+    expect(stdout).toContain(`[1] ${SEED_TITLE} (2025-02-27`);
+    expect(stderr).not.toMatch(/DISCORD_TOKEN|OPENAI_API_KEY/);
   });
 
   it('npm run ingest reports added and skipped articles with reasons', async () => {
@@ -254,6 +275,51 @@ describe('command-line entry points', () => {
       release();
       child.process.kill('SIGKILL');
       await llm.stop();
+      await fake.stop();
+    }
+  });
+
+  it('an ingest that dies with the bot (SIGKILL) is told to its moderator after the restart and shown in /status as not finished', async () => {
+    const fake = new FakeDiscord();
+    await fake.start();
+    // A page that never answers: the moderator's /ingest is still running when the bot is killed.
+    const hanging = http.createServer(() => {});
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    const pageUrl = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/breaking-news`;
+    const env = { ...offline(path.join(dir, 'bot-killed')), DISCORD_TOKEN: 'secret-bot-token-kill', DISCORD_API_URL: fake.apiUrl, ALLOW_PRIVATE_FETCH: 'true', FETCH_TIMEOUT_MS: '120000' };
+    const moderator = { user: { id: '656565656565656565', username: 'mod' }, permissions: PermissionFlagsBits.ManageGuild };
+    const first = spawnCli('start', env);
+    let second: ReturnType<typeof spawnCli> | null = null;
+    try {
+      for (const end = Date.now() + 30_000; !/ingest: 1 added/.test(first.output()) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+      const since = fake.calls.length;
+      fake.interaction('ingest', { url: pageUrl }, moderator);
+      await fake.waitFor('POST', /\/callback$/, { since, timeoutMs: 15_000 });
+      // The worker asked for the page: the ingest is under way.
+      await new Promise<void>((resolve) => hanging.once('request', () => resolve()));
+      first.process.kill('SIGKILL');
+      await first.exited;
+
+      const restart = fake.calls.length;
+      second = spawnCli('start', env);
+      const dm = await fake.waitFor('POST', /^\/channels\/\d+\/messages$/, { since: restart, timeoutMs: 30_000, where: (c) => /did not finish/.test(String((c.body as Record<string, unknown>)['content'])) });
+      expect(fake.dmChannels.get(dm.path.split('/')[2]!)).toBe(moderator.user.id);
+      const told = String((dm.body as Record<string, unknown>)['content']);
+      expect(told.startsWith(`The ingest of <${pageUrl}> started `)).toBe(true);
+      expect(told).toMatch(/ started \d{4}-\d\d-\d\d \d\d:\d\d UTC did not finish: the bot stopped while it ran\. What it stored is kept; run it again to finish\.$/);
+      expect((dm.body as Record<string, unknown>)['allowed_mentions']).toMatchObject({ parse: [] });
+      const status = fake.interaction('status', {}, moderator);
+      const reply = await fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${status.token}/messages/@original$`), { timeoutMs: 15_000 });
+      expect(String((reply.body as Record<string, unknown>)['content'])).toContain(`Last ingest did not finish: The ingest of <${pageUrl}> started`);
+      // The restarted bot logged it too.
+      second.process.kill('SIGTERM');
+      await second.exited;
+      expect(second.output()).toMatch(/an ingest did not finish: the bot stopped while it ran/);
+    } finally {
+      first.process.kill('SIGKILL');
+      second?.process.kill('SIGKILL');
+      hanging.closeAllConnections();
+      hanging.close();
       await fake.stop();
     }
   });

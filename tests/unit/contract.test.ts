@@ -18,7 +18,7 @@ function memoryLog(first: number, last: number): VectorLog & { entries: number[]
 const CONSISTENT: ConsistencyCounts = { articles: 2, passages: 3, vectors: 3, lexical: 3, lexicalExpected: 3, lexicalStatistics: null, emptyArticles: 0, orphanVectors: 0, embedded: true };
 
 describe('store contract rules', () => {
-  it('keeps the newest VECTOR_LOG_KEEP entries of the change log (the README says 100,000)', async () => {
+  it('keeps the newest VECTOR_LOG_KEEP entries of the change log (docs/architecture.md says 100,000)', async () => {
     expect(VECTOR_LOG_KEEP).toBe(100_000);
     const log = memoryLog(1, 10);
     await trimVectorLog(log, 4);

@@ -47,7 +47,14 @@ function interaction(createdAgoMs = 0, options: { dmsClosed?: boolean } = {}): {
         return Promise.resolve();
       },
     },
-  } as unknown as ChatInputCommandInteraction;
+  } as unknown as ChatInputCommandInteraction & { user: { send: unknown }; channel: unknown };
+  // The moderator is reached through the client: a DM channel opened with them, or the channel where they asked.
+  Object.assign(value, {
+    client: {
+      users: { createDM: (userId: string) => (userId === '555' ? Promise.resolve({ send: value.user.send }) : Promise.reject(new Error('Unknown User'))) },
+      channels: { fetch: (channelId: string) => (channelId === '777' ? Promise.resolve(value.channel) : Promise.reject(new Error('Unknown Channel'))) },
+    },
+  });
   return { edits, posts, dms, value };
 }
 

@@ -2,6 +2,8 @@ import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder, type 
 import { ErrorCodes, NewsBotError } from '../../core/errors.js';
 import type { IngestRequest } from '../../core/ingest.js';
 import { defuseMentions, escapeMarkdown } from '../format.js';
+import type { IngestRequester } from '../ingest-journal.js';
+import { tellModerator } from '../notify.js';
 import { moderatorOnly } from '../gate.js';
 import { ingestResponse } from '../responses.js';
 import { replyEditableUntil } from '../services.js';
@@ -43,7 +45,7 @@ export async function runIngestCommand(interaction: ChatInputCommandInteraction,
   );
   let content: string;
   try {
-    const summary = await services.ingest(request, (progress) => (latest = progress));
+    const summary = await services.ingest(request, (progress) => (latest = progress), { what, requester: requesterOf(interaction) });
     content = ingestResponse(what, summary);
   } catch (error) {
     if (!(error instanceof NewsBotError) || (error.code !== ErrorCodes.IngestBusy && error.code !== ErrorCodes.IngestFailed)) throw error;
@@ -57,31 +59,22 @@ export async function runIngestCommand(interaction: ChatInputCommandInteraction,
     await interaction.editReply({ content: content.slice(0, 2000), allowedMentions: NO_MENTIONS });
     return;
   }
-  await deliverLate(interaction, context, content, what);
+  await deliverLate(interaction, context, content);
 }
 
 /**
  * Delivers the end of an ingest whose reply can no longer be edited: the summary by direct message
- * to the moderator, private as the reply was. When their DMs are closed, the channel is told that
- * it ended and how (the first line: counts, no file or URL list), naming them and pinging no one;
- * when that fails too, the log has it (as a warning: nothing is broken).
+ * to the moderator; when their DMs are closed, the channel is told that it ended and how (counts
+ * only), naming them and pinging no one (see tellModerator).
  */
-async function deliverLate(interaction: ChatInputCommandInteraction, { services }: Pick<CommandContext, 'services'>, content: string, what: string): Promise<void> {
-  try {
-    await interaction.user.send({ content: `Your ingest ended. ${content}`.slice(0, 2000), allowedMentions: NO_MENTIONS });
-    return;
-  } catch (error) {
-    services.logger.info(`could not send the summary of the ingest of ${what} by direct message`, { error: String(error), user: interaction.user.id });
-  }
+async function deliverLate(interaction: ChatInputCommandInteraction, { services }: Pick<CommandContext, 'services'>, content: string): Promise<void> {
   const firstLine = content.split('\n')[0]!;
-  const notice = `<@${interaction.user.id}>, your ingest ended (I could not send you the details by direct message). ${firstLine}`.slice(0, 2000);
-  try {
-    const channel = interaction.channel ?? (await interaction.client.channels.fetch(interaction.channelId));
-    if (!channel?.isSendable()) throw new Error('the channel is not one the bot can send to');
-    await channel.send({ content: notice, allowedMentions: NO_MENTIONS });
-  } catch (error) {
-    services.logger.warn(`could not tell the moderator the ingest of ${what} ended`, { error: String(error), channel: interaction.channelId, summary: content });
-  }
+  await tellModerator(interaction.client, requesterOf(interaction), `Your ingest ended. ${content}`, services.logger, `your ingest ended (I could not send you the details by direct message). ${firstLine}`);
+}
+
+/** Who ran an ingest command, and where. */
+function requesterOf(interaction: ChatInputCommandInteraction): IngestRequester {
+  return { userId: interaction.user.id, guildId: interaction.guildId, channelId: interaction.channelId };
 }
 
 /** /ingest url|feed|corpus (moderators): add news now. */

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { DEFAULTS } from '../../config/defaults.js';
+import { isConnectionLoss, withReconnect } from './pg-retry.js';
 import { ErrorCodes, NewsBotError, describeError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { ArticleMeta } from '../../core/types.js';
@@ -38,7 +40,12 @@ export interface PostgresStoreOptions extends ManifestExpectation {
   poolSize?: number;
   /** Follow other processes' writes as they commit (LISTEN/NOTIFY); on for long-running processes. */
   follow?: boolean;
+  /** How long a write keeps retrying a lost or refused connection (default DEFAULTS.databaseRetrySeconds); reads retry at most READ_RETRY_MS of it. */
+  retryMs?: number;
 }
+
+/** Reads (a question being answered) wait at most this long for a lost database to come back. */
+export const READ_RETRY_MS = 10_000;
 
 const ARTICLE_COLUMNS = 'a.id, a.title, a.date, a.source, a.url, a.author, a.origin, a.content_hash';
 
@@ -74,6 +81,7 @@ export class PostgresStore implements NewsStore {
   private readonly s: string;
   private readonly schema: string;
   private readonly logger: Logger;
+  private readonly retryMs: number;
   private readonly index: DerivedVectorIndex | null;
   private listener: pg.Client | null = null;
   private followTimer: NodeJS.Timeout | null = null;
@@ -88,6 +96,7 @@ export class PostgresStore implements NewsStore {
     this.s = quoteIdent(this.schema);
     this.location = `${describeDatabaseUrl(options.url)} (schema ${this.schema})`;
     this.logger = options.logger ?? silentLogger;
+    this.retryMs = options.retryMs ?? DEFAULTS.databaseRetrySeconds * 1000;
     this.index = this.makeIndex(createdAt);
   }
 
@@ -214,31 +223,50 @@ export class PostgresStore implements NewsStore {
     return `${this.schema}_vectors`;
   }
 
-  /** Runs `fn` in one transaction holding the store's write lock. */
+  /**
+   * Runs `fn` in one transaction holding the store's write lock. A connection lost or refused
+   * before the COMMIT was sent rolls the transaction back on the server, so the whole transaction
+   * is tried again with backoff for up to the write retry time (DATABASE_RETRY_SECONDS): nothing
+   * committed is lost and nothing is written twice; one lost during the COMMIT is reported.
+   */
   private async write<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect().catch((error: unknown) => {
-      throw storeError(error, this.location, 'cannot connect to');
-    });
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`newsbot-write:${this.schema}`]);
-      const out = await fn(client);
-      await client.query('COMMIT');
-      return out;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error instanceof NewsBotError ? error : storeError(error, this.location, 'could not write to');
-    } finally {
-      client.release();
-    }
+    return withReconnect(
+      async (unsafe) => {
+        const client = await this.pool.connect().catch((error: unknown) => {
+          throw storeError(error, this.location, 'cannot connect to');
+        });
+        let broken: unknown;
+        try {
+          await client.query('BEGIN');
+          await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`newsbot-write:${this.schema}`]);
+          const out = await fn(client);
+          unsafe();
+          await client.query('COMMIT');
+          return out;
+        } catch (error) {
+          if (isConnectionLoss(error)) broken = error;
+          else await client.query('ROLLBACK').catch(() => {});
+          throw error instanceof NewsBotError ? error : storeError(error, this.location, 'could not write to');
+        } finally {
+          // A connection that failed is dropped, never handed to the next caller.
+          client.release(broken instanceof Error ? broken : undefined);
+        }
+      },
+      { deadlineMs: this.retryMs, what: 'a write', logger: this.logger },
+    );
   }
 
   private async read<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
-    try {
-      return (await this.pool.query<R>(sql, params)).rows;
-    } catch (error) {
-      throw storeError(error, this.location, 'could not read from');
-    }
+    return withReconnect(
+      async () => {
+        try {
+          return (await this.pool.query<R>(sql, params)).rows;
+        } catch (error) {
+          throw storeError(error, this.location, 'could not read from');
+        }
+      },
+      { deadlineMs: Math.min(this.retryMs, READ_RETRY_MS), what: 'a read', logger: this.logger },
+    );
   }
 
   async getArticle(id: string): Promise<ArticleMeta | undefined> {
