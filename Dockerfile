@@ -39,7 +39,8 @@ ENV NODE_ENV=production \
     DATA_DIR=/app/data \
     CORPUS_DIR=/app/corpus \
     EMBEDDING_CACHE_DIR=/app/data/models \
-    HEALTH_PORT=8080
+    HEALTH_PORT=8080 \
+    HEALTH_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /usr/bin/tini-static /usr/bin/tini
 # Code and dependencies belong to root and are read-only for the bot; only /app/data is its own.
