@@ -2,6 +2,7 @@ import { InvalidQuestionError } from '../core/errors.js';
 import { contentTerms } from '../core/text.js';
 import type { Answer, RetrievalMode } from '../core/types.js';
 import type { Retriever, SearchResult } from '../retrieval/retriever.js';
+import type { ScopeFilter } from '../store/ports.js';
 import { answers } from './confidence.js';
 import { assessPassages, extractiveAnswer } from './extractive.js';
 import { keyTerms } from './topic.js';
@@ -17,6 +18,8 @@ export interface AskOptions {
   newsUntil?: Date;
   /** Earlier turns of the conversation, oldest first: a follow-up is searched and answered with them. */
   history?: ConversationTurn[];
+  /** The scopes whose articles may answer (see SearchOptions.scopes). */
+  scopes?: ScopeFilter;
 }
 
 /** An answer plus the retrieval behind it (for --json, logs and the eval). */

@@ -135,8 +135,9 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
       const running = ingest.status();
       return running ? describeIngestProgress(running) : 'just started';
     },
-    search: async (query, k) => app.retriever.search(query, { k }),
-    latest: (topic, limit) => app.retriever.latest(topic, limit),
+    search: async (query, k, scopes) => app.retriever.search(query, { k, scopes }),
+    latest: (topic, limit, scopes) => app.retriever.latest(topic, limit, scopes),
+    sources: app.store,
     status: async () => {
       const stats = await app.store.stats();
       const running = ingest.status();
@@ -150,7 +151,7 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
         retrievalMode: config.retrieval.mode,
         answerMode: app.answers.answerMode,
         llmModel: config.llm?.model ?? null,
-        feeds: config.feeds.length,
+        feeds: config.feeds.length + (await app.store.listFeeds()).length,
         ingestRunning: running ? describeIngestProgress(running) : null,
         unfinishedIngest: running ? null : describeUnfinished(journal.lastUnfinished()),
       };
@@ -163,6 +164,8 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
   const client = options.client ?? createDiscordClient({ apiUrl: config.discord.apiUrl });
   const bot = new NewsBot(client, services, {
     moderatorRoleIds: config.discord.moderatorRoleIds,
+    ownerGuildIds: config.discord.ownerGuildIds,
+    allowPrivateFetch: config.allowPrivateFetch,
     rateLimitPerMinute: config.discord.rateLimitPerMinute,
     maxConcurrent: config.discord.maxConcurrent,
     maxQueued: config.discord.maxQueued,

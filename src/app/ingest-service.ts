@@ -155,7 +155,7 @@ export class IngestService {
   startPolling(intervalMs: number): () => void {
     return startFeedPolling(
       {
-        feeds: this.config.feeds.length,
+        feeds: async () => this.config.feeds.length + (await this.store.listFeeds()).length,
         busyReason: () => (this.current ? describeIngestProgress(this.current.status) : this.stopping ? 'stopping' : null),
         run: (request) => this.run(request),
         lease: this.lease,

@@ -12,6 +12,11 @@ export interface LoggedAnswer {
   question: string;
   answer: Answer;
   threadId: string | null;
+  /** Who asked and where (null guild: a DM). */
+  userId: string;
+  guildId: string | null;
+  /** True when only the asker saw it (/ask private). */
+  private: boolean;
 }
 
 /** Where an answer was given. */
@@ -20,6 +25,8 @@ export interface AnswerPlace {
   guildId: string | null;
   channelId: string;
   threadId?: string | null;
+  /** Only the asker sees the answer. */
+  private?: boolean;
 }
 
 /**
@@ -45,6 +52,7 @@ export class AnswerLog {
         created_at TEXT NOT NULL
       );
       CREATE INDEX IF NOT EXISTS answers_thread ON answers (thread_id);
+      -- (private: the column is added below to logs made before it)
       CREATE TABLE IF NOT EXISTS feedback (
         answer_id TEXT NOT NULL REFERENCES answers (id),
         user_id TEXT NOT NULL,
@@ -53,13 +61,17 @@ export class AnswerLog {
         PRIMARY KEY (answer_id, user_id)
       );
     `);
+    const columns = new Set(this.db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('answers')").all().map((c) => c.name));
+    if (!columns.has('private')) this.db.exec('ALTER TABLE answers ADD COLUMN private INTEGER NOT NULL DEFAULT 0');
     // Prepared once here: the log never depends on how the database caches statements.
     this.statements = {
-      insert: this.db.prepare<[string, string, string, string, string, string | null, string, string | null, string]>(
-        'INSERT INTO answers (id, question, answer_json, mode, user_id, guild_id, channel_id, thread_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      insert: this.db.prepare<[string, string, string, string, string, string | null, string, string | null, string, number]>(
+        'INSERT INTO answers (id, question, answer_json, mode, user_id, guild_id, channel_id, thread_id, created_at, private) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       setThread: this.db.prepare<[string, string]>('UPDATE answers SET thread_id = ? WHERE id = ?'),
-      get: this.db.prepare<[string], { id: string; question: string; answer_json: string; thread_id: string | null }>('SELECT id, question, answer_json, thread_id FROM answers WHERE id = ?'),
+      get: this.db.prepare<[string], { id: string; question: string; answer_json: string; thread_id: string | null; user_id: string; guild_id: string | null; private: number }>(
+        'SELECT id, question, answer_json, thread_id, user_id, guild_id, private FROM answers WHERE id = ?',
+      ),
       threadHistory: this.db.prepare<[string, number], { question: string; answer_json: string }>('SELECT question, answer_json FROM answers WHERE thread_id = ? ORDER BY rowid DESC LIMIT ?'),
       feedback: this.db.prepare<[string, string, number, string]>('INSERT OR REPLACE INTO feedback (answer_id, user_id, helpful, created_at) VALUES (?, ?, ?, ?)'),
       feedbackCounts: this.db.prepare<[string], { up: number | null; down: number | null }>('SELECT SUM(helpful) AS up, SUM(1 - helpful) AS down FROM feedback WHERE answer_id = ?'),
@@ -69,7 +81,7 @@ export class AnswerLog {
   /** Stores an answer; returns its id. */
   record(question: string, answer: Answer, place: AnswerPlace): string {
     const id = randomBytes(6).toString('hex');
-    this.statements.insert.run(id, redact(question), redactedJson(answer), answer.mode, place.userId, place.guildId, place.channelId, place.threadId ?? null, new Date().toISOString());
+    this.statements.insert.run(id, redact(question), redactedJson(answer), answer.mode, place.userId, place.guildId, place.channelId, place.threadId ?? null, new Date().toISOString(), place.private ? 1 : 0);
     return id;
   }
 
@@ -80,7 +92,9 @@ export class AnswerLog {
 
   get(id: string): LoggedAnswer | undefined {
     const row = this.statements.get.get(id);
-    return row ? { id: row.id, question: row.question, answer: JSON.parse(row.answer_json) as Answer, threadId: row.thread_id } : undefined;
+    return row
+      ? { id: row.id, question: row.question, answer: JSON.parse(row.answer_json) as Answer, threadId: row.thread_id, userId: row.user_id, guildId: row.guild_id, private: row.private === 1 }
+      : undefined;
   }
 
   /** The last `limit` questions of a thread with their answers and the articles they cited, oldest first. */

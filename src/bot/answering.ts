@@ -5,6 +5,7 @@ import type { Answer } from '../core/types.js';
 import { answerButtons } from './buttons.js';
 import { NO_MENTIONS } from './commands/command.js';
 import { formatAnswerForDiscord, splitMessage, threadName } from './format.js';
+import { visibleScopes, type ScopeFilter } from '../store/ports.js';
 import type { BotServices, BotSettings } from './services.js';
 import { ThrottledEditor } from './streaming.js';
 
@@ -58,8 +59,8 @@ export class Answering {
       this.settings.editIntervalMs,
       (error) => this.services.logger.warn('streaming edit failed', { error: String(error) }),
     );
-    const answer = await this.collect(question, {}, editor);
-    const id = this.services.log.record(question, answer, { userId: interaction.user.id, guildId: interaction.guildId, channelId: interaction.channelId });
+    const answer = await this.collect(question, { scopes: visibleScopes(interaction.guildId) }, editor);
+    const id = this.services.log.record(question, answer, { userId: interaction.user.id, guildId: interaction.guildId, channelId: interaction.channelId, private: ephemeral });
     const [first, ...rest] = answerMessages(answer, id);
     await interaction.editReply({ ...(first ?? { content: '…', components: [] }), allowedMentions: NO_MENTIONS });
     for (const part of rest) {
@@ -77,7 +78,7 @@ export class Answering {
     const inThread = channel.isThread() && channel.ownerId === botUserId;
     if ('sendTyping' in channel) await channel.sendTyping().catch(() => {});
     const history = inThread ? this.services.log.threadHistory(channel.id) : [];
-    const answer = await this.collect(question, { history }, null);
+    const answer = await this.collect(question, { history, scopes: visibleScopes(message.guildId) }, null);
     const id = this.services.log.record(question, answer, {
       userId: message.author.id,
       guildId: message.guildId,
@@ -101,7 +102,7 @@ export class Answering {
   }
 
   /** Runs the answer stream into a throttled editor (when given); returns the final answer. */
-  private async collect(question: string, options: { history?: ConversationTurn[] }, editor: ThrottledEditor | null): Promise<Answer> {
+  private async collect(question: string, options: { history?: ConversationTurn[]; scopes: ScopeFilter }, editor: ThrottledEditor | null): Promise<Answer> {
     const started = performance.now();
     let answer: Answer | undefined;
     try {

@@ -1,5 +1,6 @@
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle, MessageFlags, type ButtonInteraction } from 'discord.js';
 import { NO_MENTIONS } from './commands/command.js';
+import type { LoggedAnswer } from './answer-log.js';
 import { sourcesResponse } from './responses.js';
 import type { BotServices } from './services.js';
 
@@ -15,6 +16,18 @@ async function answerGone(interaction: ButtonInteraction): Promise<void> {
   await interaction.reply({ content: 'That answer is no longer available.', flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
 }
 
+/**
+ * The logged answer a press may act on: only in the server that got the answer (a DM answer: only
+ * in that DM), and for a private answer or a DM only by the user who asked. Anyone else, with a
+ * custom id known or forged, is treated as if the answer were gone.
+ */
+function answerFor(interaction: ButtonInteraction, services: BotServices, answerId: string | undefined): LoggedAnswer | undefined {
+  const logged = answerId ? services.log.get(answerId) : undefined;
+  if (!logged || logged.guildId !== interaction.guildId) return undefined;
+  if ((logged.private || logged.guildId === null) && logged.userId !== interaction.user.id) return undefined;
+  return logged;
+}
+
 const SOURCES = /^sources:([0-9a-f]+)$/;
 const FEEDBACK = /^feedback:([0-9a-f]+):(up|down)$/;
 
@@ -23,8 +36,7 @@ export const sourcesButton = {
   customId: (answerId: string) => `sources:${answerId}`,
   owns: (customId: string) => customId.startsWith('sources:'),
   async handle(interaction: ButtonInteraction, services: BotServices): Promise<void> {
-    const answerId = SOURCES.exec(interaction.customId)?.[1];
-    const logged = answerId ? services.log.get(answerId) : undefined;
+    const logged = answerFor(interaction, services, SOURCES.exec(interaction.customId)?.[1]);
     if (!logged) return answerGone(interaction);
     const [first, ...rest] = sourcesResponse(logged.answer.citations);
     await interaction.reply({ content: first!, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
@@ -38,7 +50,7 @@ export const feedbackButton = {
   owns: (customId: string) => customId.startsWith('feedback:'),
   async handle(interaction: ButtonInteraction, services: BotServices): Promise<void> {
     const match = FEEDBACK.exec(interaction.customId);
-    if (!match || !services.log.feedback(match[1]!, interaction.user.id, match[2] === 'up')) return answerGone(interaction);
+    if (!match || !answerFor(interaction, services, match[1]) || !services.log.feedback(match[1]!, interaction.user.id, match[2] === 'up')) return answerGone(interaction);
     await interaction.reply({ content: 'Thanks for the feedback!', flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
   },
 } satisfies ButtonHandler & { customId(answerId: string, vote: 'up' | 'down'): string };

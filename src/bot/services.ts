@@ -4,7 +4,7 @@ import type { ArticleMeta } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { SearchResult } from '../retrieval/retriever.js';
-import type { IngestRunRecord } from '../store/ports.js';
+import type { IngestRunRecord, IngestStore, ScopeFilter, SourceStore } from '../store/ports.js';
 import type { AnswerLog } from './answer-log.js';
 import type { IngestRequester } from './ingest-journal.js';
 
@@ -30,8 +30,12 @@ export interface BotStatus {
 /** Everything the bot uses, provided by the entry point. */
 export interface BotServices {
   answers: AnswerService;
-  search(query: string, k: number): Promise<SearchResult>;
-  latest(topic: string | undefined, limit: number): Promise<ArticleMeta[]>;
+  /** Searches the articles of `scopes` (visibleScopes of the place asked from). */
+  search(query: string, k: number, scopes: ScopeFilter): Promise<SearchResult>;
+  /** Latest articles of `scopes`, or the latest about a topic. */
+  latest(topic: string | undefined, limit: number, scopes: ScopeFilter): Promise<ArticleMeta[]>;
+  /** Source management (/sources, /feeds): the store's articles by scope, stored feeds, audit trail, removal. */
+  sources: SourceStore & Pick<IngestStore, 'removeArticles' | 'listFeeds'>;
   status(): Promise<BotStatus>;
   /**
    * Runs an ingest to its summary; `onProgress` gets how far it is ("120 of 300 articles").
@@ -57,6 +61,14 @@ export interface BotSettings {
   maxConcurrent: number;
   maxQueued: number;
   editIntervalMs: number;
+  /**
+   * Servers whose moderators act for the operator (OWNER_GUILD_IDS): their /ingest and /reingest
+   * add to the global scope, and /sources there lists global too. Every other server's moderators
+   * add to their own server's scope only.
+   */
+  ownerGuildIds?: readonly string[];
+  /** ALLOW_PRIVATE_FETCH: /feeds add accepts loopback and private-network addresses (tests, intranets). */
+  allowPrivateFetch?: boolean;
   /** Register commands once connected: to this guild, or globally when undefined. */
   registerCommands: { guildId: string | undefined } | null;
   /**

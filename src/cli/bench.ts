@@ -18,8 +18,13 @@ import { destroyNewsStore, loadEmbedding, openNewsStore, type DatabaseChoice } f
 import { boot, runMain } from './common.js';
 
 const USAGE = `usage: npm run bench -- [--set ../shared/eval/rtqa-2024] [--model test/bert-random-minilm-shape] [--articles N] [--embed-sample N] [--questions 500] [--keep DIR]
+         [--servers N --server-articles M]
+       npm run bench -- --query-only DATA_DIR [--model none] [--servers N --server-articles M]
        npm run bench -- --compare-worker [--set ...] [--model ...] [--articles 300] [--niceness 0,10]
 Prints a table and, last, one JSON line. Never fails on a time: it measures.
+--servers N --server-articles M: before the queries, give N servers M articles of their own each (copies of
+  global articles under the server's scope) and ask as the first server (global + its own 100): the cost of scopes.
+--query-only DATA_DIR: only the query figures, on a store already there (--model none: lexical only).
 --compare-worker: ingest the first N articles with \`npm run ingest\`, then with the bot's ingest worker at each
   --niceness (default 0,10: its own overhead, then as the bot runs it), and compare.`;
 
@@ -89,6 +94,8 @@ runMain(async () => {
       ef: { type: 'string' },
       'compare-worker': { type: 'boolean', default: false },
       niceness: { type: 'string' },
+      servers: { type: 'string', default: '0' },
+      'server-articles': { type: 'string', default: '100' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -122,6 +129,8 @@ runMain(async () => {
     const result = await benchQueries({ database, dataDir: values['query-only'] }, embedder, questions, {
       modes: ['hybrid', 'lexical', 'vector'],
       retrieval: { ...config.retrieval, efSearch },
+      servers: Number(values.servers),
+      serverArticles: Number(values['server-articles']),
     });
     process.stdout.write(JSON.stringify(result) + '\n');
     return;
@@ -187,7 +196,7 @@ runMain(async () => {
 
   // 4. Open the store in a fresh process and run the queries there.
   const self = fileURLToPath(import.meta.url);
-  const child = spawn(process.execPath, ['--import', 'tsx', self, '--set', values.set, '--model', model, '--questions', values.questions!, '--query-only', dataDir, ...(values.ef ? ['--ef', values.ef] : [])], {
+  const child = spawn(process.execPath, ['--import', 'tsx', self, '--set', values.set, '--model', model, '--questions', values.questions!, '--query-only', dataDir, '--servers', values.servers!, '--server-articles', values['server-articles']!, ...(values.ef ? ['--ef', values.ef] : [])], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -227,6 +236,8 @@ runMain(async () => {
     hnsw_recall_at_10: q.hnswRecallAt10,
     hnsw_recall_at_10_passage_queries: q.hnswRecallAt10PassageQueries,
     ef_search: q.efSearch,
+    servers: q.servers,
+    server_articles: q.serverArticles,
     cores: os.cpus().length,
     node: process.version,
     skipped: summary.skippedCount,

@@ -82,6 +82,10 @@ const variables = z.object({
     (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : (emptyToUndefined(v) ?? [])),
     z.array(z.string().regex(/^\d{5,25}$/, 'must be comma-separated Discord role ids')),
   ),
+  OWNER_GUILD_IDS: z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : (emptyToUndefined(v) ?? [])),
+    z.array(z.string().regex(/^\d{5,25}$/, 'must be comma-separated Discord server ids')),
+  ),
   RATE_LIMIT_PER_MINUTE: int(DEFAULTS.discord.rateLimitPerMinute, 1, 1000),
   MAX_CONCURRENT_ANSWERS: int(DEFAULTS.discord.maxConcurrent, 1, 64),
   MAX_QUEUED_ANSWERS: int(DEFAULTS.discord.maxQueued, 0, 10_000),
@@ -212,6 +216,11 @@ export interface Config {
     /** Register slash commands on start-up. */
     registerCommands: boolean;
     moderatorRoleIds: string[];
+    /**
+     * Servers whose moderators act for the operator: their /ingest and /reingest add to the global
+     * scope every server sees. Empty: every server's moderators add to their own server only.
+     */
+    ownerGuildIds: string[];
     rateLimitPerMinute: number;
     maxConcurrent: number;
     maxQueued: number;
@@ -286,6 +295,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiUrl: e.DISCORD_API_URL.replace(/\/+$/, ''),
       registerCommands: e.DISCORD_REGISTER_COMMANDS,
       moderatorRoleIds: e.MODERATOR_ROLE_IDS,
+      ownerGuildIds: e.OWNER_GUILD_IDS,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
       maxConcurrent: e.MAX_CONCURRENT_ANSWERS,
       maxQueued: e.MAX_QUEUED_ANSWERS,

@@ -82,6 +82,7 @@ export const VARIABLE_DOCS = {
   DISCORD_GUILD_ID: { group: 'Discord', description: 'Register the commands in this server only (instant; global registration can take an hour).', accepts: 'a Discord id (digits)' },
   DISCORD_API_URL: { group: 'Discord', description: 'REST base URL (Discord\'s, a REST proxy, or a test server).' },
   DISCORD_REGISTER_COMMANDS: { group: 'Discord', description: 'Register the slash commands when the bot starts (else use `npm run deploy-commands`).' },
+  OWNER_GUILD_IDS: { group: 'Discord', accepts: 'comma-separated server ids', unset: '(unset: no owner server)', description: 'The operator\'s own servers: `/ingest` and `/reingest` there reach every server (the global scope). Elsewhere moderators add to their own server\'s scope only (docs/servers.md).' },
   MODERATOR_ROLE_IDS: { group: 'Discord', description: 'Roles allowed to use `/ingest` and `/reingest` (members with Manage Server always are).', accepts: 'role ids, comma separated' },
   RATE_LIMIT_PER_MINUTE: { group: 'Discord', description: 'Questions per user per minute (`/ask`, `/search`, `/latest`, mentions).' },
   MAX_CONCURRENT_ANSWERS: { group: 'Discord', description: 'Answers worked on at once.' },

@@ -6,12 +6,22 @@
  */
 export type IngestRequest =
   | { kind: 'corpus' }
-  | { kind: 'url'; url: string }
-  | { kind: 'feed'; url: string }
-  /** Every configured feed. */
-  | { kind: 'feeds' }
-  /** The corpus (pruned) and every configured feed. */
-  | { kind: 'all' };
+  | ({ kind: 'url'; url: string } & IngestOwner)
+  | ({ kind: 'feed'; url: string } & IngestOwner)
+  /**
+   * Every feed: FEEDS and the feeds stored with /feeds add, each in its own scope; with `scope`,
+   * only that scope's (FEEDS belong to the global scope).
+   */
+  | { kind: 'feeds'; scope?: string }
+  /** The corpus (pruned) and every global feed; with a server's `scope`, that server's stored feeds only. */
+  | { kind: 'all'; scope?: string };
+
+/** Whose the articles of a request are: a server's id (default: global), and who asked. */
+export interface IngestOwner {
+  scope?: string;
+  /** Discord user id of the moderator who asked. */
+  addedBy?: string;
+}
 
 /** A skipped article or file and why. */
 export interface Skip {

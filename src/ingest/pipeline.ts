@@ -4,7 +4,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import type { Article } from '../core/types.js';
 import type { Embedder } from '../core/embedder.js';
 import { isFileLevel, type IngestSummary } from '../core/ingest.js';
-import type { IngestStore, PassageInput } from '../store/ports.js';
+import { GLOBAL_SCOPE, visibleScopes, type IngestStore, type PassageInput, type Scope } from '../store/ports.js';
 import { chunkText, embeddingText } from './chunker.js';
 import type { ReadResult } from './read-articles.js';
 
@@ -34,6 +34,19 @@ export interface IngestOptions {
    */
   total?: () => number | null;
   logger?: Logger;
+  /**
+   * Whose the articles are (default global). A server's articles get ids of their own (the
+   * server's id before the source's), so a page a server adds never replaces the operator's
+   * copy or another server's; duplicates are looked for among what that server sees.
+   */
+  scope?: Scope;
+  /** Who added them (a Discord user id), kept with each article. */
+  addedBy?: string | null;
+}
+
+/** The id of an article in a scope: the source's id for global, else prefixed with the server's id. */
+export function scopedArticleId(scope: Scope, id: string): string {
+  return scope === GLOBAL_SCOPE ? id : `${scope}:${id}`;
 }
 
 /** Passages written (or articles removed) after which the BM25 index is optimized. */
@@ -75,6 +88,10 @@ export async function ingestArticles(
   const started = Date.now();
   const logger = options.logger ?? silentLogger;
   const batchPassages = options.batchPassages ?? 128;
+  const scope = options.scope ?? GLOBAL_SCOPE;
+  const addedBy = options.addedBy ?? null;
+  // Global ingests compare with global articles only: a server's copy never hides the operator's.
+  const dedupeScopes = scope === GLOBAL_SCOPE ? [GLOBAL_SCOPE] : visibleScopes(scope);
   const summary: IngestSummary = {
     added: 0, updated: 0, unchanged: 0, removed: 0, skipped: [], skippedCount: 0, passages: 0, embedded: 0, vectors: embedder !== null, durationMs: 0,
   };
@@ -92,7 +109,7 @@ export async function ingestArticles(
     const hashes = new Map<string, string>();
     const urls = new Map<string, string>();
     const failedFiles = new Set<string>();
-    let pending: { article: Article; passages: PassageInput[]; isUpdate: boolean }[] = [];
+    let pending: { article: Article; passages: PassageInput[]; isUpdate: boolean; scope: Scope; addedBy: string | null }[] = [];
     let pendingPassages = 0;
     let done = 0;
 
@@ -128,7 +145,7 @@ export async function ingestArticles(
         done++;
         continue;
       }
-      const article = result.article;
+      const article = scope === GLOBAL_SCOPE ? result.article : { ...result.article, id: scopedArticleId(scope, result.article.id) };
       const earlier = seen.get(article.id);
       if (earlier !== undefined) {
         skip(article.origin, `duplicate id "${article.id}" (also in ${earlier})`);
@@ -142,14 +159,14 @@ export async function ingestArticles(
         done++;
         continue;
       }
-      const twin = hashes.get(article.contentHash) ?? (await store.findByContentHash(article.contentHash));
+      const twin = hashes.get(article.contentHash) ?? (await store.findByContentHash(article.contentHash, dedupeScopes));
       if (twin !== undefined && twin !== article.id) {
         // Not remembered: a file of a million copies of one record costs no memory.
         skip(article.origin, `same content as article "${twin}"`);
         done++;
         continue;
       }
-      const sameUrl = article.url ? (urls.get(article.url) ?? (await store.findByUrl(article.url))) : undefined;
+      const sameUrl = article.url ? (urls.get(article.url) ?? (await store.findByUrl(article.url, dedupeScopes))) : undefined;
       if (sameUrl !== undefined && sameUrl !== article.id) {
         skip(article.origin, `same URL as article "${sameUrl}"`);
         done++;
@@ -159,7 +176,7 @@ export async function ingestArticles(
       hashes.set(article.contentHash, article.id);
       if (article.url) urls.set(article.url, article.id);
       const passages = chunkText(article.text).map((c) => ({ position: c.position, start: c.start, end: c.end, text: c.text }));
-      pending.push({ article, passages, isUpdate: stored !== undefined });
+      pending.push({ article, passages, isUpdate: stored !== undefined, scope, addedBy });
       pendingPassages += passages.length;
       if (pendingPassages >= batchPassages) await flush();
     }

@@ -3,7 +3,7 @@ import type { Embedder } from '../core/embedder.js';
 import { InvalidUrlError } from '../core/errors.js';
 import type { IngestRequest, IngestSummary } from '../core/ingest.js';
 import type { Logger } from '../core/logger.js';
-import type { IngestStore } from '../store/ports.js';
+import { GLOBAL_SCOPE, type IngestStore, type Scope } from '../store/ports.js';
 import { checkLiteralUrl } from './fetch-guard.js';
 import { ingestArticles } from './pipeline.js';
 import { readArticles, type ReadResult } from './read-articles.js';
@@ -67,27 +67,45 @@ export interface IngestHooks {
 interface IngestPart {
   source: (onPlanned: (count: number) => void) => AsyncIterable<ReadResult> | Iterable<ReadResult>;
   pruneUnder?: string[];
+  /** Whose its articles are (default global) and who added them. */
+  scope?: Scope;
+  addedBy?: string;
+  /** A feed stored with /feeds add: its poll's outcome is recorded. */
+  storedFeed?: { scope: Scope; url: string };
 }
 
 async function* oneArticle(read: () => Promise<ReadResult>): AsyncGenerator<ReadResult> {
   yield await read();
 }
 
-function parts(request: IngestRequest, config: Config): IngestPart[] {
+async function parts(request: IngestRequest, config: Config, store: IngestStore): Promise<IngestPart[]> {
   const fetchOptions = { timeoutMs: config.fetchTimeoutMs, allowPrivate: config.allowPrivateFetch };
   const corpus: IngestPart = { source: (onPlanned) => readArticles([config.corpusDir], { onPlanned }), pruneUnder: [config.corpusDir] };
-  const feeds = config.feeds.map((feed): IngestPart => ({ source: (onPlanned) => readFeed(feed, { ...fetchOptions, onPlanned }) }));
+  const feed = (url: string, scope: Scope, extra: Partial<IngestPart> = {}): IngestPart => ({
+    source: (onPlanned) => readFeed(url, { ...fetchOptions, onPlanned }),
+    ...(scope === GLOBAL_SCOPE ? {} : { scope }),
+    ...extra,
+  });
+  // FEEDS (global), then the stored feeds of the scope asked for (of every scope when none is).
+  const feeds = async (scope: Scope | undefined): Promise<IngestPart[]> => [
+    ...(scope === undefined || scope === GLOBAL_SCOPE ? config.feeds.map((url) => feed(url, GLOBAL_SCOPE)) : []),
+    ...(await store.listFeeds(scope === undefined ? undefined : [scope])).map((f) => feed(f.url, f.scope, { storedFeed: { scope: f.scope, url: f.url } })),
+  ];
+  const owner = (r: { scope?: string; addedBy?: string }): Partial<IngestPart> => ({
+    ...(r.scope && r.scope !== GLOBAL_SCOPE ? { scope: r.scope } : {}),
+    ...(r.addedBy ? { addedBy: r.addedBy } : {}),
+  });
   switch (request.kind) {
     case 'corpus':
       return [corpus];
     case 'url':
-      return [{ source: () => oneArticle(() => fetchArticle(checkIngestUrl(request.url, config.allowPrivateFetch), fetchOptions)) }];
+      return [{ source: () => oneArticle(() => fetchArticle(checkIngestUrl(request.url, config.allowPrivateFetch), fetchOptions)), ...owner(request) }];
     case 'feed':
-      return [{ source: (onPlanned) => readFeed(checkIngestUrl(request.url, config.allowPrivateFetch), { ...fetchOptions, onPlanned }) }];
+      return [{ ...feed(checkIngestUrl(request.url, config.allowPrivateFetch), GLOBAL_SCOPE), ...owner(request) }];
     case 'feeds':
-      return feeds;
+      return feeds(request.scope);
     case 'all':
-      return [corpus, ...feeds];
+      return request.scope && request.scope !== GLOBAL_SCOPE ? feeds(request.scope) : [corpus, ...(await feeds(GLOBAL_SCOPE))];
   }
 }
 
@@ -98,7 +116,7 @@ function parts(request: IngestRequest, config: Config): IngestPart[] {
  */
 export async function runIngestRequest(ctx: IngestContext, request: IngestRequest, hooks: IngestHooks = {}): Promise<IngestSummary> {
   const { store, embedder, config, logger } = ctx;
-  const all = parts(request, config);
+  const all = await parts(request, config, store);
   if (all.length === 0) return ingestArticles(store, embedder, [], { logger });
   let summary: IngestSummary | null = null;
   let doneBefore = 0;
@@ -108,19 +126,24 @@ export async function runIngestRequest(ctx: IngestContext, request: IngestReques
     let read = 0;
     let planned: number | null = null;
     const source = part.source((count) => (planned = count));
+    let feedError: string | null = null;
     const counted = (async function* () {
       for await (const r of hooks.source ? hooks.source(source) : source) {
         read++;
+        if (part.storedFeed && r.kind === 'skipped' && r.origin === part.storedFeed.url) feedError = r.reason;
         yield r;
       }
     })();
     const one = await ingestArticles(store, embedder, counted, {
       logger,
       ...(part.pruneUnder ? { pruneUnder: part.pruneUnder } : {}),
+      ...(part.scope ? { scope: part.scope } : {}),
+      ...(part.addedBy ? { addedBy: part.addedBy } : {}),
       total: () => planned,
       onProgress: ({ done, total, passages }) =>
         hooks.onProgress?.({ done: doneBefore + done, total: last && total ? doneBefore + total : null, passages: passagesBefore + passages }),
     });
+    if (part.storedFeed) await store.recordFeedPoll(part.storedFeed.scope, part.storedFeed.url, feedError);
     doneBefore += read;
     passagesBefore += one.passages;
     summary = summary ? merge(summary, one) : one;

@@ -1,6 +1,6 @@
 import { contentTerms } from '../core/text.js';
 import type { RetrievalMode } from '../core/types.js';
-import type { PassageRow, RetrievalStore } from '../store/ports.js';
+import type { PassageRow, RetrievalStore, ScopeFilter } from '../store/ports.js';
 import type { Embedder } from '../core/embedder.js';
 import type { ScoredId } from './fusion.js';
 import { matchTerms } from './query.js';
@@ -34,15 +34,15 @@ export async function findCandidates(
   store: RetrievalStore,
   embedder: Embedder | null,
   query: string,
-  plan: { mode: RetrievalMode; terms: readonly string[]; depth: number },
+  plan: { mode: RetrievalMode; terms: readonly string[]; depth: number; scopes?: ScopeFilter },
 ): Promise<Candidates> {
   const queryEmbedding = plan.mode !== 'lexical' && embedder ? embedder.embed([query]) : null;
   queryEmbedding?.catch(() => {}); // awaited below
   const idf = await store.termIdf(contentTerms(query));
   const match = plan.mode !== 'vector' && plan.terms.length ? matchTerms(plan.terms, idf) : [];
-  const lexical: ScoredId[] = match.length ? await store.lexicalSearch(match, plan.depth) : [];
+  const lexical: ScoredId[] = match.length ? await store.lexicalSearch(match, plan.depth, undefined, plan.scopes) : [];
   const queryVector = queryEmbedding ? (await queryEmbedding)[0] : undefined;
-  const vector: ScoredId[] = queryVector ? (await store.vectorSearch(queryVector, plan.depth)).map((h) => ({ id: h.id, score: h.similarity })) : [];
+  const vector: ScoredId[] = queryVector ? (await store.vectorSearch(queryVector, plan.depth, plan.scopes)).map((h) => ({ id: h.id, score: h.similarity })) : [];
   const ids = [...new Set([...lexical.map((h) => h.id), ...vector.map((h) => h.id)])];
   const rows = new Map(ids.length ? (await store.getPassages(ids)).map((r) => [r.passage.id, r] as const) : []);
   return { lexical, vector, idf, rows, storedVectors: store.indexedVectors ?? vector.length };

@@ -1,6 +1,6 @@
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { ArticleMeta, RetrievalMode, RetrievedPassage } from '../core/types.js';
-import type { RetrievalStore } from '../store/ports.js';
+import type { RetrievalStore, ScopeFilter } from '../store/ports.js';
 import { addArticlePassages, findCandidates } from './candidates.js';
 import { pickResults } from './dedupe.js';
 import type { RetrievalSettings } from '../config/defaults.js';
@@ -32,6 +32,11 @@ export interface SearchOptions {
   maxPerArticle?: number;
   /** A prior: article id -> weight multiplier (e.g. the articles a conversation has cited). */
   preferArticles?: ReadonlyMap<string, number>;
+  /**
+   * The scopes whose articles may be found (visibleScopes: global and the asking server's own, or
+   * global only in DMs), filtered inside both searches; undefined: every scope (operator tools).
+   */
+  scopes?: ScopeFilter;
 }
 
 /** Passages found for a query, with what the search did. */
@@ -92,7 +97,7 @@ export class Retriever {
     const terms = queryTerms(query);
     const depth = Math.max(CANDIDATE_DEPTH, k * 10);
 
-    const { lexical, vector, idf, rows, storedVectors } = await findCandidates(this.store, this.embedder, query, { mode, terms, depth });
+    const { lexical, vector, idf, rows, storedVectors } = await findCandidates(this.store, this.embedder, query, { mode, terms, depth, scopes: options.scopes });
     if (lexical.length === 0 && vector.length === 0) return { passages: [], mode, terms, window };
 
     const evidence = new PassageEvidence(query, idf, (passage) => this.sentences.of(passage));
@@ -124,10 +129,10 @@ export class Retriever {
     return { passages, mode, terms, window };
   }
 
-  /** Most recent articles, or the most recent of those matching a topic. */
-  async latest(topic: string | undefined, limit: number): Promise<ArticleMeta[]> {
-    if (!topic?.trim()) return this.store.latestArticles(limit);
-    const { passages } = await this.search(topic, { k: 50, maxPerArticle: 1, mode: 'lexical' });
+  /** Most recent articles, or the most recent of those matching a topic (of `scopes`: see SearchOptions.scopes). */
+  async latest(topic: string | undefined, limit: number, scopes?: ScopeFilter): Promise<ArticleMeta[]> {
+    if (!topic?.trim()) return this.store.latestArticles(limit, scopes);
+    const { passages } = await this.search(topic, { k: 50, maxPerArticle: 1, mode: 'lexical', scopes });
     return passages
       .map((p) => p.article)
       .sort((a, b) => (b.date ?? '').localeCompare(a.date ?? ''))

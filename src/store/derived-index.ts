@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { ErrorCodes, NewsBotError, describeError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { VectorIndex } from './vector-index.js';
-import type { VectorHit } from './ports.js';
+import { GLOBAL_SCOPE, type Scope, type ScopeFilter, type VectorHit } from './ports.js';
 
 /** One entry of a store's vector change log. */
 export interface VectorChange {
@@ -29,6 +29,11 @@ export interface VectorSource {
   vectorIds(): Promise<number[]>;
   /** The stored vectors of these ids (absent ids are left out). */
   vectorsOf(ids: readonly number[]): Promise<Map<number, Float32Array>>;
+  /**
+   * The scope of every passage not in the global scope, of these ids (or of the whole store when
+   * `ids` is undefined). A passage's scope never changes and passage ids are never reused.
+   */
+  scopedPassages(ids?: readonly number[]): Promise<Map<number, Scope>>;
 }
 
 /** Settings of a derived index. */
@@ -66,6 +71,8 @@ export class DerivedVectorIndex {
   private readonly fingerprint: string | undefined;
   private index: VectorIndex | null = null;
   private appliedSeq = 0;
+  /** Labels of the index whose passage is not global, with their scope (every other label is global). */
+  private scoped = new Map<number, Scope>();
   /** Additions and removals since the file was last written. */
   private unsaved = 0;
   private running: Promise<void> | null = null;
@@ -98,9 +105,20 @@ export class DerivedVectorIndex {
     return this.index !== null;
   }
 
-  /** Nearest stored vectors to `vector` as the index stands now. */
-  search(vector: Float32Array, k: number): VectorHit[] {
-    return this.index ? this.index.search(vector, k) : [];
+  /**
+   * Nearest stored vectors to `vector` as the index stands now; with `scopes`, only vectors of
+   * those scopes, filtered inside the HNSW search (so filtering never starves the k results).
+   */
+  search(vector: Float32Array, k: number, scopes?: ScopeFilter): VectorHit[] {
+    if (!this.index) return [];
+    const allowed = new Set(scopes);
+    const globalAllowed = allowed.has(GLOBAL_SCOPE);
+    if (scopes === undefined || (this.scoped.size === 0 && globalAllowed)) return this.index.search(vector, k);
+    const scoped = this.scoped;
+    return this.index.search(vector, k, (id) => {
+      const scope = scoped.get(id);
+      return scope === undefined ? globalAllowed : allowed.has(scope);
+    });
   }
 
   /**
@@ -150,7 +168,10 @@ export class DerivedVectorIndex {
   }
 
   private async reconcile(index: VectorIndex, startSeq: number): Promise<void> {
+    // Read before the ids: every label loaded from the file existed then; later ones are added below, with their scopes.
+    const scoped = await this.source.scopedPassages();
     const stored = await this.source.vectorIds();
+    this.scoped = scoped;
     const { deleted, missing } = index.retainOnly(stored);
     index.reserve(index.size + missing.length);
     await this.addSlices(index, missing);
@@ -165,6 +186,8 @@ export class DerivedVectorIndex {
     for (let i = 0; i < ids.length; i += LOG_PAGE) {
       const page = ids.slice(i, i + LOG_PAGE);
       const vectors = await this.source.vectorsOf(page);
+      // Scopes first: a vector is never searchable before its scope is known.
+      for (const [id, scope] of await this.source.scopedPassages(page)) this.scoped.set(id, scope);
       let j = 0;
       while (j < page.length) {
         const started = performance.now();
@@ -203,6 +226,7 @@ export class DerivedVectorIndex {
       for (const [id, op] of last) {
         if (op === 'del') {
           if (index.remove(id)) this.unsaved++;
+          this.scoped.delete(id);
         } else if (!index.has(id)) {
           adds.push(id);
         }

@@ -18,10 +18,34 @@ export interface PassageInput {
   vector?: Float32Array | undefined;
 }
 
+/**
+ * Whose an article or feed is: `global` (the operator's: corpus, FEEDS, owner servers' ingests)
+ * or one Discord server's id (added from that server, seen only there).
+ */
+export type Scope = string;
+
+/** The operator's scope, seen everywhere. */
+export const GLOBAL_SCOPE: Scope = 'global';
+
+/**
+ * Which scopes a read may see: a list (a server sees global and its own; a DM global only), or
+ * undefined for every scope (operator tools: the CLI, the eval, consistency checks).
+ */
+export type ScopeFilter = readonly Scope[] | undefined;
+
+/** The scopes a place sees: global and the server's own, or global only outside a server. */
+export function visibleScopes(guildId: string | null | undefined): Scope[] {
+  return guildId ? [GLOBAL_SCOPE, guildId] : [GLOBAL_SCOPE];
+}
+
 /** An article with its passages, written as one unit. */
 export interface ArticleInput {
   article: Article;
   passages: PassageInput[];
+  /** Whose it is (default global). */
+  scope?: Scope;
+  /** Who added it (a Discord user id), or null for the operator's sources. */
+  addedBy?: string | null;
 }
 
 /** A lexical hit: passage id and BM25 score (higher is better). */
@@ -105,9 +129,12 @@ export interface RetrievalStore {
    * BM25 over passage title and text for any of `terms` (query words, lowercased and unstemmed;
    * the store stems them as it stemmed the passages). The title field weighs `titleWeight`.
    */
-  lexicalSearch(terms: readonly string[], limit: number, titleWeight?: number): Promise<LexicalHit[]>;
-  /** Nearest passages to a query vector (empty when the store holds no vectors). */
-  vectorSearch(vector: Float32Array, limit: number): Promise<VectorHit[]>;
+  lexicalSearch(terms: readonly string[], limit: number, titleWeight?: number, scopes?: ScopeFilter): Promise<LexicalHit[]>;
+  /**
+   * Nearest passages to a query vector (empty when the store holds no vectors). With `scopes`,
+   * only passages of those scopes, filtered inside the HNSW search (never `limit` then filtered).
+   */
+  vectorSearch(vector: Float32Array, limit: number, scopes?: ScopeFilter): Promise<VectorHit[]>;
   /** BM25-style idf of each Porter-stemmed term over all passages: ln(1 + (N - df + 0.5) / (df + 0.5)). */
   termIdf(stems: readonly string[]): Promise<Map<string, number>>;
   /** Passages with their articles, in the order of `ids` (unknown ids are dropped). */
@@ -115,7 +142,7 @@ export interface RetrievalStore {
   /** Ids of the passages of the given articles, in article order then position; at most `perArticle` each. */
   passageIdsOf(articleIds: readonly string[], perArticle: number): Promise<number[]>;
   /** Most recent articles, by date (undated last), then by ingest time. */
-  latestArticles(limit: number): Promise<ArticleMeta[]>;
+  latestArticles(limit: number, scopes?: ScopeFilter): Promise<ArticleMeta[]>;
   /** The full text of a stored article, if any. */
   articleText(id: string): Promise<string | undefined>;
 }
@@ -127,10 +154,10 @@ export interface RetrievalStore {
 export interface IngestStore {
   readonly manifest: StoreManifest;
   getArticle(id: string): Promise<ArticleMeta | undefined>;
-  /** The id of an article with this content hash, if any (exact duplicate detection). */
-  findByContentHash(hash: string): Promise<string | undefined>;
-  /** The id of an article with this canonical URL, if any. */
-  findByUrl(url: string): Promise<string | undefined>;
+  /** The id of an article with this content hash, if any (exact duplicate detection), among `scopes`. */
+  findByContentHash(hash: string, scopes?: ScopeFilter): Promise<string | undefined>;
+  /** The id of an article with this canonical URL, if any, among `scopes`. */
+  findByUrl(url: string, scopes?: ScopeFilter): Promise<string | undefined>;
   /** Writes articles with their passages (and vectors), replacing stored versions of the same ids. */
   putArticles(items: readonly ArticleInput[]): Promise<void>;
   /** Removes articles and everything derived from them. Returns how many existed. */
@@ -139,18 +166,81 @@ export interface IngestStore {
   passagesWithoutVectors(limit: number): Promise<{ id: number; title: string; text: string }[]>;
   /** Stores vectors for existing passages (backfill). */
   putVectors(items: readonly { id: number; vector: Float32Array }[]): Promise<void>;
-  /** Stored articles whose origin is one of these files (or a record of one). */
+  /** Global stored articles whose origin is one of these files (or a record of one). */
   articlesFromFiles(files: readonly string[]): Promise<ArticleOrigin[]>;
-  /** Stored articles whose origin starts with a folder prefix. */
+  /** Global stored articles whose origin starts with a folder prefix (a server's articles are never pruned with the corpus). */
   articlesUnder(prefix: string): Promise<ArticleOrigin[]>;
+  /** Feeds stored by /feeds add (every scope when `scopes` is undefined), oldest first. */
+  listFeeds(scopes?: ScopeFilter): Promise<FeedRecord[]>;
+  /** Records the outcome of polling a stored feed (error null: it was read). */
+  recordFeedPoll(scope: Scope, url: string, error: string | null): Promise<void>;
   /** Records a finished ingest run. */
   recordIngestRun(run: Omit<IngestRunRecord, 'finishedAt'>): Promise<void>;
   /** Housekeeping after a large ingest (merging lexical index segments, persisting the vector index). */
   afterIngest(options: { largeChange: boolean }): Promise<void>;
 }
 
+/** A feed kept in the store (added with /feeds add), polled by the ingest worker like FEEDS. */
+export interface FeedRecord {
+  url: string;
+  scope: Scope;
+  /** Discord user id of who added it. */
+  addedBy: string;
+  /** ISO time. */
+  addedAt: string;
+  lastPolledAt: string | null;
+  /** The last poll's error, or null when it was read. */
+  lastError: string | null;
+}
+
+/** A stored article as /sources lists it. */
+export interface SourceArticle {
+  id: string;
+  title: string;
+  url: string | null;
+  scope: Scope;
+  /** Discord user id, or null for the operator's sources. */
+  addedBy: string | null;
+  /** ISO time it was (last) stored. */
+  addedAt: string;
+}
+
+/** What the audit trail records. */
+export type AuditAction = 'article.add' | 'article.remove' | 'feed.add' | 'feed.remove';
+
+/** One entry of the audit trail: who did what, when, in which scope. */
+export interface AuditEntry {
+  at: string;
+  scope: Scope;
+  /** Discord user id. */
+  actor: string;
+  action: AuditAction;
+  /** The article id or feed URL. */
+  target: string;
+}
+
+/**
+ * Source management from Discord: a scope's articles and feeds, and the audit trail of every
+ * add and remove. Removing an article goes through IngestStore.removeArticles (every part of the
+ * store and the vector index).
+ */
+export interface SourceStore {
+  /** Articles of these scopes, newest first, a page at a time, with the total count. */
+  listArticles(scopes: readonly Scope[], limit: number, offset: number): Promise<{ items: SourceArticle[]; total: number }>;
+  /** The scope of a stored article (undefined when there is no such article). */
+  articleScope(id: string): Promise<Scope | undefined>;
+  /** Adds a feed to a scope; false when the scope already has it. */
+  addFeed(feed: { url: string; scope: Scope; addedBy: string }): Promise<boolean>;
+  /** Removes a feed from a scope; false when the scope did not have it. */
+  removeFeed(scope: Scope, url: string): Promise<boolean>;
+  /** Appends to the audit trail. */
+  audit(entry: Omit<AuditEntry, 'at'>): Promise<void>;
+  /** The newest audit entries of a scope (every scope when undefined), newest first. */
+  auditTrail(scope: Scope | undefined, limit: number): Promise<AuditEntry[]>;
+}
+
 /** A whole store: both ports plus administration. */
-export interface NewsStore extends RetrievalStore, IngestStore {
+export interface NewsStore extends RetrievalStore, IngestStore, SourceStore {
   /** "sqlite" (embedded, one machine) or "postgres" (shared). */
   readonly backend: 'sqlite' | 'postgres';
   /** Where it lives, for messages (a folder, or a database URL without its password). */

@@ -121,11 +121,15 @@ export class VectorIndex {
     return true;
   }
 
-  /** The k nearest live vectors, most similar first. */
-  search(vector: Float32Array | number[], k: number): VectorHit[] {
+  /**
+   * The k nearest live vectors, most similar first; with `allow`, the k nearest of those it
+   * allows (hnswlib applies the filter inside the graph search, so the k are found whatever
+   * share of the index it excludes).
+   */
+  search(vector: Float32Array | number[], k: number, allow?: (id: number) => boolean): VectorHit[] {
     if (this.live.size === 0 || k <= 0) return [];
     this.index.setEf(Math.max(this.efSearch, k));
-    const result = this.index.searchKnn(Array.from(vector), Math.min(k, this.live.size));
+    const result = this.index.searchKnn(Array.from(vector), Math.min(k, this.live.size), allow);
     return result.neighbors.map((id, i) => ({ id, similarity: 1 - (result.distances[i] ?? 1) }));
   }
 

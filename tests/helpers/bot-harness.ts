@@ -11,18 +11,21 @@ import type { Retriever } from '../../src/retrieval/retriever.js';
 import { createLogger, type Logger } from '../../src/core/logger.js';
 import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { readArticles } from '../../src/ingest/read-articles.js';
-import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { runIngestRequest } from '../../src/ingest/request.js';
+import { CHUNKER_VERSION } from '../../src/ingest/chunker.js';
+import type { NewsStore, SourceStore } from '../../src/store/ports.js';
 import { REPO, tempDir } from './env.js';
 import { FakeDiscord, type FakeDiscordOptions } from './fake-discord.js';
 import { assertNoRuleBreaks } from './rule-breaks.js';
 import { openTestStore } from './test-store.js';
+import type { StoreFactory } from './stores.js';
 
 /**
  * The bot's services over a store and the app's answering, as the runtime wires them (no
  * embedding model: lexical search). Shared by the bot tests and scripts/thread-check.ts.
  */
 export function harnessServices(parts: {
-  store: Pick<SqliteStore, 'stats'>;
+  store: Pick<NewsStore, 'stats' | 'removeArticles' | 'listFeeds' | keyof SourceStore>;
   config: Config;
   retriever: Retriever;
   answers: AnswerService;
@@ -33,8 +36,9 @@ export function harnessServices(parts: {
   const { store, config, retriever, answers } = parts;
   return {
     answers,
-    search: (query, k) => retriever.search(query, { k }),
-    latest: (topic, limit) => retriever.latest(topic, limit),
+    search: (query, k, scopes) => retriever.search(query, { k, scopes }),
+    latest: (topic, limit, scopes) => retriever.latest(topic, limit, scopes),
+    sources: store,
     status: async () => {
       const s = await store.stats();
       return {
@@ -48,9 +52,15 @@ export function harnessServices(parts: {
   };
 }
 
-/** The bot's settings in the harness: the fake's moderator role, a high rate limit, commands registered in its server. */
+/**
+ * The bot's settings in the harness: the fake's moderator role, a high rate limit, commands
+ * registered in its server, which is the operator's (an owner server: its ingests are global).
+ */
 export function harnessSettings(fake: FakeDiscord): BotSettings {
-  return { moderatorRoleIds: [fake.moderatorRoleId], rateLimitPerMinute: 100, maxConcurrent: 4, maxQueued: 50, editIntervalMs: 250, registerCommands: { guildId: fake.guildId }, shutdownDrainMs: 0 };
+  return {
+    moderatorRoleIds: [fake.moderatorRoleId], rateLimitPerMinute: 100, maxConcurrent: 4, maxQueued: 50, editIntervalMs: 250,
+    registerCommands: { guildId: fake.guildId }, ownerGuildIds: [fake.guildId], allowPrivateFetch: true, shutdownDrainMs: 0,
+  };
 }
 
 /** A running bot on the real discord.js Client against a fake Discord. */
@@ -58,7 +68,7 @@ export interface BotHarness {
   fake: FakeDiscord;
   bot: NewsBot;
   services: BotServices;
-  store: SqliteStore;
+  store: NewsStore;
   logs: string[];
   stop(): Promise<void>;
 }
@@ -70,12 +80,24 @@ export interface BotHarness {
  * during it (tests/helpers/setup-rule-checks.ts), and `stop()` fails on one recorded while stopping.
  */
 export async function startBot(
-  options: { llmBaseURL?: string; settings?: Partial<BotSettings>; discord?: FakeDiscordOptions; articles?: (corpusDir: string) => void } = {},
+  options: {
+    llmBaseURL?: string;
+    settings?: Partial<BotSettings>;
+    discord?: FakeDiscordOptions;
+    articles?: (corpusDir: string) => void;
+    /** Run ingest requests as the worker does (runIngestRequest, in this process; private addresses allowed) instead of always re-reading the corpus. */
+    realIngest?: boolean;
+    /** The store (default: SQLite in the harness's folder), e.g. a PostgreSQL one from tests/helpers/stores.ts. */
+    stores?: StoreFactory;
+    /** Called before the bot connects (e.g. to add servers with `fake.addGuild`). */
+    beforeConnect?: (fake: FakeDiscord) => void;
+  } = {},
 ): Promise<BotHarness> {
   const { dir, cleanup } = tempDir('newsbot-bot-');
   const logs: string[] = [];
   const logger: Logger = createLogger('debug', (line) => logs.push(line));
-  const store = openTestStore(path.join(dir, 'data'));
+  const made = options.stores?.create();
+  const store: NewsStore = made ? await made.open({ embedding: null, chunkerVersion: CHUNKER_VERSION }) : openTestStore(path.join(dir, 'data'));
   const corpus = path.join(dir, 'corpus');
   fs.mkdirSync(corpus);
   fs.copyFileSync(path.join(REPO, 'corpus', 'starmer-trump-ukraine-2025-02-27.txt'), path.join(corpus, 'seed.txt'));
@@ -84,13 +106,20 @@ export async function startBot(
   await ingestArticles(store, null, readArticles([corpus]), { pruneUnder: [corpus] });
   // The app's wiring (a lexical store), with the LLM settings from a config as an operator would give them.
   const config = loadConfig(
-    options.llmBaseURL ? { OPENAI_BASE_URL: options.llmBaseURL, OPENAI_MODEL: 'fake-model', OPENAI_TIMEOUT_MS: '3000', LLM_MAX_ATTEMPTS: '2', LLM_REWRITE_TIMEOUT_MS: '1000' } : {},
+    {
+      ...(options.llmBaseURL ? { OPENAI_BASE_URL: options.llmBaseURL, OPENAI_MODEL: 'fake-model', OPENAI_TIMEOUT_MS: '3000', LLM_MAX_ATTEMPTS: '2', LLM_REWRITE_TIMEOUT_MS: '1000' } : {}),
+      ...(options.realIngest ? { ALLOW_PRIVATE_FETCH: 'true', CORPUS_DIR: corpus } : {}),
+    },
     dir,
   );
   const { retriever, answers } = buildAnswering({ store, embedder: null, retrieval: config.retrieval, llm: config.llm, llmBackoff: { baseDelayMs: 10, maxDelayMs: 20 }, logger });
   const log = new AnswerLog(path.join(dir, 'data'));
-  const services = harnessServices({ store, config, retriever, answers, log, logger, ingest: () => ingestArticles(store, null, readArticles([corpus]), { pruneUnder: [corpus] }) });
+  const ingest: BotServices['ingest'] = options.realIngest
+    ? (request) => runIngestRequest({ store, embedder: null, config, logger }, request)
+    : () => ingestArticles(store, null, readArticles([corpus]), { pruneUnder: [corpus] });
+  const services = harnessServices({ store, config, retriever, answers, log, logger, ingest });
   const fake = new FakeDiscord(options.discord);
+  options.beforeConnect?.(fake);
   await fake.start();
   const client = createDiscordClient({
     apiUrl: fake.apiUrl,
@@ -111,6 +140,7 @@ export async function startBot(
       } finally {
         log.close();
         await store.close();
+        await made?.cleanup();
         cleanup();
       }
       assertNoRuleBreaks(fake.takeRuleBreaks());

@@ -554,11 +554,15 @@ export class FakeDiscord implements RuleBreakSource {
     return { id: state.id, token: state.token, at: state.dispatchedAt };
   }
 
-  /** Sends a slash command from a user (in the default guild unless `guildId`); returns the interaction's id, token and dispatch time. */
+  /**
+   * Sends a slash command from a user (in the default guild unless `guildId`); returns the
+   * interaction's id, token and dispatch time. With `subcommand`, the options are that
+   * subcommand's (as Discord nests them). Integer options are given as numbers.
+   */
   interaction(
     name: string,
-    options: Record<string, string | boolean>,
-    as: { user?: User; roles?: string[]; permissions?: bigint; guildId?: string } = {},
+    options: Record<string, string | boolean | number>,
+    as: { user?: User; roles?: string[]; permissions?: bigint; guildId?: string; subcommand?: string } = {},
   ): { id: string; token: string; at: number } {
     const guild = this.guild(as.guildId);
     const id = nextId();
@@ -575,7 +579,9 @@ export class FakeDiscord implements RuleBreakSource {
         name,
         type: 1,
         guild_id: guild.id,
-        options: Object.entries(options).map(([k, v]) => ({ name: k, type: typeof v === 'boolean' ? 5 : 3, value: v })),
+        options: ((given) => (as.subcommand ? [{ name: as.subcommand, type: 1, options: given }] : given))(
+          Object.entries(options).map(([k, v]) => ({ name: k, type: typeof v === 'boolean' ? 5 : typeof v === 'number' ? 4 : 3, value: v })),
+        ),
       },
       ...this.interactionContext(this.member(user, as.roles ?? [], permissions), guild),
     });

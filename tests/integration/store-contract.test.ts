@@ -71,6 +71,92 @@ describe.each(backends)('store contract: $backend', (factory) => {
   });
   const test = factory.available ? it : it.skip;
 
+  test('scopes: both searches and the latest see only the scopes asked for; the vector filter never starves the k results, across processes and reopening', async () => {
+    const store = await open();
+    const query = unitVector(DIM, 4242);
+    const near = (i: number) => {
+      const v = Float32Array.from(query, (x, d) => x + (d === i % DIM ? 0.001 * (i + 1) : 0));
+      return v;
+    };
+    // Server B's 40 passages are the query's nearest neighbours; the global ones are farther away.
+    const scoped = (id: string, scope: string, i: number): ArticleInput => ({
+      article: article(id, `Shared ${scope} story ${i}`, 'shared words about the harbour'),
+      passages: [{ position: 0, start: 0, end: 30, text: 'shared words about the harbour', vector: near(i) }],
+      scope,
+      addedBy: '600000000000000001',
+    });
+    await store.putArticles(Array.from({ length: 40 }, (_, i) => scoped(`b${i}`, '900000000000000002', i)));
+    await store.putArticles(Array.from({ length: 12 }, (_, i) => item(`g${i}`, `Global ${i}`, 'shared words about the council', 50 + i, { date: '2020-01-01' })));
+    const scopeOf = async (ids: number[]) => Promise.all((await store.getPassages(ids)).map((r) => store.articleScope(r.article.id)));
+
+    const everything = await store.vectorSearch(query, 5);
+    expect(await scopeOf(everything.map((h) => h.id))).toEqual(Array(5).fill('900000000000000002'));
+    const globalOnly = await store.vectorSearch(query, 5, ['global']);
+    expect(globalOnly).toHaveLength(5);
+    expect(await scopeOf(globalOnly.map((h) => h.id))).toEqual(Array(5).fill('global'));
+    const otherServer = await store.vectorSearch(query, 10, ['global', '900000000000000003']);
+    expect(new Set(await scopeOf(otherServer.map((h) => h.id)))).toEqual(new Set(['global']));
+    expect(otherServer).toHaveLength(10);
+    expect(new Set(await scopeOf((await store.vectorSearch(query, 5, ['global', '900000000000000002'])).map((h) => h.id)))).toEqual(new Set(['900000000000000002']));
+
+    const lexical = await store.lexicalSearch(['shared'], 100, undefined, ['global']);
+    expect(lexical).toHaveLength(12);
+    expect(new Set(await scopeOf(lexical.map((h) => h.id)))).toEqual(new Set(['global']));
+    expect(await store.lexicalSearch(['harbour'], 100, undefined, ['global', '900000000000000003'])).toEqual([]);
+    expect(await store.lexicalSearch(['harbour'], 100, undefined, ['global', '900000000000000002'])).toHaveLength(40);
+    expect(await store.lexicalSearch(['harbour'], 100)).toHaveLength(40);
+    expect((await store.latestArticles(100, ['global'])).map((a) => a.id).every((id) => id.startsWith('g'))).toBe(true);
+    expect(await store.latestArticles(100, ['global', '900000000000000002'])).toHaveLength(52);
+
+    // Another connection (another process) adds a server's passage nearer still: this index follows with its scope.
+    const writer = await open();
+    await writer.putArticles([{ ...scoped('c0', '900000000000000003', 0), passages: [{ position: 0, start: 0, end: 30, text: 'shared words about the harbour', vector: query }] }]);
+    await until(async () => {
+      await store.refresh();
+      return store.indexedVectors === 53;
+    });
+    const [nearest] = await store.vectorSearch(query, 1);
+    expect(await scopeOf([nearest!.id])).toEqual(['900000000000000003']);
+    expect(await scopeOf((await store.vectorSearch(query, 3, ['global'])).map((h) => h.id))).toEqual(['global', 'global', 'global']);
+    expect(await store.findByUrl('nope', ['global'])).toBeUndefined();
+
+    // Reopened, its index (from the file) still knows every label's scope.
+    await store.afterIngest({ largeChange: true });
+    await store.close();
+    opened.splice(opened.indexOf(store), 1);
+    const again = await open();
+    await again.openVectorIndex();
+    const reopened = await again.vectorSearch(query, 5, ['global']);
+    expect(reopened).toHaveLength(5);
+    expect(new Set(await Promise.all((await again.getPassages(reopened.map((h) => h.id))).map((r) => again.articleScope(r.article.id))))).toEqual(new Set(['global']));
+
+    // Removing a server's article takes it out of both searches.
+    expect(await again.removeArticles(['c0'])).toBe(1);
+    expect(await again.lexicalSearch(['harbour'], 100, undefined, ['global', '900000000000000003'])).toEqual([]);
+    const [first] = await again.vectorSearch(query, 1, ['global', '900000000000000003']);
+    expect(await again.articleScope((await again.getPassages([first!.id]))[0]!.article.id)).toBe('global');
+    expect((await again.checkConsistency()).problems).toEqual([]);
+  });
+
+  test('stored feeds and the audit trail, per scope', async () => {
+    const store = await open(LEXICAL_ONLY);
+    expect(await store.addFeed({ url: 'https://example.com/a.xml', scope: '900000000000000002', addedBy: '1' })).toBe(true);
+    expect(await store.addFeed({ url: 'https://example.com/a.xml', scope: '900000000000000002', addedBy: '2' })).toBe(false);
+    expect(await store.addFeed({ url: 'https://example.com/a.xml', scope: 'global', addedBy: '3' })).toBe(true);
+    expect((await store.listFeeds(['900000000000000002'])).map((f) => [f.url, f.addedBy, f.lastPolledAt])).toEqual([['https://example.com/a.xml', '1', null]]);
+    expect(await store.listFeeds()).toHaveLength(2);
+    await store.recordFeedPoll('900000000000000002', 'https://example.com/a.xml', 'HTTP 404');
+    expect((await store.listFeeds(['900000000000000002']))[0]).toMatchObject({ lastError: 'HTTP 404', lastPolledAt: expect.stringMatching(/^\d{4}-/) });
+    expect(await store.removeFeed('900000000000000003', 'https://example.com/a.xml')).toBe(false);
+    expect(await store.removeFeed('900000000000000002', 'https://example.com/a.xml')).toBe(true);
+    expect((await store.listFeeds()).map((f) => f.scope)).toEqual(['global']);
+    await store.audit({ scope: '900000000000000002', actor: '1', action: 'feed.add', target: 'https://example.com/a.xml' });
+    await store.audit({ scope: 'global', actor: '3', action: 'article.add', target: 'x' });
+    await store.audit({ scope: '900000000000000002', actor: '1', action: 'feed.remove', target: 'https://example.com/a.xml' });
+    expect((await store.auditTrail('900000000000000002', 10)).map((e) => e.action)).toEqual(['feed.remove', 'feed.add']);
+    expect(await store.auditTrail(undefined, 10)).toHaveLength(3);
+  });
+
   test('stores articles, finds passages lexically (title field, stemming) and by vector, and counts them', async () => {
     const store = await open();
     await store.putArticles([item('a', 'Starmer visits Washington', 'Starmer asked for a backstop.|He met the president.', 1), item('b', 'Football final', 'The final ended in a draw.', 2)]);

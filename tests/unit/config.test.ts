@@ -68,6 +68,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1', LLM_MAX_ANSWER_CHARS: '10' })).toThrow(/LLM_MAX_ANSWER_CHARS/);
   });
 
+  it('reads the owner servers (OWNER_GUILD_IDS), none by default, and rejects what is not a server id', () => {
+    expect(loadConfig({}).discord.ownerGuildIds).toEqual([]);
+    expect(loadConfig({ OWNER_GUILD_IDS: '222222222222222222, 333333333333333333' }).discord.ownerGuildIds).toEqual(['222222222222222222', '333333333333333333']);
+    expect(() => loadConfig({ OWNER_GUILD_IDS: 'my-server' })).toThrow(/OWNER_GUILD_IDS/);
+  });
+
   it('fails naming the bad variables', () => {
     expect(() => loadConfig({ TOP_K: 'many', RETRIEVAL_MODE: 'magic' })).toThrow(ConfigError);
     // One error names every bad variable.

@@ -5,8 +5,8 @@ import { FEED_POLL_LEASE, type IngestLease } from './lease.js';
 
 /** What the feed poll drives: the ingest service, seen from its poll. */
 export interface FeedPollTarget {
-  /** Configured feeds (no feeds: no polling). */
-  feeds: number;
+  /** Feeds to poll now: FEEDS and the stored ones of every scope (a round with none is skipped). */
+  feeds(): Promise<number>;
   /** Why a round cannot run now (an ingest runs, shutdown), or null. */
   busyReason(): string | null;
   run(request: IngestRequest): Promise<IngestSummary>;
@@ -26,18 +26,21 @@ export interface FeedPollTarget {
  * stops polling.
  */
 export function startFeedPolling(target: FeedPollTarget, intervalMs: number): () => void {
-  if (intervalMs <= 0 || target.feeds === 0) return () => {};
+  if (intervalMs <= 0) return () => {};
   const timer = setInterval(() => void pollRound(target, intervalMs), intervalMs);
   timer.unref();
   return () => clearInterval(timer);
 }
 
 async function pollRound(target: FeedPollTarget, intervalMs: number): Promise<void> {
-  target.onRound?.(await pollOnce(target, intervalMs));
+  const outcome = await pollOnce(target, intervalMs);
+  if (outcome) target.onRound?.(outcome);
 }
 
-async function pollOnce(target: FeedPollTarget, intervalMs: number): Promise<'finished' | 'failed' | 'skipped'> {
+/** One round; null when there was nothing to poll (no feeds). */
+async function pollOnce(target: FeedPollTarget, intervalMs: number): Promise<'finished' | 'failed' | 'skipped' | null> {
   const { lease, holder, logger } = target;
+  if ((await target.feeds().catch(() => 1)) === 0) return null;
   const busy = target.busyReason();
   if (busy !== null) {
     logger.info(`feed poll skipped: an ingest is running (${busy})`);

@@ -7,10 +7,12 @@ import { latestCommand } from './latest.js';
 import { reingestCommand } from './reingest.js';
 import { searchCommand } from './search.js';
 import { statusCommand } from './status.js';
+import { feedsCommand } from './feeds.js';
+import { sourcesCommand } from './sources.js';
 
 /** Every slash command, by name. */
 export const commands: ReadonlyMap<string, Command> = new Map(
-  [askCommand, searchCommand, latestCommand, statusCommand, ingestCommand, reingestCommand].map((c) => [c.data.name, c]),
+  [askCommand, searchCommand, latestCommand, statusCommand, ingestCommand, reingestCommand, sourcesCommand, feedsCommand].map((c) => [c.data.name, c]),
 );
 
 /** Registration bodies for PUT /applications/{app}/commands. */

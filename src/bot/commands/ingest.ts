@@ -1,6 +1,8 @@
 import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import { ErrorCodes, NewsBotError } from '../../core/errors.js';
-import type { IngestRequest } from '../../core/ingest.js';
+import type { IngestRequest, IngestSummary } from '../../core/ingest.js';
+import { GLOBAL_SCOPE } from '../../store/ports.js';
+import { addScope } from '../scopes.js';
 import { defuseMentions, escapeMarkdown } from '../format.js';
 import type { IngestRequester } from '../ingest-journal.js';
 import { tellModerator } from '../notify.js';
@@ -19,7 +21,12 @@ const PROGRESS_EDIT_MS = 5_000;
  * reply be edited for 15 minutes: an ingest still running near then says so in the reply, and its
  * summary is sent to the moderator by direct message when it ends (see `deliverLate`).
  */
-export async function runIngestCommand(interaction: ChatInputCommandInteraction, context: Pick<CommandContext, 'services' | 'settings'>, request: IngestRequest, what: string): Promise<void> {
+export async function runIngestCommand(
+  interaction: ChatInputCommandInteraction,
+  context: Pick<CommandContext, 'services' | 'settings'>,
+  request: IngestRequest,
+  what: string,
+): Promise<IngestSummary | null> {
   const { services } = context;
   const editableUntil = replyEditableUntil(interaction, context.settings);
   const editable = () => Date.now() < editableUntil;
@@ -44,8 +51,9 @@ export async function runIngestCommand(interaction: ChatInputCommandInteraction,
     Math.max(0, editableUntil - Date.now() - 1_000),
   );
   let content: string;
+  let summary: IngestSummary | null = null;
   try {
-    const summary = await services.ingest(request, (progress) => (latest = progress), { what, requester: requesterOf(interaction) });
+    summary = await services.ingest(request, (progress) => (latest = progress), { what, requester: requesterOf(interaction) });
     content = ingestResponse(what, summary);
   } catch (error) {
     if (!(error instanceof NewsBotError) || (error.code !== ErrorCodes.IngestBusy && error.code !== ErrorCodes.IngestFailed)) throw error;
@@ -55,11 +63,9 @@ export async function runIngestCommand(interaction: ChatInputCommandInteraction,
     clearInterval(timer);
     clearTimeout(handOver);
   }
-  if (editable()) {
-    await interaction.editReply({ content: content.slice(0, 2000), allowedMentions: NO_MENTIONS });
-    return;
-  }
-  await deliverLate(interaction, context, content);
+  if (editable()) await interaction.editReply({ content: content.slice(0, 2000), allowedMentions: NO_MENTIONS });
+  else await deliverLate(interaction, context, content);
+  return summary;
 }
 
 /**
@@ -82,7 +88,7 @@ export const ingestCommand: Command = {
   data: {
     ...new SlashCommandBuilder()
       .setName('ingest')
-      .setDescription('Moderators: ingest an article URL, a feed, or re-scan the corpus folder.')
+      .setDescription("Moderators: ingest an article URL or a feed for this server (or re-scan the corpus: owner servers).")
       .addStringOption((o) => o.setName('url').setDescription('An article page to ingest').setMaxLength(2000))
       .addStringOption((o) => o.setName('feed').setDescription('An RSS or Atom feed to ingest').setMaxLength(2000))
       .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
@@ -101,8 +107,19 @@ export const ingestCommand: Command = {
       await interaction.editReply({ content: 'Give either `url` or `feed`, not both.', allowedMentions: NO_MENTIONS });
       return;
     }
-    const request: IngestRequest = url ? { kind: 'url', url } : feed ? { kind: 'feed', url: feed } : { kind: 'corpus' };
+    // In an owner server the additions are global; elsewhere they are the server's own.
+    const scope = addScope(interaction.guildId!, context.settings);
+    if (!url && !feed && scope !== GLOBAL_SCOPE) {
+      await interaction.editReply({ content: "Only the operator's servers can re-scan the corpus. Add a page with `url`, or a feed with `/feeds add`.", allowedMentions: NO_MENTIONS });
+      return;
+    }
+    const owner = { scope, addedBy: interaction.user.id };
+    const request: IngestRequest = url ? { kind: 'url', url, ...owner } : feed ? { kind: 'feed', url: feed, ...owner } : { kind: 'corpus' };
     const what = url ? `<${url}>` : feed ? `feed <${feed}>` : 'the corpus';
-    await runIngestCommand(interaction, context, request, what);
+    const summary = await runIngestCommand(interaction, context, request, what);
+    const target = url ?? feed;
+    if (target && summary && summary.added + summary.updated > 0) {
+      await context.services.sources.audit({ scope, actor: interaction.user.id, action: 'article.add', target: feed ? `feed ${target}` : target });
+    }
   },
 };

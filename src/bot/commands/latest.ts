@@ -1,4 +1,5 @@
 import { SlashCommandBuilder } from 'discord.js';
+import { visibleScopes } from '../../store/ports.js';
 import { latestResponse } from '../responses.js';
 import { sendParts, type Command } from './command.js';
 
@@ -14,7 +15,7 @@ export const latestCommand: Command = {
   ephemeral: () => false,
   async execute(interaction, { services }) {
     const topic = interaction.options.getString('topic') ?? undefined;
-    const articles = await services.latest(topic, 10);
+    const articles = await services.latest(topic, 10, visibleScopes(interaction.guildId));
     await sendParts(interaction, latestResponse(topic, articles), false);
   },
 };

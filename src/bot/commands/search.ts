@@ -1,4 +1,5 @@
 import { SlashCommandBuilder } from 'discord.js';
+import { visibleScopes } from '../../store/ports.js';
 import { searchResponse } from '../responses.js';
 import { sendParts, type Command } from './command.js';
 
@@ -14,7 +15,7 @@ export const searchCommand: Command = {
   ephemeral: () => false,
   async execute(interaction, { services }) {
     const query = interaction.options.getString('query', true);
-    const result = await services.search(query, 5);
+    const result = await services.search(query, 5, visibleScopes(interaction.guildId));
     await sendParts(interaction, searchResponse(query, result.passages), false);
   },
 };

@@ -19,7 +19,9 @@ export function schemaSql(schema: string): string {
       origin text NOT NULL,
       content_hash text NOT NULL,
       text text NOT NULL,
-      ingested_at timestamptz NOT NULL DEFAULT now()
+      ingested_at timestamptz NOT NULL DEFAULT now(),
+      scope text NOT NULL DEFAULT 'global',
+      added_by text
     );
     CREATE INDEX IF NOT EXISTS articles_hash ON ${s}.articles (content_hash);
     CREATE INDEX IF NOT EXISTS articles_url ON ${s}.articles (url);
@@ -33,7 +35,8 @@ export function schemaSql(schema: string): string {
       "end" integer NOT NULL,
       text text NOT NULL,
       length integer NOT NULL,
-      terms text[] NOT NULL
+      terms text[] NOT NULL,
+      scope text NOT NULL DEFAULT 'global'
     );
     CREATE INDEX IF NOT EXISTS passages_article ON ${s}.passages (article_id, position);
     CREATE TABLE IF NOT EXISTS ${s}.postings (
@@ -89,6 +92,36 @@ export function schemaSql(schema: string): string {
       holder text NOT NULL,
       expires_at timestamptz NOT NULL
     );
+    -- Scopes (one bot, many servers): a store made before them gets the columns once (a column
+    -- with a constant default is added without rewriting the table: what is there reads as global).
+    DO $$ BEGIN
+      IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = '${schema}' AND table_name = 'articles' AND column_name = 'scope') THEN
+        ALTER TABLE ${s}.articles ADD COLUMN scope text NOT NULL DEFAULT 'global';
+        ALTER TABLE ${s}.articles ADD COLUMN added_by text;
+        ALTER TABLE ${s}.passages ADD COLUMN scope text NOT NULL DEFAULT 'global';
+      END IF;
+    END $$;
+    -- Only the servers' own passages are indexed: a search's filter reads them, never the global bulk.
+    CREATE INDEX IF NOT EXISTS passages_scoped ON ${s}.passages (id, scope) WHERE scope <> 'global';
+    CREATE INDEX IF NOT EXISTS articles_scope ON ${s}.articles (scope, ingested_at);
+    CREATE TABLE IF NOT EXISTS ${s}.feeds (
+      scope text NOT NULL,
+      url text NOT NULL,
+      added_by text NOT NULL,
+      added_at timestamptz NOT NULL DEFAULT now(),
+      last_polled_at timestamptz,
+      last_error text,
+      PRIMARY KEY (scope, url)
+    );
+    CREATE TABLE IF NOT EXISTS ${s}.audit (
+      id bigserial PRIMARY KEY,
+      at timestamptz NOT NULL DEFAULT now(),
+      scope text NOT NULL,
+      actor text NOT NULL,
+      action text NOT NULL,
+      target text NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS audit_scope ON ${s}.audit (scope, id);
   `;
 }
 

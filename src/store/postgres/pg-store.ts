@@ -11,18 +11,24 @@ import { DerivedVectorIndex, saveDerivedIndex, type VectorChange, type VectorSou
 import { escapeLike, toMeta, type ArticleRow } from '../article-rows.js';
 import { BM25, TITLE_WEIGHT, bm25Idf, countTerms, indexTerms, termIdf } from '../lexical-terms.js';
 import { STORE_SCHEMA_VERSION, bytesToVector, checkDimension, checkManifest, vectorToBytes, type ManifestExpectation } from '../manifest.js';
-import type {
-  ArticleInput,
-  ArticleOrigin,
-  ConsistencyReport,
-  IngestRunRecord,
-  LexicalHit,
-  NewsStore,
-  PassageRow,
-  StoreManifest,
-  StoreStats,
-  VectorHit,
-  VectorLog,
+import {
+  GLOBAL_SCOPE,
+  type ArticleInput,
+  type ArticleOrigin,
+  type AuditEntry,
+  type ConsistencyReport,
+  type FeedRecord,
+  type IngestRunRecord,
+  type LexicalHit,
+  type NewsStore,
+  type PassageRow,
+  type Scope,
+  type ScopeFilter,
+  type SourceArticle,
+  type StoreManifest,
+  type StoreStats,
+  type VectorHit,
+  type VectorLog,
 } from '../ports.js';
 import { checkSchemaName, quoteIdent, schemaSql } from './pg-schema.js';
 
@@ -190,6 +196,12 @@ export class PostgresStore implements NewsStore {
         const rows = (await this.pool.query<{ passage_id: number; embedding: Buffer }>(`SELECT passage_id, embedding FROM ${s}.vectors WHERE passage_id = ANY($1::int[])`, [ids])).rows;
         return new Map(rows.map((r) => [r.passage_id, bytesToVector(r.embedding)]));
       },
+      scopedPassages: async (ids) => {
+        const rows = ids
+          ? (await this.pool.query<{ id: number; scope: string }>(`SELECT id, scope FROM ${s}.passages WHERE scope <> 'global' AND id = ANY($1::int[])`, [ids])).rows
+          : (await this.pool.query<{ id: number; scope: string }>(`SELECT id, scope FROM ${s}.passages WHERE scope <> 'global'`)).rows;
+        return new Map(rows.map((r) => [r.id, r.scope]));
+      },
     };
   }
 
@@ -278,12 +290,12 @@ export class PostgresStore implements NewsStore {
     return (await this.read<{ text: string }>(`SELECT text FROM ${this.s}.articles WHERE id = $1`, [id]))[0]?.text;
   }
 
-  async findByContentHash(hash: string): Promise<string | undefined> {
-    return (await this.read<{ id: string }>(`SELECT id FROM ${this.s}.articles WHERE content_hash = $1 LIMIT 1`, [hash]))[0]?.id;
+  async findByContentHash(hash: string, scopes?: ScopeFilter): Promise<string | undefined> {
+    return (await this.read<{ id: string }>(`SELECT id FROM ${this.s}.articles WHERE content_hash = $1 AND ($2::text[] IS NULL OR scope = ANY($2::text[])) LIMIT 1`, [hash, scopes ?? null]))[0]?.id;
   }
 
-  async findByUrl(url: string): Promise<string | undefined> {
-    return (await this.read<{ id: string }>(`SELECT id FROM ${this.s}.articles WHERE url = $1 LIMIT 1`, [url]))[0]?.id;
+  async findByUrl(url: string, scopes?: ScopeFilter): Promise<string | undefined> {
+    return (await this.read<{ id: string }>(`SELECT id FROM ${this.s}.articles WHERE url = $1 AND ($2::text[] IS NULL OR scope = ANY($2::text[])) LIMIT 1`, [url, scopes ?? null]))[0]?.id;
   }
 
   async putArticles(items: readonly ArticleInput[]): Promise<void> {
@@ -294,21 +306,25 @@ export class PostgresStore implements NewsStore {
       await this.deleteArticles(c, items.map((i) => i.article.id));
       const a = items.map((i) => i.article);
       await c.query(
-        `INSERT INTO ${s}.articles (id, title, date, source, url, author, origin, content_hash, text)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])`,
-        [a.map((x) => x.id), a.map((x) => x.title), a.map((x) => x.date), a.map((x) => x.source), a.map((x) => x.url), a.map((x) => x.author), a.map((x) => x.origin), a.map((x) => x.contentHash), a.map((x) => x.text)],
+        `INSERT INTO ${s}.articles (id, title, date, source, url, author, origin, content_hash, text, scope, added_by)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])`,
+        [
+          a.map((x) => x.id), a.map((x) => x.title), a.map((x) => x.date), a.map((x) => x.source), a.map((x) => x.url), a.map((x) => x.author), a.map((x) => x.origin), a.map((x) => x.contentHash), a.map((x) => x.text),
+          items.map((i) => i.scope ?? GLOBAL_SCOPE), items.map((i) => i.addedBy ?? null),
+        ],
       );
       const total = items.reduce((n, i) => n + i.passages.length, 0);
       if (total === 0) return;
       const ids = (await c.query<{ id: number }>(`SELECT nextval(pg_get_serial_sequence('${s}.passages', 'id'))::int AS id FROM generate_series(1, $1)`, [total])).rows.map((r) => r.id);
-      const cols = { id: [] as number[], article: [] as string[], position: [] as number[], start: [] as number[], end: [] as number[], text: [] as string[], length: [] as number[], terms: [] as string[] };
+      const cols = { id: [] as number[], article: [] as string[], position: [] as number[], start: [] as number[], end: [] as number[], text: [] as string[], length: [] as number[], terms: [] as string[], scope: [] as string[] };
       const post = { term: [] as string[], id: [] as number[], title: [] as number[], text: [] as number[], length: [] as number[] };
       const vec = { id: [] as number[], bytes: [] as Buffer[] };
       let tokens = 0;
       let k = 0;
-      for (const { article, passages } of items) {
+      for (const { article, passages, scope = GLOBAL_SCOPE } of items) {
         for (const p of passages) {
           const id = ids[k++]!;
+          cols.scope.push(scope);
           const { counts, length } = countTerms(article.title, p.text);
           cols.id.push(id);
           cols.article.push(article.id);
@@ -333,10 +349,10 @@ export class PostgresStore implements NewsStore {
         }
       }
       await c.query(
-        `INSERT INTO ${s}.passages (id, article_id, position, start, "end", text, length, terms)
-         SELECT id, article_id, position, start, e, text, length, CASE WHEN terms = '' THEN '{}'::text[] ELSE string_to_array(terms, ' ') END
-         FROM unnest($1::int[], $2::text[], $3::int[], $4::int[], $5::int[], $6::text[], $7::int[], $8::text[]) AS t(id, article_id, position, start, e, text, length, terms)`,
-        [cols.id, cols.article, cols.position, cols.start, cols.end, cols.text, cols.length, cols.terms],
+        `INSERT INTO ${s}.passages (id, article_id, position, start, "end", text, length, terms, scope)
+         SELECT id, article_id, position, start, e, text, length, CASE WHEN terms = '' THEN '{}'::text[] ELSE string_to_array(terms, ' ') END, scope
+         FROM unnest($1::int[], $2::text[], $3::int[], $4::int[], $5::int[], $6::text[], $7::int[], $8::text[], $9::text[]) AS t(id, article_id, position, start, e, text, length, terms, scope)`,
+        [cols.id, cols.article, cols.position, cols.start, cols.end, cols.text, cols.length, cols.terms, cols.scope],
       );
       await c.query(`INSERT INTO ${s}.postings (term, passage_id, tf_title, tf_text, length) SELECT * FROM unnest($1::text[], $2::int[], $3::int2[], $4::int2[], $5::int[])`, [
         post.term,
@@ -420,13 +436,13 @@ export class PostgresStore implements NewsStore {
   async articlesFromFiles(files: readonly string[]): Promise<ArticleOrigin[]> {
     if (files.length === 0) return [];
     return this.read(
-      `SELECT a.id, a.origin FROM ${this.s}.articles a JOIN unnest($1::text[], $2::text[]) AS f(file, pattern) ON a.origin = f.file OR a.origin LIKE f.pattern ESCAPE '\\'`,
+      `SELECT a.id, a.origin FROM ${this.s}.articles a JOIN unnest($1::text[], $2::text[]) AS f(file, pattern) ON a.origin = f.file OR a.origin LIKE f.pattern ESCAPE '\\' WHERE a.scope = 'global'`,
       [files, files.map((f) => escapeLike(f) + '#%')],
     );
   }
 
   async articlesUnder(prefix: string): Promise<ArticleOrigin[]> {
-    return this.read(`SELECT id, origin FROM ${this.s}.articles WHERE origin LIKE $1 ESCAPE '\\'`, [escapeLike(prefix) + '%']);
+    return this.read(`SELECT id, origin FROM ${this.s}.articles WHERE origin LIKE $1 ESCAPE '\\' AND scope = 'global'`, [escapeLike(prefix) + '%']);
   }
 
   async recordIngestRun(run: Omit<IngestRunRecord, 'finishedAt'>): Promise<void> {
@@ -448,7 +464,7 @@ export class PostgresStore implements NewsStore {
     saveDerivedIndex(this.index, this.options.cacheDir ?? '(no cache folder)');
   }
 
-  async lexicalSearch(terms: readonly string[], limit: number, titleWeight = TITLE_WEIGHT): Promise<LexicalHit[]> {
+  async lexicalSearch(terms: readonly string[], limit: number, titleWeight = TITLE_WEIGHT, scopes?: ScopeFilter): Promise<LexicalHit[]> {
     const stems = [...new Set(terms.flatMap((t) => indexTerms(t)))];
     if (stems.length === 0 || limit <= 0) return [];
     const s = this.s;
@@ -464,8 +480,9 @@ export class PostgresStore implements NewsStore {
        FROM unnest($1::text[], $2::float8[]) AS q(term, idf)
        JOIN ${s}.postings p ON p.term = q.term
        CROSS JOIN LATERAL (SELECT ($4::float8 * p.tf_title + p.tf_text) AS w) w
+       ${scopes ? scopeFilterSql(s, scopes) : ''}
        GROUP BY p.passage_id ORDER BY score DESC, p.passage_id LIMIT $5`,
-      [dfs.map((d) => d.term), dfs.map((d) => bm25Idf(n, d.df)), avgdl, titleWeight, limit],
+      [dfs.map((d) => d.term), dfs.map((d) => bm25Idf(n, d.df)), avgdl, titleWeight, limit, ...(scopes ? [scopes] : [])],
     );
     return rows.map((r) => ({ id: r.id, score: Number(r.score) }));
   }
@@ -481,10 +498,10 @@ export class PostgresStore implements NewsStore {
     return out;
   }
 
-  async vectorSearch(vector: Float32Array, limit: number): Promise<VectorHit[]> {
+  async vectorSearch(vector: Float32Array, limit: number, scopes?: ScopeFilter): Promise<VectorHit[]> {
     if (!this.index) return [];
     if (!this.index.ready) await this.index.update();
-    return this.index.search(vector, limit);
+    return this.index.search(vector, limit, scopes);
   }
 
   async getPassages(ids: readonly number[]): Promise<PassageRow[]> {
@@ -510,8 +527,61 @@ export class PostgresStore implements NewsStore {
     ).map((r) => r.id);
   }
 
-  async latestArticles(limit: number): Promise<ArticleMeta[]> {
-    return (await this.read<ArticleRow>(`SELECT ${ARTICLE_COLUMNS} FROM ${this.s}.articles a ORDER BY a.date IS NULL, a.date DESC, a.ingested_at DESC LIMIT $1`, [limit])).map(toMeta);
+  async latestArticles(limit: number, scopes?: ScopeFilter): Promise<ArticleMeta[]> {
+    return (
+      await this.read<ArticleRow>(
+        `SELECT ${ARTICLE_COLUMNS} FROM ${this.s}.articles a WHERE $2::text[] IS NULL OR a.scope = ANY($2::text[]) ORDER BY a.date IS NULL, a.date DESC, a.ingested_at DESC LIMIT $1`,
+        [limit, scopes ?? null],
+      )
+    ).map(toMeta);
+  }
+
+  async listArticles(scopes: readonly Scope[], limit: number, offset: number): Promise<{ items: SourceArticle[]; total: number }> {
+    const s = this.s;
+    const [count] = await this.read<{ n: string }>(`SELECT count(*) AS n FROM ${s}.articles WHERE scope = ANY($1::text[])`, [scopes]);
+    const rows = await this.read<{ id: string; title: string; url: string | null; scope: string; added_by: string | null; ingested_at: Date }>(
+      `SELECT id, title, url, scope, added_by, ingested_at FROM ${s}.articles WHERE scope = ANY($1::text[]) ORDER BY ingested_at DESC, id LIMIT $2 OFFSET $3`,
+      [scopes, limit, offset],
+    );
+    return { items: rows.map((r) => ({ id: r.id, title: r.title, url: r.url, scope: r.scope, addedBy: r.added_by, addedAt: r.ingested_at.toISOString() })), total: Number(count?.n ?? 0) };
+  }
+
+  async articleScope(id: string): Promise<Scope | undefined> {
+    return (await this.read<{ scope: string }>(`SELECT scope FROM ${this.s}.articles WHERE id = $1`, [id]))[0]?.scope;
+  }
+
+  async listFeeds(scopes?: ScopeFilter): Promise<FeedRecord[]> {
+    const rows = await this.read<{ url: string; scope: string; added_by: string; added_at: Date; last_polled_at: Date | null; last_error: string | null }>(
+      `SELECT url, scope, added_by, added_at, last_polled_at, last_error FROM ${this.s}.feeds WHERE $1::text[] IS NULL OR scope = ANY($1::text[]) ORDER BY added_at, url`,
+      [scopes ?? null],
+    );
+    return rows.map((r) => ({ url: r.url, scope: r.scope, addedBy: r.added_by, addedAt: r.added_at.toISOString(), lastPolledAt: r.last_polled_at?.toISOString() ?? null, lastError: r.last_error }));
+  }
+
+  async addFeed(feed: { url: string; scope: Scope; addedBy: string }): Promise<boolean> {
+    const n = await this.write(async (c) => (await c.query(`INSERT INTO ${this.s}.feeds (scope, url, added_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [feed.scope, feed.url, feed.addedBy])).rowCount);
+    return n === 1;
+  }
+
+  async removeFeed(scope: Scope, url: string): Promise<boolean> {
+    const n = await this.write(async (c) => (await c.query(`DELETE FROM ${this.s}.feeds WHERE scope = $1 AND url = $2`, [scope, url])).rowCount);
+    return n === 1;
+  }
+
+  async recordFeedPoll(scope: Scope, url: string, error: string | null): Promise<void> {
+    await this.read(`UPDATE ${this.s}.feeds SET last_polled_at = now(), last_error = $3 WHERE scope = $1 AND url = $2`, [scope, url, error]);
+  }
+
+  async audit(entry: Omit<AuditEntry, 'at'>): Promise<void> {
+    await this.read(`INSERT INTO ${this.s}.audit (scope, actor, action, target) VALUES ($1, $2, $3, $4)`, [entry.scope, entry.actor, entry.action, entry.target]);
+  }
+
+  async auditTrail(scope: Scope | undefined, limit: number): Promise<AuditEntry[]> {
+    const rows = await this.read<{ at: Date; scope: string; actor: string; action: AuditEntry['action']; target: string }>(
+      `SELECT at, scope, actor, action, target FROM ${this.s}.audit WHERE $1::text IS NULL OR scope = $1 ORDER BY id DESC LIMIT $2`,
+      [scope ?? null, limit],
+    );
+    return rows.map((r) => ({ ...r, at: r.at.toISOString() }));
   }
 
   async stats(): Promise<StoreStats> {
@@ -629,6 +699,17 @@ export class PostgresStore implements NewsStore {
 }
 
 /** A database failure as a StoreIo error that says what happened and where. */
+/**
+ * The lexical search's filter on postings by scope ($6: the scopes). With global among them
+ * (every real case) it excludes other servers' passages, read from the small partial index of
+ * scoped passages (a hashed subplan), never the global bulk; without it, it keeps the given scopes'.
+ */
+function scopeFilterSql(s: string, scopes: readonly Scope[]): string {
+  return scopes.includes(GLOBAL_SCOPE)
+    ? `WHERE p.passage_id NOT IN (SELECT id FROM ${s}.passages WHERE scope <> 'global' AND scope <> ALL($6::text[]))`
+    : `WHERE p.passage_id IN (SELECT id FROM ${s}.passages WHERE scope = ANY($6::text[]))`;
+}
+
 function storeError(error: unknown, where: string, doing: string): NewsBotError {
   const code = (error as { code?: string }).code ?? '';
   const detail = describeError(error);

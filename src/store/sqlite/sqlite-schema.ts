@@ -18,7 +18,9 @@ export function createSchema(db: Database.Database): void {
       origin TEXT NOT NULL,
       content_hash TEXT NOT NULL,
       text TEXT NOT NULL,
-      ingested_at TEXT NOT NULL
+      ingested_at TEXT NOT NULL,
+      scope TEXT NOT NULL DEFAULT 'global',
+      added_by TEXT
     );
     CREATE INDEX IF NOT EXISTS articles_hash ON articles (content_hash);
     CREATE INDEX IF NOT EXISTS articles_url ON articles (url);
@@ -30,7 +32,8 @@ export function createSchema(db: Database.Database): void {
       position INTEGER NOT NULL,
       start INTEGER NOT NULL,
       "end" INTEGER NOT NULL,
-      text TEXT NOT NULL
+      text TEXT NOT NULL,
+      scope TEXT NOT NULL DEFAULT 'global'
     );
     CREATE INDEX IF NOT EXISTS passages_article ON passages (article_id);
     CREATE TABLE IF NOT EXISTS vectors (
@@ -71,5 +74,43 @@ export function createSchema(db: Database.Database): void {
       holder TEXT NOT NULL,
       expires_at INTEGER NOT NULL
     );
+  `);
+  migrateScopes(db);
+}
+
+/**
+ * Scopes (one bot, many servers): adds the scope columns to a store made before them (SQLite adds
+ * a column with a constant default without rewriting the table, so every existing article and
+ * passage reads as global), then the tables and indexes that use them: stored feeds per scope and
+ * the audit trail of every add and remove.
+ */
+function migrateScopes(db: Database.Database): void {
+  const columns = (table: string) => new Set(db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all().map((c) => c.name));
+  const articles = columns('articles');
+  if (!articles.has('scope')) db.exec("ALTER TABLE articles ADD COLUMN scope TEXT NOT NULL DEFAULT 'global'");
+  if (!articles.has('added_by')) db.exec('ALTER TABLE articles ADD COLUMN added_by TEXT');
+  if (!columns('passages').has('scope')) db.exec("ALTER TABLE passages ADD COLUMN scope TEXT NOT NULL DEFAULT 'global'");
+  db.exec(`
+    -- Only the servers' own passages are indexed: the filter of a search reads them, never the global bulk.
+    CREATE INDEX IF NOT EXISTS passages_scoped ON passages (scope) WHERE scope <> 'global';
+    CREATE INDEX IF NOT EXISTS articles_scope ON articles (scope, ingested_at);
+    CREATE TABLE IF NOT EXISTS feeds (
+      scope TEXT NOT NULL,
+      url TEXT NOT NULL,
+      added_by TEXT NOT NULL,
+      added_at TEXT NOT NULL,
+      last_polled_at TEXT,
+      last_error TEXT,
+      PRIMARY KEY (scope, url)
+    );
+    CREATE TABLE IF NOT EXISTS audit (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      at TEXT NOT NULL,
+      scope TEXT NOT NULL,
+      actor TEXT NOT NULL,
+      action TEXT NOT NULL,
+      target TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS audit_scope ON audit (scope, id);
   `);
 }

@@ -9,18 +9,24 @@ import { DerivedVectorIndex, saveDerivedIndex, type VectorSource } from '../deri
 import { escapeLike, toMeta, type ArticleRow } from '../article-rows.js';
 import { TITLE_WEIGHT, termIdf } from '../lexical-terms.js';
 import { STORE_SCHEMA_VERSION, bytesToVector, checkDimension, checkManifest, vectorToBytes, type ManifestExpectation } from '../manifest.js';
-import type {
-  ArticleInput,
-  ArticleOrigin,
-  ConsistencyReport,
-  IngestRunRecord,
-  LexicalHit,
-  NewsStore,
-  PassageRow,
-  StoreManifest,
-  StoreStats,
-  VectorHit,
-  VectorLog,
+import {
+  GLOBAL_SCOPE,
+  type ArticleInput,
+  type ArticleOrigin,
+  type AuditEntry,
+  type ConsistencyReport,
+  type FeedRecord,
+  type Scope,
+  type ScopeFilter,
+  type SourceArticle,
+  type IngestRunRecord,
+  type LexicalHit,
+  type NewsStore,
+  type PassageRow,
+  type StoreManifest,
+  type StoreStats,
+  type VectorHit,
+  type VectorLog,
 } from '../ports.js';
 import { keepStatements, pragma } from './kept-statements.js';
 import { createSchema } from './sqlite-schema.js';
@@ -69,6 +75,18 @@ function writing<T>(dir: string, fn: () => T): T {
   }
 }
 
+/**
+ * A filter on passage ids by scope, for `WHERE <id> ...` with one JSON-array parameter (fixed SQL
+ * text, so its statement is prepared once). With global among the scopes (every real case) it
+ * excludes the passages of other servers, read from the small partial index of scoped passages,
+ * never the global bulk; without it, it keeps the passages of the given scopes.
+ */
+function passageScopeSql(scopes: readonly Scope[]): string {
+  return scopes.includes(GLOBAL_SCOPE)
+    ? "NOT IN (SELECT id FROM passages WHERE scope <> 'global' AND scope NOT IN (SELECT value FROM json_each(?)))"
+    : 'IN (SELECT id FROM passages WHERE scope IN (SELECT value FROM json_each(?)))';
+}
+
 /** An FTS5 MATCH expression: any of the words (each quoted, so no syntax leaks in). */
 function ftsQuery(terms: readonly string[]): string {
   return terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(' OR ');
@@ -109,13 +127,15 @@ export class SqliteStore implements NewsStore {
       articleText: db.prepare<[string], { text: string }>('SELECT text FROM articles WHERE id = ?'),
       articleByHash: db.prepare<[string], { id: string }>('SELECT id FROM articles WHERE content_hash = ? LIMIT 1'),
       articleByUrl: db.prepare<[string], { id: string }>('SELECT id FROM articles WHERE url = ? LIMIT 1'),
+      articleByHashIn: db.prepare<[string, string], { id: string }>('SELECT id FROM articles WHERE content_hash = ? AND scope IN (SELECT value FROM json_each(?)) LIMIT 1'),
+      articleByUrlIn: db.prepare<[string, string], { id: string }>('SELECT id FROM articles WHERE url = ? AND scope IN (SELECT value FROM json_each(?)) LIMIT 1'),
       insertArticle: db.prepare(
-        `INSERT INTO articles (id, title, date, source, url, author, origin, content_hash, text, ingested_at)
-         VALUES (@id, @title, @date, @source, @url, @author, @origin, @contentHash, @text, @ingestedAt)`,
+        `INSERT INTO articles (id, title, date, source, url, author, origin, content_hash, text, ingested_at, scope, added_by)
+         VALUES (@id, @title, @date, @source, @url, @author, @origin, @contentHash, @text, @ingestedAt, @scope, @addedBy)`,
       ),
       passageIdsOf: db.prepare<[string], { id: number }>('SELECT id FROM passages WHERE article_id = ?'),
       deleteArticle: db.prepare<[string]>('DELETE FROM articles WHERE id = ?'),
-      insertPassage: db.prepare<[string, number, number, number, string]>('INSERT INTO passages (article_id, position, start, "end", text) VALUES (?, ?, ?, ?, ?)'),
+      insertPassage: db.prepare<[string, number, number, number, string, string]>('INSERT INTO passages (article_id, position, start, "end", text, scope) VALUES (?, ?, ?, ?, ?, ?)'),
       insertFts: db.prepare<[number, string, string]>('INSERT INTO passages_fts (rowid, title, text) VALUES (?, ?, ?)'),
       deleteFts: db.prepare<[number]>('DELETE FROM passages_fts WHERE rowid = ?'),
       insertVector: db.prepare<[number, Buffer]>('INSERT OR REPLACE INTO vectors (passage_id, embedding) VALUES (?, ?)'),
@@ -226,6 +246,12 @@ export class SqliteStore implements NewsStore {
         }
         return out;
       },
+      scopedPassages: async (ids) => {
+        const rows = ids
+          ? this.db.prepare<[string], { id: number; scope: string }>("SELECT id, scope FROM passages WHERE scope <> 'global' AND id IN (SELECT value FROM json_each(?))").all(JSON.stringify(ids))
+          : this.db.prepare<[], { id: number; scope: string }>("SELECT id, scope FROM passages WHERE scope <> 'global'").all();
+        return new Map(rows.map((r) => [r.id, r.scope]));
+      },
     };
   }
 
@@ -281,12 +307,12 @@ export class SqliteStore implements NewsStore {
     return this.statements.articleText.get(id)?.text;
   }
 
-  async findByContentHash(hash: string): Promise<string | undefined> {
-    return this.statements.articleByHash.get(hash)?.id;
+  async findByContentHash(hash: string, scopes?: ScopeFilter): Promise<string | undefined> {
+    return (scopes ? this.statements.articleByHashIn.get(hash, JSON.stringify(scopes)) : this.statements.articleByHash.get(hash))?.id;
   }
 
-  async findByUrl(url: string): Promise<string | undefined> {
-    return this.statements.articleByUrl.get(url)?.id;
+  async findByUrl(url: string, scopes?: ScopeFilter): Promise<string | undefined> {
+    return (scopes ? this.statements.articleByUrlIn.get(url, JSON.stringify(scopes)) : this.statements.articleByUrl.get(url))?.id;
   }
 
   /**
@@ -301,11 +327,11 @@ export class SqliteStore implements NewsStore {
     for (const { passages } of items) for (const p of passages) if (p.vector) checkDimension(this.manifest, p.vector);
     writing(this.dir, () =>
       this.db.transaction(() => {
-        for (const { article, passages } of items) {
+        for (const { article, passages, scope = GLOBAL_SCOPE, addedBy = null } of items) {
           this.deleteArticleRows(article.id);
-          this.statements.insertArticle.run({ ...article, ingestedAt: now });
+          this.statements.insertArticle.run({ ...article, ingestedAt: now, scope, addedBy });
           for (const p of passages) {
-            const id = Number(this.statements.insertPassage.run(article.id, p.position, p.start, p.end, p.text).lastInsertRowid);
+            const id = Number(this.statements.insertPassage.run(article.id, p.position, p.start, p.end, p.text, scope).lastInsertRowid);
             this.statements.insertFts.run(id, article.title, p.text);
             if (p.vector) this.statements.insertVector.run(id, vectorToBytes(p.vector));
           }
@@ -359,13 +385,13 @@ export class SqliteStore implements NewsStore {
 
   async articlesFromFiles(files: readonly string[]): Promise<ArticleOrigin[]> {
     const out: ArticleOrigin[] = [];
-    const stmt = this.db.prepare<[string, string], ArticleOrigin>("SELECT id, origin FROM articles WHERE origin = ? OR origin LIKE ? ESCAPE '\\'");
+    const stmt = this.db.prepare<[string, string], ArticleOrigin>("SELECT id, origin FROM articles WHERE (origin = ? OR origin LIKE ? ESCAPE '\\') AND scope = 'global'");
     for (const file of files) out.push(...stmt.all(file, escapeLike(file) + '#%'));
     return out;
   }
 
   async articlesUnder(prefix: string): Promise<ArticleOrigin[]> {
-    return this.db.prepare<[string], ArticleOrigin>("SELECT id, origin FROM articles WHERE origin LIKE ? ESCAPE '\\'").all(escapeLike(prefix) + '%');
+    return this.db.prepare<[string], ArticleOrigin>("SELECT id, origin FROM articles WHERE origin LIKE ? ESCAPE '\\' AND scope = 'global'").all(escapeLike(prefix) + '%');
   }
 
   async recordIngestRun(run: Omit<IngestRunRecord, 'finishedAt'>): Promise<void> {
@@ -389,15 +415,21 @@ export class SqliteStore implements NewsStore {
     }
   }
 
-  async lexicalSearch(terms: readonly string[], limit: number, titleWeight = TITLE_WEIGHT): Promise<LexicalHit[]> {
+  async lexicalSearch(terms: readonly string[], limit: number, titleWeight = TITLE_WEIGHT, scopes?: ScopeFilter): Promise<LexicalHit[]> {
     if (terms.length === 0 || limit <= 0) return [];
     this.checkDataVersion();
-    return this.db
-      .prepare<[number, string, number], { id: number; bm: number }>(
-        'SELECT rowid AS id, bm25(passages_fts, ?, 1.0) AS bm FROM passages_fts WHERE passages_fts MATCH ? ORDER BY bm, rowid LIMIT ?',
-      )
-      .all(titleWeight, ftsQuery(terms), limit)
-      .map((r) => ({ id: r.id, score: -r.bm }));
+    const rows = scopes
+      ? this.db
+          .prepare<[number, string, string, number], { id: number; bm: number }>(
+            `SELECT rowid AS id, bm25(passages_fts, ?, 1.0) AS bm FROM passages_fts WHERE passages_fts MATCH ? AND rowid ${passageScopeSql(scopes)} ORDER BY bm, rowid LIMIT ?`,
+          )
+          .all(titleWeight, ftsQuery(terms), JSON.stringify(scopes), limit)
+      : this.db
+          .prepare<[number, string, number], { id: number; bm: number }>(
+            'SELECT rowid AS id, bm25(passages_fts, ?, 1.0) AS bm FROM passages_fts WHERE passages_fts MATCH ? ORDER BY bm, rowid LIMIT ?',
+          )
+          .all(titleWeight, ftsQuery(terms), limit);
+    return rows.map((r) => ({ id: r.id, score: -r.bm }));
   }
 
   async termIdf(stems: readonly string[]): Promise<Map<string, number>> {
@@ -416,11 +448,11 @@ export class SqliteStore implements NewsStore {
     return this.passageCountCache.n;
   }
 
-  async vectorSearch(vector: Float32Array, limit: number): Promise<VectorHit[]> {
+  async vectorSearch(vector: Float32Array, limit: number, scopes?: ScopeFilter): Promise<VectorHit[]> {
     this.checkDataVersion();
     if (!this.index) return [];
     if (!this.index.ready) await this.index.update();
-    return this.index.search(vector, limit);
+    return this.index.search(vector, limit, scopes);
   }
 
   async getPassages(ids: readonly number[]): Promise<PassageRow[]> {
@@ -450,11 +482,77 @@ export class SqliteStore implements NewsStore {
       .all(...articleIds, perArticle) as unknown as number[];
   }
 
-  async latestArticles(limit: number): Promise<ArticleMeta[]> {
-    return this.db
-      .prepare<[number], ArticleRow>('SELECT id, title, date, source, url, author, origin, content_hash FROM articles ORDER BY date IS NULL, date DESC, ingested_at DESC LIMIT ?')
-      .all(limit)
-      .map(toMeta);
+  async latestArticles(limit: number, scopes?: ScopeFilter): Promise<ArticleMeta[]> {
+    const rows = scopes
+      ? this.db
+          .prepare<[string, number], ArticleRow>(
+            'SELECT id, title, date, source, url, author, origin, content_hash FROM articles WHERE scope IN (SELECT value FROM json_each(?)) ORDER BY date IS NULL, date DESC, ingested_at DESC LIMIT ?',
+          )
+          .all(JSON.stringify(scopes), limit)
+      : this.db
+          .prepare<[number], ArticleRow>('SELECT id, title, date, source, url, author, origin, content_hash FROM articles ORDER BY date IS NULL, date DESC, ingested_at DESC LIMIT ?')
+          .all(limit);
+    return rows.map(toMeta);
+  }
+
+  async listArticles(scopes: readonly Scope[], limit: number, offset: number): Promise<{ items: SourceArticle[]; total: number }> {
+    const json = JSON.stringify(scopes);
+    const total = this.db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM articles WHERE scope IN (SELECT value FROM json_each(?))').get(json)?.n ?? 0;
+    const items = this.db
+      .prepare<[string, number, number], { id: string; title: string; url: string | null; scope: string; added_by: string | null; ingested_at: string }>(
+        'SELECT id, title, url, scope, added_by, ingested_at FROM articles WHERE scope IN (SELECT value FROM json_each(?)) ORDER BY ingested_at DESC, id LIMIT ? OFFSET ?',
+      )
+      .all(json, limit, offset)
+      .map((r) => ({ id: r.id, title: r.title, url: r.url, scope: r.scope, addedBy: r.added_by, addedAt: r.ingested_at }));
+    return { items, total };
+  }
+
+  async articleScope(id: string): Promise<Scope | undefined> {
+    return this.db.prepare<[string], { scope: string }>('SELECT scope FROM articles WHERE id = ?').get(id)?.scope;
+  }
+
+  async listFeeds(scopes?: ScopeFilter): Promise<FeedRecord[]> {
+    type Row = { url: string; scope: string; added_by: string; added_at: string; last_polled_at: string | null; last_error: string | null };
+    const columns = 'url, scope, added_by, added_at, last_polled_at, last_error';
+    const rows = scopes
+      ? this.db.prepare<[string], Row>(`SELECT ${columns} FROM feeds WHERE scope IN (SELECT value FROM json_each(?)) ORDER BY added_at, url`).all(JSON.stringify(scopes))
+      : this.db.prepare<[], Row>(`SELECT ${columns} FROM feeds ORDER BY added_at, url`).all();
+    return rows.map((r) => ({ url: r.url, scope: r.scope, addedBy: r.added_by, addedAt: r.added_at, lastPolledAt: r.last_polled_at, lastError: r.last_error }));
+  }
+
+  async addFeed(feed: { url: string; scope: Scope; addedBy: string }): Promise<boolean> {
+    const result = writing(this.dir, () =>
+      this.db.prepare<[string, string, string, string]>('INSERT OR IGNORE INTO feeds (scope, url, added_by, added_at) VALUES (?, ?, ?, ?)').run(feed.scope, feed.url, feed.addedBy, new Date().toISOString()),
+    );
+    return result.changes === 1;
+  }
+
+  async removeFeed(scope: Scope, url: string): Promise<boolean> {
+    const result = writing(this.dir, () => this.db.prepare<[string, string]>('DELETE FROM feeds WHERE scope = ? AND url = ?').run(scope, url));
+    return result.changes === 1;
+  }
+
+  async recordFeedPoll(scope: Scope, url: string, error: string | null): Promise<void> {
+    writing(this.dir, () =>
+      this.db.prepare<[string, string | null, string, string]>('UPDATE feeds SET last_polled_at = ?, last_error = ? WHERE scope = ? AND url = ?').run(new Date().toISOString(), error, scope, url),
+    );
+  }
+
+  async audit(entry: Omit<AuditEntry, 'at'>): Promise<void> {
+    writing(this.dir, () =>
+      this.db
+        .prepare<[string, string, string, string, string]>('INSERT INTO audit (at, scope, actor, action, target) VALUES (?, ?, ?, ?, ?)')
+        .run(new Date().toISOString(), entry.scope, entry.actor, entry.action, entry.target),
+    );
+  }
+
+  async auditTrail(scope: Scope | undefined, limit: number): Promise<AuditEntry[]> {
+    type Row = { at: string; scope: string; actor: string; action: AuditEntry['action']; target: string };
+    const rows =
+      scope === undefined
+        ? this.db.prepare<[number], Row>('SELECT at, scope, actor, action, target FROM audit ORDER BY id DESC LIMIT ?').all(limit)
+        : this.db.prepare<[string, number], Row>('SELECT at, scope, actor, action, target FROM audit WHERE scope = ? ORDER BY id DESC LIMIT ?').all(scope, limit);
+    return rows.map((r) => ({ ...r }));
   }
 
   async stats(): Promise<StoreStats> {
