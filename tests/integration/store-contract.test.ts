@@ -138,6 +138,25 @@ describe.each(backends)('store contract: $backend', (factory) => {
     expect((await again.checkConsistency()).problems).toEqual([]);
   });
 
+  test('scoped BM25 is exact however many passages of other servers rank first', async () => {
+    const store = await open(LEXICAL_ONLY);
+    const own = (id: string, scope: string): ArticleInput => ({
+      article: article(id, 'Harbour news', 'shared harbour words'),
+      passages: [{ position: 0, start: 0, end: 20, text: 'shared harbour words' }],
+      scope,
+    });
+    // 80 passages of another server outrank the three global ones.
+    await store.putArticles(Array.from({ length: 80 }, (_, i) => own(`x${i}`, '900000000000000007')));
+    await store.putArticles(['g1', 'g2', 'g3'].map((id) => ({ article: article(id, 'Council news', 'shared council words, and more words besides'), passages: passages('shared council words, and more words besides', 1, false) })));
+    for (const limit of [2, 3, 5, 100]) {
+      const hits = await store.lexicalSearch(['shared'], limit, undefined, ['global', '900000000000000008']);
+      expect(hits, String(limit)).toHaveLength(Math.min(limit, 3));
+      expect((await store.getPassages(hits.map((h) => h.id))).map((r) => r.article.id).every((id) => id.startsWith('g'))).toBe(true);
+    }
+    expect(await store.lexicalSearch(['shared'], 90, undefined, ['global', '900000000000000007'])).toHaveLength(83);
+    expect(await store.lexicalSearch(['harbour'], 10, undefined, ['900000000000000007'])).toHaveLength(10);
+  });
+
   test('stored feeds and the audit trail, per scope', async () => {
     const store = await open(LEXICAL_ONLY);
     expect(await store.addFeed({ url: 'https://example.com/a.xml', scope: '900000000000000002', addedBy: '1' })).toBe(true);

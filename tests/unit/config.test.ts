@@ -40,7 +40,7 @@ describe('loadConfig', () => {
       allowPrivateFetch: DEFAULTS.allowPrivateFetch,
       ingestTimeoutMinutes: DEFAULTS.ingestTimeoutMinutes,
     });
-    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }, '/x').database).toEqual({ kind: 'postgres', url: 'postgres://u@h/db', schema: DEFAULTS.databaseSchema });
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }, '/x').database).toEqual({ kind: 'postgres', url: 'postgres://u@h/db', schema: DEFAULTS.databaseSchema, retrySeconds: DEFAULTS.databaseRetrySeconds });
   });
 
   it('reads the hybrid vector weight and rejects one outside 0-1', () => {
