@@ -3,12 +3,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAS_TINY_MODEL, MODELS_DIR, REPO, SEED_FILE, TINY_MODEL, tempDir } from '../helpers/env.js';
+import { HAS_TINY_MODEL, MODELS_DIR, REPO, SEED_FILE, TINY_MODEL, isAlive, tempDir } from '../helpers/env.js';
+import { FakeDiscord } from '../helpers/fake-discord.js';
 
 /**
  * `npm run build` (scripts/build.mjs): the compiled JavaScript runs under plain node, without tsx,
  * as in the container: the console's first-start ingest forks the compiled ingest worker, whose
- * HTML parsing runs in the compiled html worker thread.
+ * HTML parsing runs in the compiled html worker thread; the shard manager starts compiled shards.
  */
 const OUT = path.join(REPO, 'tests', '.tmp', `build-${process.pid}`);
 const STORM_HTML =
@@ -73,5 +74,43 @@ describe('npm run build', () => {
     expect(console.stdout).toContain('Storm floods coastal towns (2025-02-25, corpus)');
     // tsx is never loaded: the compiled code stands on its own.
     expect(output).not.toMatch(/tsx/);
+  });
+
+  it('runs the bot sharded under plain node: the manager starts the compiled shard processes, which answer, and SIGTERM ends them all', async () => {
+    const fake = new FakeDiscord({ recommendedShards: 2, maxConcurrency: 16 });
+    await fake.start();
+    const corpus = path.join(tmp.dir, 'shard-corpus');
+    fs.mkdirSync(corpus);
+    fs.copyFileSync(SEED_FILE, path.join(corpus, path.basename(SEED_FILE)));
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: path.join(tmp.dir, 'shard-data'), CORPUS_DIR: corpus, EMBEDDING_ALLOW_REMOTE: 'false', EMBEDDING_MODEL_DIR: path.join(tmp.dir, 'no-models'), DISCORD_TOKEN: 'test-token', DISCORD_API_URL: fake.apiUrl, DISCORD_SHARDS: '2' };
+    const bot = spawn(process.execPath, [path.join(OUT, 'cli', 'start.js')], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    bot.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    bot.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => bot.on('close', resolve));
+    try {
+      for (const wanted of [/all 2 shards are ready/, /ingest: 1 added/]) {
+        const end = Date.now() + 60_000;
+        while (!wanted.test(output)) {
+          if (Date.now() > end) throw new Error(`timed out waiting for ${wanted}; output:\n${output}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      expect(fake.connectedShards().sort()).toEqual([[0, 2], [1, 2]]);
+      const since = fake.calls.length;
+      const { token } = fake.interaction('ask', { question: 'What did Starmer ask Trump for?' });
+      const edit = await fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${token}/messages/@original$`), { since, timeoutMs: 15_000 });
+      expect(String((edit.body as Record<string, unknown>)['content'])).toMatch(/Starmer[^\n]*\[1\]/);
+      const shardPids = [...output.matchAll(/shard \d of 2 started pid=(\d+)/g)].map((m) => Number(m[1]));
+      expect(shardPids).toHaveLength(2);
+      bot.kill('SIGTERM');
+      expect(await exited, output).toBe(0);
+      // The manager exits after its shards have (each finishing its answers first).
+      expect(shardPids.filter(isAlive)).toEqual([]);
+      expect(output).not.toMatch(/tsx/);
+    } finally {
+      bot.kill('SIGKILL');
+      await fake.stop();
+    }
   });
 });
