@@ -26,6 +26,19 @@ export function holdsKeyTerm(text: string, keys: readonly string[]): boolean {
   return keys.some((k) => terms.has(k));
 }
 
+/**
+ * The key terms of a followed topic ("harbour tunnel", "Ukraine ceasefire"): the rarest half of its
+ * content terms by idf (at least one; question verbs left out), as `keyTerms` picks a question's.
+ */
+export function topicKeys(topic: string, idf: ReadonlyMap<string, number>): string[] {
+  return keyTerms(contentTerms(topic).filter((t) => !QUESTION_VERBS.has(t)), idf);
+}
+
+/** True when an article is about a topic: its title or lede holds one of the topic's key terms (the rule of `articlesAbout`). */
+export function isAbout(title: string, text: string, keys: readonly string[]): boolean {
+  return keys.length > 0 && holdsKeyTerm(`${title}\n${text.slice(0, LEDE_CHARS)}`, keys);
+}
+
 /** How much of an article's text counts as its lede: the part that says what it is about. */
 export const LEDE_CHARS = 1000;
 

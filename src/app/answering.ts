@@ -30,6 +30,8 @@ export interface Answering {
   settings: RetrievalSettings;
   retriever: Retriever;
   answers: AnswerService;
+  /** The language model answers are written with (null: extractive), for other writing (briefs). */
+  model: OpenAIChatModel | null;
 }
 
 /**
@@ -69,7 +71,7 @@ export function buildAnswering(options: AnsweringOptions): Answering {
     articleText: (articleId) => store.articleText(articleId),
     ...(llm ? { llmPassages: llm.maxPassages } : {}),
   });
-  return { settings, retriever, answers };
+  return { settings, retriever, answers, model };
 }
 
 /**

@@ -15,6 +15,10 @@ import { IngestJournal, describeInterrupted, type IngestRequester, type JournalE
 import { tellModerator } from '../bot/notify.js';
 import { IngestBusyError } from '../core/errors.js';
 import type { IngestRequest } from '../core/ingest.js';
+import { DeliveryService } from './deliveries.js';
+import { DiscordPoster } from '../bot/poster.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import type { NewsStore } from '../store/ports.js';
 
 /** How long shutdown waits for a running ingest to stop after its batch in flight before killing it. */
 const INGEST_STOP_GRACE_MS = 10_000;
@@ -31,6 +35,8 @@ export const LEASE_BUSY_TIMEOUT_MS = 250;
 export interface BotRuntime {
   bot: NewsBot;
   ingest: IngestService;
+  /** Briefs and watches; `check()` runs a check now. */
+  deliveries: DeliveryService;
   services: BotServices;
   /** Logs in, then starts the feed poll. */
   start(token: string): Promise<void>;
@@ -56,6 +62,8 @@ export interface BotRuntimeOptions {
   ingestStallTimeoutMs?: number;
   /** The ingest lease shared by the deployment's processes (default: the store's leases table). */
   lease?: IngestLease;
+  /** The time briefs are scheduled by (default: the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -65,12 +73,13 @@ export interface BotRuntimeOptions {
  * opened when first needed, that waits at most LEASE_BUSY_TIMEOUT_MS: a lock held longer refuses
  * that ingest (or delays that renewal), never the bot's thread. PostgreSQL's calls do not block it.
  */
-function sqliteLease(config: AppContext['config'], logger: AppContext['logger']): IngestLease & { close(): Promise<void> } {
+function sqliteLease(config: AppContext['config'], logger: AppContext['logger']): IngestLease & { store(): SqliteStore; close(): Promise<void> } {
   let store: SqliteStore | null = null;
   const open = () => (store ??= openSqliteStore(config.dataDir, { embedding: null, efSearch: config.retrieval.efSearch, busyTimeoutMs: LEASE_BUSY_TIMEOUT_MS, logger }));
   return {
     acquire: async (name, holder, ttlMs) => storeLease(open()).acquire(name, holder, ttlMs),
     release: async (name, holder) => storeLease(open()).release(name, holder),
+    store: open,
     close: async () => store?.close(),
   };
 }
@@ -90,12 +99,15 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
   const { config, logger } = app;
   const log = new AnswerLog(config.dataDir);
   const dataDirLease = !options.lease && app.store.backend === 'sqlite' ? sqliteLease(config, logger) : null;
+  const lease = options.lease ?? dataDirLease ?? storeLease(app.store);
+  let deliveries: DeliveryService | null = null;
   const ingest = new IngestService({
     config,
     store: app.store,
     logger,
-    lease: options.lease ?? dataDirLease ?? storeLease(app.store),
+    lease,
     metrics: app.metrics,
+    onFinished: () => void deliveries?.check(),
     ...(options.ingestStallTimeoutMs !== undefined ? { stallTimeoutMs: options.ingestStallTimeoutMs } : {}),
   });
   const journal = new IngestJournal(config.dataDir);
@@ -162,6 +174,28 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
     metrics: app.metrics,
   };
   const client = options.client ?? createDiscordClient({ apiUrl: config.discord.apiUrl });
+  // Briefs and watches write on the lease's connection with SQLite (a short busy wait: a write
+  // that meets an ingest batch fails and is retried at the next check, never holding the thread).
+  const deliveryStore: Pick<NewsStore, 'deliveries' | 'articleText' | 'termIdf' | 'articleScope'> = dataDirLease
+    ? {
+        get deliveries() {
+          return dataDirLease.store().deliveries;
+        },
+        articleText: (id) => app.store.articleText(id),
+        termIdf: (stems) => app.store.termIdf(stems),
+        articleScope: (id) => app.store.articleScope(id),
+      }
+    : app.store;
+  deliveries = new DeliveryService({
+    store: deliveryStore,
+    poster: new DiscordPoster(client, log, logger),
+    settings: config.deliveries,
+    clock: options.clock ?? systemClock,
+    lease,
+    model: app.model && config.llm ? { model: app.model, timeoutMs: config.llm.answerTimeoutMs } : null,
+    logger,
+  });
+  services.deliveries = deliveries;
   const bot = new NewsBot(client, services, {
     moderatorRoleIds: config.discord.moderatorRoleIds,
     ownerGuildIds: config.discord.ownerGuildIds,
@@ -183,6 +217,7 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
   return {
     bot,
     ingest,
+    deliveries,
     services,
     async readFirst() {
       firstRead = true;
@@ -214,12 +249,14 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
       stopPolling = ingest.startPolling(options.pollIntervalMs ?? config.feedPollMinutes * 60_000);
       refresher = setInterval(() => void app.store.refresh().catch((error: unknown) => logger.warn('store refresh failed', { error: String(error) })), STORE_REFRESH_MS);
       refresher.unref();
+      deliveries!.start();
     },
     stop() {
       stopping ??= (async () => {
         shuttingDown = true;
         stopPolling();
         clearInterval(refresher);
+        await deliveries!.stop();
         // New questions are told "restarting" from now on while answers in progress finish and a
         // running ingest stops after its batch in flight.
         await Promise.all([

@@ -3,6 +3,7 @@ import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { Metrics } from '../core/metrics.js';
 import type { AnswerService } from '../answer/answerer.js';
+import type { ChatModel } from '../answer/chat-model.js';
 import type { IngestSummary } from '../core/ingest.js';
 import { ingestArticles, type IngestOptions } from '../ingest/pipeline.js';
 import { readArticles } from '../ingest/read-articles.js';
@@ -22,6 +23,8 @@ export interface AppContext {
   answers: AnswerService;
   /** The process's metrics (served at /metrics when HEALTH_PORT is set). */
   metrics: Metrics;
+  /** The configured language model (null: extractive answers and briefs). */
+  model: ChatModel | null;
   close(): Promise<void>;
 }
 
@@ -32,7 +35,7 @@ export interface AppContext {
 export async function createApp(config: Config, logger: Logger, options: { embedder?: Embedder | null; follow?: boolean } = {}): Promise<AppContext> {
   const embedder = options.embedder !== undefined ? options.embedder : await loadEmbedder(config, logger);
   const store = await openStore(config, embedder, logger, { follow: options.follow ?? false });
-  const { retriever, answers } = buildAnswering({ store, embedder, retrieval: config.retrieval, llm: config.llm, logger });
+  const { retriever, answers, model } = buildAnswering({ store, embedder, retrieval: config.retrieval, llm: config.llm, logger });
   return {
     config,
     logger,
@@ -41,6 +44,7 @@ export async function createApp(config: Config, logger: Logger, options: { embed
     retriever,
     answers,
     metrics: new Metrics(),
+    model,
     async close() {
       try {
         await store.close();

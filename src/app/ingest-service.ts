@@ -30,6 +30,8 @@ export interface IngestServiceOptions {
   leaseTtlMs?: number;
   /** Where runs, articles, errors and feed polls are counted (/metrics). */
   metrics?: Metrics;
+  /** Told after each ingest that finished (its articles are in the store): briefs and watches check then. */
+  onFinished?: (summary: IngestSummary) => void;
 }
 
 /** Counts an ingest run when it ends: its outcome and articles; a request refused as busy ran nothing and is not counted. */
@@ -68,6 +70,7 @@ export class IngestService {
   private readonly lease: IngestLease | null;
   private readonly metrics: Metrics | null;
   private readonly leaseTtlMs: number;
+  private readonly onFinished: ((summary: IngestSummary) => void) | null;
   /** Who this service is to the lease: host, process and instance. */
   private readonly holder = leaseHolderName(randomBytes(4).toString('hex'));
   private current: WorkerRun | null = null;
@@ -82,6 +85,7 @@ export class IngestService {
     this.lease = options.lease ?? null;
     this.leaseTtlMs = options.leaseTtlMs ?? INGEST_LEASE_TTL_MS;
     this.metrics = options.metrics ?? null;
+    this.onFinished = options.onFinished ?? null;
   }
 
   /** True while a worker runs. */
@@ -122,7 +126,7 @@ export class IngestService {
       closed();
     });
     if (this.metrics) observeIngest(this.metrics, request.kind, done);
-    return done;
+    return this.onFinished ? done.then((summary) => (this.onFinished!(summary), summary)) : done;
   }
 
   /** Runs `work` holding the ingest lease (renewed meanwhile); rejects at once while another process holds it. */

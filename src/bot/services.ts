@@ -1,4 +1,5 @@
 import type { AnswerService } from '../answer/answerer.js';
+import type { DeliveryService } from '../app/deliveries.js';
 import type { IngestRequest, IngestSummary } from '../core/ingest.js';
 import type { ArticleMeta } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
@@ -52,6 +53,8 @@ export interface BotServices {
    * articles", or "starting"); null otherwise. A question it cannot answer yet is told so.
    */
   firstReading?: () => string | null;
+  /** Briefs and watches (/brief, /watch); absent where the bot posts nothing on its own. */
+  deliveries?: Pick<DeliveryService, 'setBrief' | 'brief' | 'removeBrief' | 'briefNow' | 'addWatch' | 'watches' | 'removeWatch'>;
 }
 
 /** Bot behaviour settings. */

@@ -56,6 +56,25 @@ export interface DiscordDefaults {
   editIntervalMs: number;
 }
 
+/** Briefs and watches: what the bot posts on its own (config.deliveries). */
+export interface DeliverySettings {
+  /** Most stories in a brief. */
+  briefMaxItems: number;
+  /** Most new articles a brief reads (the newest of the period). */
+  briefMaxArticles: number;
+  /** How often due briefs and new articles for watches are checked; 0: never on a timer. */
+  checkIntervalMs: number;
+  /**
+   * Articles written less than this long ago wait for the next check: a write still committing
+   * (a batch, another process's ingest) is never passed over by a cursor.
+   */
+  settleMs: number;
+  /** Most watches one member may have. */
+  maxWatchesPerUser: number;
+  /** Most alerts one watch posts per check (more new articles are learned, not posted). */
+  maxAlertsPerCheck: number;
+}
+
 /** What DEFAULTS holds: one value for every setting that has a default. */
 export interface Defaults {
   dataDir: string;
@@ -73,6 +92,7 @@ export interface Defaults {
   retrieval: RetrievalSettings;
   llm: Omit<LlmSettings, 'apiKey' | 'baseURL'>;
   discord: DiscordDefaults;
+  deliveries: DeliverySettings;
 }
 
 /**
@@ -133,6 +153,14 @@ export const DEFAULTS = {
     maxConcurrent: 4,
     maxQueued: 50,
     editIntervalMs: 1_000,
+  },
+  deliveries: {
+    briefMaxItems: 5,
+    briefMaxArticles: 200,
+    checkIntervalMs: 60_000,
+    settleMs: 30_000,
+    maxWatchesPerUser: 10,
+    maxAlertsPerCheck: 3,
   },
 } as const satisfies Defaults;
 

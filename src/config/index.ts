@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
-import { DEFAULTS, type EmbeddingSettings, type LlmSettings, type RetrievalSettings } from './defaults.js';
+import { DEFAULTS, type DeliverySettings, type EmbeddingSettings, type LlmSettings, type RetrievalSettings } from './defaults.js';
 import { VARIABLE_DOCS, VARIABLE_GROUPS, type VariableGroup } from './variables.js';
 
-export { DEFAULTS, retrievalSettings, type Defaults, type DiscordDefaults, type EmbeddingSettings, type LlmSettings, type RetrievalSettings } from './defaults.js';
+export { DEFAULTS, retrievalSettings, type Defaults, type DeliverySettings, type DiscordDefaults, type EmbeddingSettings, type LlmSettings, type RetrievalSettings } from './defaults.js';
 
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optionalString = z.preprocess(emptyToUndefined, z.string().trim().optional());
@@ -90,6 +90,13 @@ const variables = z.object({
   MAX_CONCURRENT_ANSWERS: int(DEFAULTS.discord.maxConcurrent, 1, 64),
   MAX_QUEUED_ANSWERS: int(DEFAULTS.discord.maxQueued, 0, 10_000),
   STREAM_EDIT_INTERVAL_MS: int(DEFAULTS.discord.editIntervalMs, 250, 60_000),
+
+  BRIEF_MAX_ITEMS: int(DEFAULTS.deliveries.briefMaxItems, 1, 15),
+  BRIEF_MAX_ARTICLES: int(DEFAULTS.deliveries.briefMaxArticles, 1, 5_000),
+  DELIVERY_CHECK_SECONDS: int(DEFAULTS.deliveries.checkIntervalMs / 1000, 0, 3_600),
+  DELIVERY_SETTLE_SECONDS: int(DEFAULTS.deliveries.settleMs / 1000, 0, 3_600),
+  WATCH_MAX_PER_USER: int(DEFAULTS.deliveries.maxWatchesPerUser, 1, 1_000),
+  WATCH_MAX_ALERTS_PER_CHECK: int(DEFAULTS.deliveries.maxAlertsPerCheck, 1, 50),
 
   DISCORD_SHARDS: z.preprocess(emptyToUndefined, z.string().trim().toLowerCase().regex(/^(auto|[1-9]\d{0,4})$/, 'must be "auto" or a number of shards (1-99999)').optional()),
   SHARD_COUNT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(99_999).optional()),
@@ -232,6 +239,8 @@ export interface Config {
      */
     sharding: { totalShards: 'auto' | number; shardIds: number[] | null } | null;
   };
+  /** Briefs and watches (defaults: DEFAULTS.deliveries). */
+  deliveries: DeliverySettings;
 }
 
 /**
@@ -303,6 +312,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       sharding: e.DISCORD_SHARDS
         ? { totalShards: e.SHARD_COUNT ?? (e.DISCORD_SHARDS === 'auto' ? 'auto' : Number(e.DISCORD_SHARDS)), shardIds: e.SHARD_IDS ?? null }
         : null,
+    },
+    deliveries: {
+      briefMaxItems: e.BRIEF_MAX_ITEMS,
+      briefMaxArticles: e.BRIEF_MAX_ARTICLES,
+      checkIntervalMs: e.DELIVERY_CHECK_SECONDS * 1000,
+      settleMs: e.DELIVERY_SETTLE_SECONDS * 1000,
+      maxWatchesPerUser: e.WATCH_MAX_PER_USER,
+      maxAlertsPerCheck: e.WATCH_MAX_ALERTS_PER_CHECK,
     },
   };
 }

@@ -6,7 +6,7 @@
  */
 
 /** The groups, in the order the docs and .env.example list them. */
-export const VARIABLE_GROUPS = ['Storage and logs', 'Embedding model', 'Retrieval', 'Language model', 'Ingest and feeds', 'Discord', 'Sharding'] as const;
+export const VARIABLE_GROUPS = ['Storage and logs', 'Embedding model', 'Retrieval', 'Language model', 'Ingest and feeds', 'Discord', 'Briefs and watches', 'Sharding'] as const;
 
 /** One of VARIABLE_GROUPS. */
 export type VariableGroup = (typeof VARIABLE_GROUPS)[number];
@@ -89,6 +89,12 @@ export const VARIABLE_DOCS = {
   MAX_QUEUED_ANSWERS: { group: 'Discord', description: 'Answers waiting beyond those; more get a polite "busy" notice.' },
   STREAM_EDIT_INTERVAL_MS: { group: 'Discord', description: 'At most one message edit per interval while an answer streams.' },
 
+  BRIEF_MAX_ITEMS: { group: 'Briefs and watches', description: 'Most stories in a daily brief (docs/briefs.md).' },
+  BRIEF_MAX_ARTICLES: { group: 'Briefs and watches', description: 'Most new articles a brief reads (the newest of its period).' },
+  DELIVERY_CHECK_SECONDS: { group: 'Briefs and watches', description: 'How often due briefs and new articles for watches are checked (also after every ingest); `0` turns the timer off.' },
+  DELIVERY_SETTLE_SECONDS: { group: 'Briefs and watches', description: 'Articles written less than this long ago wait for the next check, so a batch still committing is never passed over.' },
+  WATCH_MAX_PER_USER: { group: 'Briefs and watches', description: 'Most watches one member may have.' },
+  WATCH_MAX_ALERTS_PER_CHECK: { group: 'Briefs and watches', description: 'Most alerts one watch posts per check (more new articles are learned, not posted).' },
   DISCORD_SHARDS: {
     group: 'Sharding',
     description: 'Run the bot under a shard manager, one process per shard (see [operating](operating.md#sharding)); `auto` asks `GET /gateway/bot` at `DISCORD_API_URL`.',

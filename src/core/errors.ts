@@ -15,6 +15,7 @@ export const ErrorCodes = {
   IngestStopped: 'INGEST_STOPPED',
   QueueFull: 'QUEUE_FULL',
   VectorIndexFile: 'VECTOR_INDEX_FILE',
+  DeliveryUnreachable: 'DELIVERY_UNREACHABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -74,6 +75,9 @@ export class IngestStoppedError extends withCode(ErrorCodes.IngestStopped) {
     super('the ingest was asked to stop');
   }
 }
+
+/** A brief or an alert could not be posted where it goes: the channel is gone or the bot may no longer post there, or a member's DMs are closed. */
+export class DeliveryUnreachableError extends withCode(ErrorCodes.DeliveryUnreachable) {}
 
 /** Thrown by the bot's work queue when it is full (the user is told the bot is busy). */
 export class QueueFullError extends withCode(ErrorCodes.QueueFull) {

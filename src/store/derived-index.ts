@@ -3,6 +3,7 @@ import { ErrorCodes, NewsBotError, describeError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { VectorIndex } from './vector-index.js';
 import { GLOBAL_SCOPE, type Scope, type ScopeFilter, type VectorHit } from './ports.js';
+import { coalescing } from '../core/coalesce.js';
 
 /** One entry of a store's vector change log. */
 export interface VectorChange {
@@ -75,8 +76,6 @@ export class DerivedVectorIndex {
   private scoped = new Map<number, Scope>();
   /** Additions and removals since the file was last written. */
   private unsaved = 0;
-  private running: Promise<void> | null = null;
-  private again = false;
   /** Longest synchronous stretch of index work, in ms (for benchmarks and tests). */
   longestSliceMs = 0;
 
@@ -126,24 +125,7 @@ export class DerivedVectorIndex {
    * the stored vectors), then replays the log. Concurrent calls share one run; a call during a
    * run schedules one more run after it.
    */
-  update(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          if (!this.index) await this.open();
-          else await this.replay();
-        } while (this.again);
-      } finally {
-        this.running = null;
-      }
-    })();
-    return this.running;
-  }
+  readonly update: () => Promise<void> = coalescing(() => (this.index ? this.replay() : this.open()));
 
   /**
    * Loads the index file (or starts an empty index), then makes it agree with the stored vectors:

@@ -239,6 +239,104 @@ export interface SourceStore {
   auditTrail(scope: Scope | undefined, limit: number): Promise<AuditEntry[]>;
 }
 
+/** A server's daily brief: where and when it is posted, and what the last one covered. */
+export interface BriefSchedule {
+  guildId: string;
+  channelId: string;
+  /** Local time of day, "HH:MM" (24 h). */
+  time: string;
+  /** IANA time zone the time is in ("UTC", "Europe/Paris"). */
+  timeZone: string;
+  /** Only stories about one of these (null: every story). */
+  topics: string[] | null;
+  /** The end of the period the last brief covered (ISO time): the next covers what came after. */
+  lastBriefAt: string | null;
+  /** The local day (YYYY-MM-DD) of the last scheduled brief. */
+  lastBriefDay: string | null;
+  /** Why the last delivery failed (the channel cannot be posted to), or null. */
+  lastError: string | null;
+}
+
+/** A followed story: alerts in a channel (set by a moderator) or by direct message to its member. */
+export interface Watch {
+  id: number;
+  /** The server it was set in (null: set in a direct message). */
+  guildId: string | null;
+  /** The channel alerts go to (null: by direct message to `userId`). */
+  channelId: string | null;
+  userId: string;
+  topic: string;
+  /** The last article considered: its ingest time and id (null before the first check). */
+  cursor: { at: string; id: string } | null;
+  /** What was already delivered for it: fact terms (numbers, names) and the ids of articles alerted or known. */
+  known: { facts: string[]; articles: string[] };
+  lastError: string | null;
+  createdAt: string;
+}
+
+/** An article with when it was (last) written to the store. */
+export interface IngestedArticle {
+  article: ArticleMeta;
+  /** ISO time, as precise as the store keeps it (a cursor compares with it). */
+  ingestedAt: string;
+}
+
+/** A message the bot posted on its own (a brief, an alert), or the claim to post it. */
+export interface DeliveryRecord {
+  /** Unique per delivery ("brief:<guild>:<day>", "watch:<id>:<article>:<hash>"): claiming it twice fails. */
+  key: string;
+  channelId: string | null;
+  /** The messages posted, in order (empty while claimed or when the post failed). */
+  messageIds: string[];
+  /** The thread opened on it, if any. */
+  threadId: string | null;
+  /** The articles it cited. */
+  articleIds: string[];
+  /** Why it was not posted, or null. */
+  error: string | null;
+}
+
+/**
+ * What the bot delivers on its own (briefs, watch alerts) and what it already delivered, kept in
+ * the store so that every shard and every restart agrees on it.
+ */
+export interface DeliveryStore {
+  /** Creates or replaces a server's brief schedule. */
+  putBriefSchedule(schedule: BriefSchedule): Promise<void>;
+  /**
+   * Records what a server's last brief did (the period it covered, its day, why it failed), if the
+   * server still has a schedule: a brief posted while a moderator changes or removes the schedule
+   * never brings the old one back.
+   */
+  saveBriefState(guildId: string, state: Partial<Pick<BriefSchedule, 'lastBriefAt' | 'lastBriefDay' | 'lastError'>>): Promise<void>;
+  briefSchedule(guildId: string): Promise<BriefSchedule | null>;
+  briefSchedules(): Promise<BriefSchedule[]>;
+  /** Removes a server's brief schedule; false when it had none. */
+  removeBriefSchedule(guildId: string): Promise<boolean>;
+  /** Adds a watch (its id is assigned). */
+  addWatch(watch: Omit<Watch, 'id' | 'createdAt' | 'lastError'>): Promise<Watch>;
+  /** Watches, oldest first: every one, or those of a server (and, with `userId`, that member's direct-message ones). */
+  watches(filter?: { guildId?: string | null; userId?: string }): Promise<Watch[]>;
+  /** Saves a watch's cursor, what it delivered and its last error. */
+  saveWatchState(id: number, state: Pick<Watch, 'cursor' | 'known' | 'lastError'>): Promise<void>;
+  removeWatch(id: number): Promise<boolean>;
+  /**
+   * Claims a delivery before posting it: true for the first claim of `key`, false when any
+   * process (shard) already claimed it, so that each brief and alert is posted at most once.
+   */
+  claimDelivery(record: Pick<DeliveryRecord, 'key' | 'channelId' | 'articleIds'>): Promise<boolean>;
+  /** Records what a claimed delivery posted (or why it could not). */
+  finishDelivery(key: string, outcome: Pick<DeliveryRecord, 'messageIds' | 'threadId' | 'error'>): Promise<void>;
+  /** Gives up a claim nothing was posted for (a passing failure), so a later round may try again. */
+  releaseDelivery(key: string): Promise<void>;
+  delivery(key: string): Promise<DeliveryRecord | null>;
+  /**
+   * Articles by when they were written, oldest first: those written after `after` (a cursor:
+   * ingest time, then id) and not after `until`; newest first with `newestFirst`. At most `limit`.
+   */
+  articlesIngested(options: { after?: { at: string; id: string } | null; until?: string; limit: number; newestFirst?: boolean }): Promise<IngestedArticle[]>;
+}
+
 /** A whole store: both ports plus administration. */
 export interface NewsStore extends RetrievalStore, IngestStore, SourceStore {
   /** "sqlite" (embedded, one machine) or "postgres" (shared). */
@@ -258,6 +356,8 @@ export interface NewsStore extends RetrievalStore, IngestStore, SourceStore {
   releaseLease(name: string, holder: string): Promise<void>;
   /** Who holds the named lease now (null when nobody does, or it expired). */
   leaseHolder(name: string): Promise<string | null>;
+  /** Briefs, watches and what the bot delivered on its own (shared by every process of the deployment). */
+  readonly deliveries: DeliveryStore;
   /** Every stored vector (exact search in benchmarks). */
   allVectors(): AsyncIterable<{ id: number; vector: Float32Array }>;
   /**

@@ -29,6 +29,9 @@ export interface FakeDiscordOptions {
   maxConcurrency?: number;
 }
 
+/** A slash command option's value: a string, a boolean, an integer, or a channel. */
+export type CommandOptionValue = string | boolean | number | { channel: string };
+
 /** A server the bot is in, with one text channel. */
 export interface FakeGuild {
   id: string;
@@ -176,6 +179,8 @@ export class FakeDiscord implements RuleBreakSource {
   private readonly threads = new Map<string, { id: string; parentId: string; name: string }>();
   /** Direct-message channels the bot opened: channel id -> the user's id. */
   readonly dmChannels = new Map<string, string>();
+  /** Channels the bot may no longer post in (see `lockChannel`). */
+  private readonly lockedChannels = new Set<string>();
   /** Users who accept no direct messages from the bot: sending to them gets 403 / 50007, as on Discord. */
   readonly dmsClosed = new Set<string>();
   private readonly messages = new Map<string, Body>();
@@ -556,18 +561,29 @@ export class FakeDiscord implements RuleBreakSource {
 
   /**
    * Sends a slash command from a user (in the default guild unless `guildId`); returns the
-   * interaction's id, token and dispatch time. With `subcommand`, the options are that
-   * subcommand's (as Discord nests them). Integer options are given as numbers.
+   * interaction's id, token and dispatch time. `name` may name a subcommand ("brief set"), or
+   * `as.subcommand` give it (as Discord nests them, the options are that subcommand's). Option
+   * values: a string, a boolean, an integer, or `{ channel: id }` (a channel option, resolved as
+   * Discord resolves it).
    */
   interaction(
     name: string,
-    options: Record<string, string | boolean | number>,
+    options: Record<string, CommandOptionValue>,
     as: { user?: User; roles?: string[]; permissions?: bigint; guildId?: string; subcommand?: string } = {},
   ): { id: string; token: string; at: number } {
     const guild = this.guild(as.guildId);
     const id = nextId();
     const user = as.user ?? { id: '555555555555555555', username: 'reader' };
     const permissions = as.permissions ?? BigInt(EVERYONE_PERMISSIONS);
+    const [command, subcommand] = name.split(' ') as [string, string | undefined];
+    const channels: Record<string, Body> = {};
+    const values = Object.entries(options).map(([k, v]) => {
+      if (typeof v === 'object') {
+        channels[v.channel] = { id: v.channel, type: 0, name: 'news', guild_id: this.guildOfChannel(v.channel).id, permissions: EVERYONE_PERMISSIONS };
+        return { name: k, type: 7, value: v.channel };
+      }
+      return { name: k, type: typeof v === 'boolean' ? 5 : typeof v === 'number' ? 4 : 3, value: v };
+    });
     return this.dispatchInteraction('command', {
       id,
       application_id: this.appId,
@@ -575,16 +591,36 @@ export class FakeDiscord implements RuleBreakSource {
       token: `tok-${id}`,
       version: 1,
       data: {
-        id: `cmd-${name}`,
-        name,
+        id: `cmd-${command}`,
+        name: command,
         type: 1,
         guild_id: guild.id,
-        options: ((given) => (as.subcommand ? [{ name: as.subcommand, type: 1, options: given }] : given))(
-          Object.entries(options).map(([k, v]) => ({ name: k, type: typeof v === 'boolean' ? 5 : typeof v === 'number' ? 4 : 3, value: v })),
-        ),
+        options: (subcommand ?? as.subcommand) ? [{ name: subcommand ?? as.subcommand, type: 1, options: values }] : values,
+        ...(Object.keys(channels).length ? { resolved: { channels } } : {}),
       },
       ...this.interactionContext(this.member(user, as.roles ?? [], permissions), guild),
     });
+  }
+
+  /** Adds a text channel to a server (the default one unless `guildId`); returns its id. */
+  addChannel(guildId: string = this.guildId): string {
+    const id = nextId();
+    this.channelGuild.set(id, this.guild(guildId).id);
+    return id;
+  }
+
+  /**
+   * Takes away the bot's right to post in a channel (a moderator changed its permissions): posts
+   * there get 403 / 50013 Missing Permissions, as on Discord. Not a rule break: the bot cannot
+   * know before it tries.
+   */
+  lockChannel(channelId: string): void {
+    this.lockedChannels.add(channelId);
+  }
+
+  /** Messages the bot posted in a channel or thread (not interaction replies), oldest first. */
+  postedIn(channelId: string): RestCall[] {
+    return this.calls.filter((c) => c.method === 'POST' && c.path === `/channels/${channelId}/messages`);
   }
 
   /** Clicks a button on a message the bot sent. */
@@ -823,6 +859,7 @@ export class FakeDiscord implements RuleBreakSource {
       // Not the bot's fault: the user closed their DMs (Discord: 403 / 50007).
       const dmUser = this.dmChannels.get(channelId);
       if (dmUser && this.dmsClosed.has(dmUser)) return { status: 403, data: { message: 'Cannot send messages to this user', code: RESTJSONErrorCodes.CannotSendMessagesToThisUser } };
+      if (this.lockedChannels.has(channelId)) return { status: 403, data: { message: 'Missing Permissions', code: RESTJSONErrorCodes.MissingPermissions } };
       const errors = messageErrors(body) ?? {};
       const reference = body['message_reference'] as Body | undefined;
       if (reference) {

@@ -33,11 +33,11 @@ describe('Discord bot (extractive answers) through the real discord.js Client', 
     expect(put.path).toBe(`/applications/${h.fake.appId}/guilds/${h.fake.guildId}/commands`);
     expect(put.authorization).toBe('Bot test-token');
     const names = (put.body as Body[]).map((c) => c['name']);
-    expect(names).toEqual(['ask', 'search', 'latest', 'status', 'ingest', 'reingest', 'sources', 'feeds']);
+    expect(names).toEqual(['ask', 'search', 'latest', 'status', 'ingest', 'reingest', 'sources', 'feeds', 'brief', 'watch']);
     const ingest = (put.body as Body[]).find((c) => c['name'] === 'ingest')!;
     expect(ingest['default_member_permissions']).toBe('32');
     // Moderator commands are offered in servers only, never in DMs.
-    for (const name of ['ingest', 'reingest', 'sources', 'feeds']) {
+    for (const name of ['ingest', 'reingest', 'sources', 'feeds', 'brief']) {
       expect((put.body as Body[]).find((c) => c['name'] === name), name).toMatchObject({ contexts: [0], dm_permission: false, default_member_permissions: '32' });
     }
     expect((put.body as Body[]).find((c) => c['name'] === 'ask')!['contexts']).toBeUndefined();

@@ -90,6 +90,9 @@ describe.each(BACKENDS)('the bot in 2 shard processes on $name, with `npm run in
       DISCORD_SHARDS: '2',
       DISCORD_REGISTER_COMMANDS: 'true',
       DISCORD_GUILD_ID: fake.guildId,
+      // Briefs and watches checked every second, new articles read at once.
+      DELIVERY_CHECK_SECONDS: '1',
+      DELIVERY_SETTLE_SECONDS: '0',
     });
   });
   afterAll(async () => {
@@ -160,6 +163,30 @@ describe.each(BACKENDS)('the bot in 2 shard processes on $name, with `npm run in
     expect(shardPid(victim)).not.toBe(pid);
     expect(fake.identified.filter((i) => i.shard[0] === victim)).toHaveLength(2);
     expect((await ask(guilds[victim], NEW_QUESTION)).text).toContain(NEW_TITLE);
+  });
+
+  it("a watch in shard 1's guild alerts once, on the new fact and not on a rewrite, when a third process ingests them", async () => {
+    const channel = guilds[1].channelId;
+    const since = fake.calls.length;
+    const { token } = fake.interaction('watch add', { topic: 'harbour tunnel', channel: { channel } }, { guildId: guilds[1].id, permissions: FakeDiscord.MANAGE_GUILD });
+    const reply = await fake.waitFor('PATCH', new RegExp(`/webhooks/\\d+/${token}/messages/@original$`), { since, timeoutMs: 15_000 });
+    expect(String((reply.body as Body)['content'])).toMatch(/^Watch \d+: I will tell you in <#\d+> when a new article adds something to harbour tunnel\.$/);
+    const more = path.join(dir, 'wire-2');
+    fs.mkdirSync(more);
+    const body = fs.readFileSync(path.join(dir, 'wire', 'tunnel.txt'), 'utf8').split('\n\n')[1]!;
+    fs.writeFileSync(path.join(more, 'tunnel-rewrite.txt'), `date 2025-03-06 Council backs the Port Ellis harbour tunnel\n\n${body}`);
+    fs.writeFileSync(
+      path.join(more, 'tunnel-cost.txt'),
+      'date 2025-03-07 Harbour tunnel cost rises to 455 million pounds\n\nThe harbour tunnel in Port Ellis will cost 455 million pounds, 45 million more than approved, after a survey by Arup found soft clay under the estuary.\n',
+    );
+    const ingest = await runCli('ingest', [more], postgres ? { ...env, DATA_DIR: path.join(dir, 'ingest-machine') } : env);
+    expect(ingest.stdout).toMatch(/ingest: 2 added/);
+    const alert = await fake.waitFor('POST', new RegExp(`^/channels/${channel}/messages$`), { since, timeoutMs: 15_000 });
+    expect(String((alert.body as Body)['content'])).toMatch(/^\*\*New in “harbour tunnel”\*\*\n• The harbour tunnel in Port Ellis will cost 455 million pounds.* \[1\]\n/);
+    // Both shards keep checking every second: three more rounds each, and still one alert.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(fake.find('POST', new RegExp(`^/channels/${channel}/messages$`)).filter((c) => c.at >= alert.at)).toHaveLength(1);
+    expect(bot.output().match(/watch alert posted/g)).toHaveLength(1);
   });
 
   it('SIGTERM to the manager shuts every shard down gracefully', async () => {

@@ -367,4 +367,56 @@ describe.each(backends)('store contract: $backend', (factory) => {
     expect(await two.acquireLease('feeds', 'p2', 60_000, { replacing: 'p1' })).toBe(true);
     expect(await one.leaseHolder('feeds')).toBe('p2');
   });
+
+  test('deliveries: a delivery is claimed once across connections; schedules and watches round-trip; articles come by ingest time past a cursor', async () => {
+    const one = await open(LEXICAL_ONLY);
+    const two = await open(LEXICAL_ONLY);
+    // Claims: the first of any connection wins, a released claim can be taken again.
+    const claim = { key: 'brief:1:2026-12-08', channelId: '42', articleIds: ['a'] };
+    const claims = await Promise.all([one.deliveries.claimDelivery(claim), two.deliveries.claimDelivery(claim)]);
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    await two.deliveries.finishDelivery(claim.key, { messageIds: ['m1', 'm2'], threadId: 'm1', error: null });
+    expect(await one.deliveries.delivery(claim.key)).toEqual({ key: claim.key, channelId: '42', messageIds: ['m1', 'm2'], threadId: 'm1', articleIds: ['a'], error: null });
+    expect(await one.deliveries.claimDelivery({ ...claim, key: 'watch:1:a:h' })).toBe(true);
+    await one.deliveries.releaseDelivery('watch:1:a:h');
+    expect(await two.deliveries.claimDelivery({ ...claim, key: 'watch:1:a:h' })).toBe(true);
+    expect(await one.deliveries.delivery('nothing')).toBeNull();
+
+    const schedule = { guildId: '1', channelId: '42', time: '08:00', timeZone: 'Europe/Paris', topics: ['harbour tunnel', 'ukraine'], lastBriefAt: null, lastBriefDay: null, lastError: null };
+    await one.deliveries.putBriefSchedule(schedule);
+    await one.deliveries.putBriefSchedule({ ...schedule, lastBriefDay: '2026-12-08', lastBriefAt: '2026-12-08T07:00:00.000Z' });
+    expect(await two.deliveries.briefSchedules()).toEqual([{ ...schedule, lastBriefDay: '2026-12-08', lastBriefAt: '2026-12-08T07:00:00.000Z' }]);
+    await two.deliveries.saveBriefState('1', { lastError: 'Missing Permissions' });
+    expect(await one.deliveries.briefSchedule('1')).toMatchObject({ lastBriefDay: '2026-12-08', lastError: 'Missing Permissions', channelId: '42' });
+    expect(await two.deliveries.removeBriefSchedule('1')).toBe(true);
+    // The state of a brief posted meanwhile does not bring a removed schedule back.
+    await one.deliveries.saveBriefState('1', { lastBriefDay: '2026-12-09', lastError: null });
+    expect(await two.deliveries.briefSchedules()).toEqual([]);
+    expect(await two.deliveries.removeBriefSchedule('1')).toBe(false);
+
+    const w1 = await one.deliveries.addWatch({ guildId: '1', channelId: '42', userId: 'u1', topic: 'tunnel', cursor: null, known: { facts: ['#410'], articles: ['a'] } });
+    const w2 = await one.deliveries.addWatch({ guildId: '1', channelId: null, userId: 'u2', topic: 'library', cursor: null, known: { facts: [], articles: [] } });
+    const w3 = await one.deliveries.addWatch({ guildId: null, channelId: null, userId: 'u2', topic: 'ferry', cursor: null, known: { facts: [], articles: [] } });
+    await two.deliveries.addWatch({ guildId: '9', channelId: '99', userId: 'u1', topic: 'elsewhere', cursor: null, known: { facts: [], articles: [] } });
+    expect((await two.deliveries.watches({ guildId: '1', userId: 'u2' })).map((w) => w.id)).toEqual([w1.id, w2.id, w3.id]);
+    expect((await two.deliveries.watches({ guildId: null, userId: 'u2' })).map((w) => w.id)).toEqual([w3.id]);
+    await two.deliveries.saveWatchState(w1.id, { cursor: { at: '2026-12-08T07:00:00.000Z', id: 'a' }, known: { facts: ['#410', '#455'], articles: ['a', 'b'] }, lastError: 'gone' });
+    expect((await one.deliveries.watches()).find((w) => w.id === w1.id)).toMatchObject({ cursor: { at: '2026-12-08T07:00:00.000Z', id: 'a' }, known: { facts: ['#410', '#455'], articles: ['a', 'b'] }, lastError: 'gone' });
+    expect(await one.deliveries.removeWatch(w2.id)).toBe(true);
+    expect(await one.deliveries.removeWatch(w2.id)).toBe(false);
+
+    // Articles by ingest time: past a cursor taken from a row, none is seen twice or missed.
+    await one.putArticles([item('a', 'A', 'first', 1, { contentHash: 'ha' }), item('b', 'B', 'second', 2, { contentHash: 'hb' })].map((i) => ({ ...i, passages: passages('x', 1, false) })));
+    await one.putArticles([item('c', 'C', 'third', 3, { contentHash: 'hc' })].map((i) => ({ ...i, passages: passages('x', 1, false) })));
+    const all = await two.deliveries.articlesIngested({ limit: 10 });
+    expect(all.map((r) => r.article.id)).toEqual(['a', 'b', 'c']);
+    expect((await two.deliveries.articlesIngested({ limit: 10, newestFirst: true })).map((r) => r.article.id)).toEqual(['c', 'b', 'a']);
+    const after = await two.deliveries.articlesIngested({ after: { at: all[0]!.ingestedAt, id: all[0]!.article.id }, limit: 10 });
+    expect(after.map((r) => r.article.id)).toEqual(['b', 'c']);
+    expect(await two.deliveries.articlesIngested({ after: { at: all[2]!.ingestedAt, id: 'c' }, limit: 10 })).toEqual([]);
+    // Not after a time: a and b were written together; c, later, may share b's millisecond.
+    const until = all[1]!.ingestedAt;
+    expect((await two.deliveries.articlesIngested({ until, limit: 10 })).map((r) => r.article.id)).toEqual(all.filter((r) => r.ingestedAt <= until).map((r) => r.article.id));
+    expect((await two.deliveries.articlesIngested({ until, limit: 10 })).map((r) => r.article.id)).toContain('b');
+  });
 });

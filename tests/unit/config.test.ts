@@ -31,6 +31,7 @@ describe('loadConfig', () => {
     expect(config.embedding).toEqual({ ...DEFAULTS.embedding, modelDir: undefined, cacheDir: undefined });
     expect(config.llm).toEqual({ ...DEFAULTS.llm, apiKey: undefined, baseURL: 'http://localhost:1' });
     expect(config.discord).toMatchObject(DEFAULTS.discord);
+    expect(config.deliveries).toEqual(DEFAULTS.deliveries);
     expect(config).toMatchObject({
       dataDir: path.resolve('/srv/bot', DEFAULTS.dataDir),
       corpusDir: path.resolve('/srv/bot', DEFAULTS.corpusDir),
@@ -58,6 +59,13 @@ describe('loadConfig', () => {
     expect(config.embedding.cacheDir).toBe(path.resolve('/x/data/models'));
     expect(config.embedding.allowRemote).toBe(false);
     expect(config.discord.token).toBeUndefined();
+  });
+
+  it('reads the brief and watch settings (seconds into milliseconds; a 0 check interval turns the timer off)', () => {
+    const config = loadConfig({ BRIEF_MAX_ITEMS: '8', BRIEF_MAX_ARTICLES: '50', DELIVERY_CHECK_SECONDS: '0', DELIVERY_SETTLE_SECONDS: '5', WATCH_MAX_PER_USER: '3', WATCH_MAX_ALERTS_PER_CHECK: '2' }, '/x');
+    expect(config.deliveries).toEqual({ briefMaxItems: 8, briefMaxArticles: 50, checkIntervalMs: 0, settleMs: 5_000, maxWatchesPerUser: 3, maxAlertsPerCheck: 2 });
+    expect(() => loadConfig({ BRIEF_MAX_ITEMS: '0' }, '/x')).toThrow(/BRIEF_MAX_ITEMS/);
+    expect(() => loadConfig({ DELIVERY_CHECK_SECONDS: 'often' }, '/x')).toThrow(/DELIVERY_CHECK_SECONDS/);
   });
 
   it('reads the follow-up rewrite timeout (0 turns the rewrite off)', () => {

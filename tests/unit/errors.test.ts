@@ -8,6 +8,7 @@ describe('errors', () => {
     expect(classes.map(([name]) => name).sort()).toEqual([
       'ArticleParseError',
       'ConfigError',
+      'DeliveryUnreachableError',
       'EmbedderUnavailableError',
       'IngestBusyError',
       'IngestFailedError',

@@ -1,4 +1,4 @@
-import { MessageFlags, type ChatInputCommandInteraction, type RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
+import { InteractionContextType, MessageFlags, PermissionFlagsBits, type ChatInputCommandInteraction, type RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
 import type { Precondition } from '../gate.js';
 import type { BotServices, BotSettings } from '../services.js';
 
@@ -25,6 +25,14 @@ export interface Command {
    */
   inputMistake?(interaction: ChatInputCommandInteraction): string | null;
   execute(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void>;
+}
+
+/**
+ * A moderators' command's registration: Discord offers it only to members who can manage the
+ * server, and only in servers (a DM has no moderators). The bot's gate checks again (moderatorOnly).
+ */
+export function moderatorCommandData(data: RESTPostAPIChatInputApplicationCommandsJSONBody): RESTPostAPIChatInputApplicationCommandsJSONBody {
+  return { ...data, default_member_permissions: String(PermissionFlagsBits.ManageGuild), contexts: [InteractionContextType.Guild], dm_permission: false };
 }
 
 /** Message options that can never ping anyone. */

@@ -1,6 +1,7 @@
 import { MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
 import { askerOfInteraction, type Gate } from '../gate.js';
 import { askCommand } from './ask.js';
+import { briefCommand } from './brief.js';
 import { NO_MENTIONS, type Command, type CommandContext } from './command.js';
 import { ingestCommand } from './ingest.js';
 import { latestCommand } from './latest.js';
@@ -9,10 +10,11 @@ import { searchCommand } from './search.js';
 import { statusCommand } from './status.js';
 import { feedsCommand } from './feeds.js';
 import { sourcesCommand } from './sources.js';
+import { watchCommand } from './watch.js';
 
 /** Every slash command, by name. */
 export const commands: ReadonlyMap<string, Command> = new Map(
-  [askCommand, searchCommand, latestCommand, statusCommand, ingestCommand, reingestCommand, sourcesCommand, feedsCommand].map((c) => [c.data.name, c]),
+  [askCommand, searchCommand, latestCommand, statusCommand, ingestCommand, reingestCommand, sourcesCommand, feedsCommand, briefCommand, watchCommand].map((c) => [c.data.name, c]),
 );
 
 /** Registration bodies for PUT /applications/{app}/commands. */

@@ -1,4 +1,4 @@
-import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
+import { SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import { ErrorCodes, NewsBotError } from '../../core/errors.js';
 import type { IngestRequest, IngestSummary } from '../../core/ingest.js';
 import { GLOBAL_SCOPE } from '../../store/ports.js';
@@ -9,7 +9,7 @@ import { tellModerator } from '../notify.js';
 import { moderatorOnly } from '../gate.js';
 import { ingestResponse } from '../responses.js';
 import { replyEditableUntil } from '../services.js';
-import { NO_MENTIONS, type Command, type CommandContext } from './command.js';
+import { moderatorCommandData, NO_MENTIONS, type Command, type CommandContext } from './command.js';
 
 /** The moderator's reply shows how far the ingest is, edited at most this often. */
 const PROGRESS_EDIT_MS = 5_000;
@@ -85,18 +85,14 @@ function requesterOf(interaction: ChatInputCommandInteraction): IngestRequester 
 
 /** /ingest url|feed|corpus (moderators): add news now. */
 export const ingestCommand: Command = {
-  data: {
-    ...new SlashCommandBuilder()
+  data: moderatorCommandData(
+    new SlashCommandBuilder()
       .setName('ingest')
       .setDescription("Moderators: ingest an article URL or a feed for this server (or re-scan the corpus: owner servers).")
       .addStringOption((o) => o.setName('url').setDescription('An article page to ingest').setMaxLength(2000))
       .addStringOption((o) => o.setName('feed').setDescription('An RSS or Atom feed to ingest').setMaxLength(2000))
-      .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
-      // Server-only: never offered in DMs (a DM has no moderators).
-      .setContexts(InteractionContextType.Guild)
       .toJSON(),
-    dm_permission: false,
-  },
+  ),
   preconditions: [moderatorOnly],
   queued: false,
   ephemeral: () => true,

@@ -1,21 +1,17 @@
-import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
+import { SlashCommandBuilder } from 'discord.js';
 import { moderatorOnly } from '../gate.js';
 import { isOwnerGuild } from '../scopes.js';
 import { runIngestCommand } from './ingest.js';
-import { type Command } from './command.js';
+import { moderatorCommandData, type Command } from './command.js';
 
 /** /reingest (moderators): re-scan the corpus (dropping deleted files) and every configured feed. */
 export const reingestCommand: Command = {
-  data: {
-    ...new SlashCommandBuilder()
+  data: moderatorCommandData(
+    new SlashCommandBuilder()
       .setName('reingest')
       .setDescription("Moderators: re-read this server's feeds (owner servers: the corpus and the global feeds).")
-      .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
-      // Server-only: never offered in DMs (a DM has no moderators).
-      .setContexts(InteractionContextType.Guild)
       .toJSON(),
-    dm_permission: false,
-  },
+  ),
   preconditions: [moderatorOnly],
   queued: false,
   ephemeral: () => true,

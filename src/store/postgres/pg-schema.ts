@@ -122,6 +122,40 @@ export function schemaSql(schema: string): string {
       target text NOT NULL
     );
     CREATE INDEX IF NOT EXISTS audit_scope ON ${s}.audit (scope, id);
+    -- What the bot delivers on its own (src/app/deliveries.ts), shared by every shard.
+    CREATE INDEX IF NOT EXISTS articles_ingested ON ${s}.articles (ingested_at, id);
+    CREATE TABLE IF NOT EXISTS ${s}.brief_schedules (
+      guild_id text PRIMARY KEY,
+      channel_id text NOT NULL,
+      time text NOT NULL,
+      time_zone text NOT NULL,
+      topics text,
+      last_brief_at text,
+      last_brief_day text,
+      last_error text
+    );
+    CREATE TABLE IF NOT EXISTS ${s}.watches (
+      id serial PRIMARY KEY,
+      guild_id text,
+      channel_id text,
+      user_id text NOT NULL,
+      topic text NOT NULL,
+      cursor_at text,
+      cursor_id text,
+      known text NOT NULL,
+      last_error text,
+      created_at text NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS ${s}.deliveries (
+      key text PRIMARY KEY,
+      channel_id text,
+      message_ids text NOT NULL DEFAULT '[]',
+      thread_id text,
+      article_ids text NOT NULL,
+      error text,
+      claimed_at timestamptz NOT NULL DEFAULT now(),
+      finished_at timestamptz
+    );
   `;
 }
 

@@ -14,6 +14,7 @@ import { STORE_SCHEMA_VERSION, bytesToVector, checkDimension, checkManifest, vec
 import {
   GLOBAL_SCOPE,
   type ArticleInput,
+  type DeliveryStore,
   type ArticleOrigin,
   type AuditEntry,
   type ConsistencyReport,
@@ -30,6 +31,7 @@ import {
   type VectorHit,
   type VectorLog,
 } from '../ports.js';
+import { pgDeliveries } from './pg-deliveries.js';
 import { checkSchemaName, quoteIdent, schemaSql } from './pg-schema.js';
 
 /** How to open a PostgreSQL store. */
@@ -93,6 +95,7 @@ export class PostgresStore implements NewsStore {
   private followTimer: NodeJS.Timeout | null = null;
   private readonly options: PostgresStoreOptions;
   private closed = false;
+  readonly deliveries: DeliveryStore;
 
   private constructor(pool: pg.Pool, manifest: StoreManifest, options: PostgresStoreOptions, createdAt: string | undefined) {
     this.pool = pool;
@@ -100,6 +103,7 @@ export class PostgresStore implements NewsStore {
     this.options = options;
     this.schema = checkSchemaName(options.schema);
     this.s = quoteIdent(this.schema);
+    this.deliveries = pgDeliveries(this.s, (sql, params) => this.read(sql, params));
     this.location = `${describeDatabaseUrl(options.url)} (schema ${this.schema})`;
     this.logger = options.logger ?? silentLogger;
     this.retryMs = options.retryMs ?? DEFAULTS.databaseRetrySeconds * 1000;

@@ -74,6 +74,40 @@ export function createSchema(db: Database.Database): void {
       holder TEXT NOT NULL,
       expires_at INTEGER NOT NULL
     );
+    -- What the bot delivers on its own (src/app/deliveries.ts), shared by every shard.
+    CREATE INDEX IF NOT EXISTS articles_ingested ON articles (ingested_at, id);
+    CREATE TABLE IF NOT EXISTS brief_schedules (
+      guild_id TEXT PRIMARY KEY,
+      channel_id TEXT NOT NULL,
+      time TEXT NOT NULL,
+      time_zone TEXT NOT NULL,
+      topics TEXT,
+      last_brief_at TEXT,
+      last_brief_day TEXT,
+      last_error TEXT
+    );
+    CREATE TABLE IF NOT EXISTS watches (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      guild_id TEXT,
+      channel_id TEXT,
+      user_id TEXT NOT NULL,
+      topic TEXT NOT NULL,
+      cursor_at TEXT,
+      cursor_id TEXT,
+      known TEXT NOT NULL,
+      last_error TEXT,
+      created_at TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS deliveries (
+      key TEXT PRIMARY KEY,
+      channel_id TEXT,
+      message_ids TEXT NOT NULL DEFAULT '[]',
+      thread_id TEXT,
+      article_ids TEXT NOT NULL,
+      error TEXT,
+      claimed_at TEXT NOT NULL,
+      finished_at TEXT
+    );
   `);
   migrateScopes(db);
 }

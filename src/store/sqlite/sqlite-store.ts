@@ -12,6 +12,7 @@ import { STORE_SCHEMA_VERSION, bytesToVector, checkDimension, checkManifest, vec
 import {
   GLOBAL_SCOPE,
   type ArticleInput,
+  type DeliveryStore,
   type ArticleOrigin,
   type AuditEntry,
   type ConsistencyReport,
@@ -29,6 +30,7 @@ import {
   type VectorLog,
 } from '../ports.js';
 import { keepStatements, pragma } from './kept-statements.js';
+import { sqliteDeliveries } from './sqlite-deliveries.js';
 import { createSchema } from './sqlite-schema.js';
 
 const DB_FILE = 'news.db';
@@ -115,9 +117,11 @@ export class SqliteStore implements NewsStore {
   /** The scope of every passage not in the global scope, read when first needed after a change (see `lexicalSearch`). */
   private scopedCache: Map<number, Scope> | null = null;
   private readonly statements;
+  readonly deliveries: DeliveryStore;
 
   private constructor(dir: string, db: Database.Database, manifest: StoreManifest, options: SqliteStoreOptions) {
     this.dir = dir;
+    this.deliveries = sqliteDeliveries(db, (fn) => writing(dir, fn));
     this.location = dir;
     this.db = db;
     this.manifest = manifest;
