@@ -5,6 +5,8 @@ export interface EmbeddingSettings {
   model: string;
   /** Local models root (transformers.js `localModelPath`), or undefined to use the cache/hub. */
   modelDir: string | undefined;
+  /** Where models downloaded from the hub are kept (transformers.js `cacheDir`), or undefined for its default (inside node_modules). */
+  cacheDir: string | undefined;
   allowRemote: boolean;
   /** Texts per forward pass. */
   batchSize: number;
@@ -86,7 +88,7 @@ export interface Defaults {
   feedPollMinutes: number;
   allowPrivateFetch: boolean;
   ingestTimeoutMinutes: number;
-  embedding: Omit<EmbeddingSettings, 'modelDir'>;
+  embedding: Omit<EmbeddingSettings, 'modelDir' | 'cacheDir'>;
   retrieval: RetrievalSettings;
   llm: Omit<LlmSettings, 'apiKey' | 'baseURL'>;
   discord: DiscordDefaults;

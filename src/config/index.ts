@@ -41,6 +41,7 @@ const variables = z.object({
 
   EMBEDDING_MODEL: z.preprocess(emptyToUndefined, z.string().default(DEFAULTS.embedding.model)),
   EMBEDDING_MODEL_DIR: optionalString,
+  EMBEDDING_CACHE_DIR: optionalString,
   EMBEDDING_ALLOW_REMOTE: boolFlag(DEFAULTS.embedding.allowRemote),
   EMBEDDING_BATCH_SIZE: int(DEFAULTS.embedding.batchSize, 1, 1024),
   EMBEDDING_LOAD_TIMEOUT_MS: int(DEFAULTS.embedding.loadTimeoutMs, 1_000, 3_600_000),
@@ -268,6 +269,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     embedding: {
       model: e.EMBEDDING_MODEL,
       modelDir: e.EMBEDDING_MODEL_DIR ? path.resolve(cwd, e.EMBEDDING_MODEL_DIR) : undefined,
+      cacheDir: e.EMBEDDING_CACHE_DIR ? path.resolve(cwd, e.EMBEDDING_CACHE_DIR) : undefined,
       allowRemote: e.EMBEDDING_ALLOW_REMOTE,
       batchSize: e.EMBEDDING_BATCH_SIZE,
       loadTimeoutMs: e.EMBEDDING_LOAD_TIMEOUT_MS,

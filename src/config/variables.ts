@@ -44,6 +44,7 @@ export const VARIABLE_DOCS = {
 
   EMBEDDING_MODEL: { group: 'Embedding model', accepts: 'a model id', description: 'transformers.js feature-extraction model (mean pooling, normalized). Changing it needs `npm run ingest -- --rebuild`.' },
   EMBEDDING_MODEL_DIR: { group: 'Embedding model', accepts: 'a path', description: 'Local models root for offline use: `<dir>/<model id>/` with `onnx/model_quantized.onnx` and the tokenizer files.' },
+  EMBEDDING_CACHE_DIR: { group: 'Embedding model', accepts: 'a path', unset: '(unset: inside `node_modules/@xenova/transformers`)', description: 'Where a model downloaded from the hub is kept. The container sets `/app/data/models`, in its data volume, since its `node_modules` is read-only (see [container](container.md#environment)).' },
   EMBEDDING_ALLOW_REMOTE: { group: 'Embedding model', description: 'Allow downloading the model from the Hugging Face hub. Offline, `false` skips the download attempt at every start.' },
   EMBEDDING_BATCH_SIZE: { group: 'Embedding model', description: 'Texts per forward pass (texts are grouped by length; small batches waste less padding and measured faster on CPU).' },
   EMBEDDING_LOAD_TIMEOUT_MS: { group: 'Embedding model', description: 'Give up loading the model after this long (then lexical search only, with one warning).' },

@@ -28,7 +28,7 @@ describe('loadConfig', () => {
 
   it('takes every default from DEFAULTS', () => {
     const config = loadConfig({ OPENAI_BASE_URL: 'http://localhost:1' }, '/srv/bot');
-    expect(config.embedding).toEqual({ ...DEFAULTS.embedding, modelDir: undefined });
+    expect(config.embedding).toEqual({ ...DEFAULTS.embedding, modelDir: undefined, cacheDir: undefined });
     expect(config.llm).toEqual({ ...DEFAULTS.llm, apiKey: undefined, baseURL: 'http://localhost:1' });
     expect(config.discord).toMatchObject(DEFAULTS.discord);
     expect(config.deliveries).toEqual(DEFAULTS.deliveries);
@@ -52,10 +52,11 @@ describe('loadConfig', () => {
   });
 
   it('reads values and treats empty strings as unset', () => {
-    const config = loadConfig({ TOP_K: '8', RETRIEVAL_MODE: 'lexical', EMBEDDING_MODEL_DIR: 'models', DISCORD_TOKEN: '', EMBEDDING_ALLOW_REMOTE: 'false' }, '/x');
+    const config = loadConfig({ TOP_K: '8', RETRIEVAL_MODE: 'lexical', EMBEDDING_MODEL_DIR: 'models', EMBEDDING_CACHE_DIR: 'data/models', DISCORD_TOKEN: '', EMBEDDING_ALLOW_REMOTE: 'false' }, '/x');
     expect(config.retrieval.topK).toBe(8);
     expect(config.retrieval.mode).toBe('lexical');
     expect(config.embedding.modelDir).toBe(path.resolve('/x/models'));
+    expect(config.embedding.cacheDir).toBe(path.resolve('/x/data/models'));
     expect(config.embedding.allowRemote).toBe(false);
     expect(config.discord.token).toBeUndefined();
   });
