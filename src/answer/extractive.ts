@@ -2,7 +2,7 @@ import { contentTerms } from '../core/text.js';
 import { profileQuestion } from '../retrieval/evidence.js';
 import type { Answer, ArticleMeta, Citation, RetrievedPassage } from '../core/types.js';
 import { citationFor } from './citations.js';
-import { answerConfidence, answerEvidence, answers, roundConfidence, type AnswerEvidence } from './confidence.js';
+import { RARE_IDF, answerConfidence, answerEvidence, answers, roundConfidence, type AnswerEvidence } from './confidence.js';
 import { refusalAnswer } from './refusal.js';
 import { CONTEXT_SHARE, questionIntent, scoreCandidates } from './sentence-scoring.js';
 import { rankCandidates, selectSentences } from './sentence-selection.js';
@@ -114,8 +114,48 @@ export function assessPassages(question: string, passages: RetrievedPassage[], o
   if (!lead) return { chosen, confidence: 0, onTopic };
   const retrieved = new Set(articles.flatMap((a) => [...articleTerms(a).lede, ...articleTerms(a).text]));
   const evidence = answerEvidence(question, qTerms, [...termWeight.keys()], lead, retrieved);
+  evidence.rareMissing = rareMissing(qTerms, options.idf, lead, articles);
   return { chosen, confidence: roundConfidence(answerConfidence(lead, evidence)), onTopic, evidence };
 
+}
+
+/**
+ * The question's very rare words (idf at least RARE_IDF: a handful of passages in a large store
+ * hold them, or none) that the lead sentence's article does not hold, in its title, lede or
+ * retrieved text. When a question names something that rare, the news about it is in those few
+ * passages: an answer from an article without the word is about something else ("the sauna tax"
+ * answered with a Finnish minister on NATO).
+ */
+function rareMissing(qTerms: readonly string[], idf: ReadonlyMap<string, number> | undefined, lead: SentenceCandidate, articles: ReturnType<typeof articleTexts>): number {
+  if (!idf) return 0;
+  const rare = qTerms.filter((t) => (idf.get(t) ?? 0) >= RARE_IDF);
+  if (rare.length === 0) return 0;
+  const article = articles.find((a) => a.id === lead.item.article.id);
+  const held = new Set([...contentTerms(lead.item.article.title), ...lead.terms, ...(article ? [...articleTerms(article).lede, ...articleTerms(article).text] : [])]);
+  return rare.filter((t) => !held.has(t) && ![...held].some((w) => otherForm(t, w))).length;
+}
+
+/** Letters two forms of a word share at least, from the start ("reclassif", "reclassifi"). */
+const FORM_PREFIX = 6;
+
+/**
+ * True when two (stemmed) words are forms of one word as news spell them: one extends the other by
+ * at most three letters ("botswanan", "botswana"), or they differ in one letter at the same place
+ * beyond the first six (British and American spellings: "legalis" / "legaliz").
+ */
+export function otherForm(a: string, b: string): boolean {
+  if (a === b) return true;
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  if (short.length < FORM_PREFIX || !long.startsWith(short.slice(0, FORM_PREFIX))) return false;
+  if (long.length - short.length <= 3 && long.startsWith(short)) return true;
+  if (short.length === long.length) {
+    let diff = 0;
+    for (let i = 0; i < short.length; i++) if (short[i] !== long[i]) diff++;
+    return diff <= 1;
+  }
+  // One letter more or less inside ("misbehaviour" / "misbehavior").
+  for (let i = 0; i < long.length; i++) if (long.slice(0, i) + long.slice(i + 1) === short) return true;
+  return false;
 }
 
 /** Each article's title and lede (the given lede, else a retrieved first passage) and retrieved text. */

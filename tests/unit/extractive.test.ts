@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NOTHING_FOUND, extractiveAnswer, isQuotable } from '../../src/answer/extractive.js';
+import { NOTHING_FOUND, extractiveAnswer, isQuotable, otherForm } from '../../src/answer/extractive.js';
 import { formatAnswerText } from '../../src/answer/format.js';
 import type { RetrievedPassage } from '../../src/core/types.js';
 
@@ -240,5 +240,35 @@ describe('extractiveAnswer', () => {
       const answer = extractiveAnswer('What did Mahomes say after the Chiefs won?', [story]);
       expect(answer.text).toMatch(/^“This is awesome\. This is legendary,” Mahomes said after the Chiefs won/);
     });
+  });
+});
+
+describe('a very rare question word must be in the article quoted first (RARE_IDF)', () => {
+  const finland = hit('alcohol', 'Finland plans a national tax on alcohol', "Finland's finance minister said on Monday that the new national tax on alcohol would fund hospitals.");
+  const sauna = hit('sauna', 'Finland weighs a national sauna tax', 'Finland\'s sauna minister said on Monday that the new national sauna tax would fund public bathhouses.');
+  const question = "What did Finland's sauna minister say about the new national sauna tax?";
+  // "sauna" is held by a handful of passages in a large store: idf above RARE_IDF.
+  const idf = new Map([['finland', 6.9], ['sauna', 9.7], ['minist', 4.2], ['new', 0.8], ['nation', 1.9], ['tax', 3.6]]);
+
+  it('refuses when the only article found lacks it, however many other question words it holds', () => {
+    const answer = extractiveAnswer(question, [finland], { idf });
+    expect(answer.mode).toBe('none');
+    expect(answer.text).toMatch(/^I couldn't find anything about/);
+  });
+
+  it('answers from the article that holds it', () => {
+    const answer = extractiveAnswer(question, [finland, sauna], { idf });
+    expect(answer.mode).toBe('extractive');
+    expect(answer.citations[0]!.articleId).toBe('sauna');
+  });
+
+  it('another spelling or form of the word counts (British and American, a suffix)', () => {
+    expect(otherForm('legalis', 'legaliz')).toBe(true);
+    expect(otherForm('misbehaviour', 'misbehavior')).toBe(true);
+    expect(otherForm('botswanan', 'botswana')).toBe(true);
+    expect(otherForm('reclassif', 'reclassifi')).toBe(true);
+    expect(otherForm('sauna', 'saudi')).toBe(false);
+    expect(otherForm('bielefeld', 'bielsko')).toBe(false);
+    expect(otherForm('badminton', 'badlands')).toBe(false);
   });
 });
