@@ -134,7 +134,7 @@ describe('command-line entry points', () => {
     try {
       const result = await runCli('deploy-commands', [], { ...offline(path.join(dir, 'deploy')), DISCORD_TOKEN: 'deploy-token', DISCORD_API_URL: fake.apiUrl, DISCORD_GUILD_ID: fake.guildId });
       expect(result.code).toBe(0);
-      expect(result.stdout.trim()).toBe('/ask /search /latest /status /ingest /reingest');
+      expect(result.stdout.trim()).toBe('/ask /search /latest /status /ingest /reingest /sources /feeds');
       const put = fake.find('PUT', /\/commands$/);
       expect(put).toHaveLength(1);
       expect(put[0]!.path).toBe(`/applications/${fake.appId}/guilds/${fake.guildId}/commands`);

@@ -87,6 +87,8 @@ describe.skipIf(SKIP)('the bot keeps answering while it ingests (MiniLM-shaped m
         EMBEDDING_MODEL_DIR: MODELS_DIR,
         EMBEDDING_ALLOW_REMOTE: 'false',
         MODERATOR_ROLE_IDS: fake.moderatorRoleId,
+        // The operator's server: its /reingest reads the corpus (the global scope).
+        OWNER_GUILD_IDS: fake.guildId,
         DISCORD_REGISTER_COMMANDS: 'false',
         RATE_LIMIT_PER_MINUTE: '10',
         LOG_LEVEL: 'info',
