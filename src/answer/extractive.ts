@@ -132,30 +132,35 @@ function rareMissing(qTerms: readonly string[], idf: ReadonlyMap<string, number>
   if (rare.length === 0) return 0;
   const article = articles.find((a) => a.id === lead.item.article.id);
   const held = new Set([...contentTerms(lead.item.article.title), ...lead.terms, ...(article ? [...articleTerms(article).lede, ...articleTerms(article).text] : [])]);
-  return rare.filter((t) => !held.has(t) && ![...held].some((w) => otherForm(t, w))).length;
+  // Inside a longer word counts too ("gazer" in "skygazers").
+  const raw = `${lead.item.article.title}\n${lead.text}\n${article ? `${article.lede}\n${article.text}` : ''}`.toLowerCase();
+  return rare.filter((t) => !held.has(t) && !raw.includes(t) && ![...held].some((w) => otherForm(t, w))).length;
 }
 
-/** Letters two forms of a word share at least, from the start ("reclassif", "reclassifi"). */
-const FORM_PREFIX = 6;
+/** Letters two forms of a word share at least, from the start. */
+const FORM_PREFIX = 5;
 
 /**
- * True when two (stemmed) words are forms of one word as news spell them: one extends the other by
- * at most three letters ("botswanan", "botswana"), or they differ in one letter at the same place
- * beyond the first six (British and American spellings: "legalis" / "legaliz").
+ * True when two (stemmed) words are forms of one word as news spell them: they share their first
+ * letters up to at most two of the shorter one's last ("legalis" / "legal", "funerari" / "funer",
+ * "botswanan" / "botswana"), or differ in one letter beyond the first five (British and American
+ * spellings: "misbehaviour" / "misbehavior").
  */
 export function otherForm(a: string, b: string): boolean {
   if (a === b) return true;
   const [short, long] = a.length <= b.length ? [a, b] : [b, a];
   if (short.length < FORM_PREFIX || !long.startsWith(short.slice(0, FORM_PREFIX))) return false;
-  if (long.length - short.length <= 3 && long.startsWith(short)) return true;
+  let common = 0;
+  while (common < short.length && short[common] === long[common]) common++;
+  if (common >= Math.max(FORM_PREFIX, short.length - 2)) return true;
+  if (long.length - short.length > 1) return false;
   if (short.length === long.length) {
     let diff = 0;
     for (let i = 0; i < short.length; i++) if (short[i] !== long[i]) diff++;
     return diff <= 1;
   }
-  // One letter more or less inside ("misbehaviour" / "misbehavior").
-  for (let i = 0; i < long.length; i++) if (long.slice(0, i) + long.slice(i + 1) === short) return true;
-  return false;
+  // One letter more inside the longer one.
+  return long.slice(0, common) + long.slice(common + 1) === short;
 }
 
 /** Each article's title and lede (the given lede, else a retrieved first passage) and retrieved text. */

@@ -264,6 +264,8 @@ describe('a very rare question word must be in the article quoted first (RARE_ID
 
   it('another spelling or form of the word counts (British and American, a suffix)', () => {
     expect(otherForm('legalis', 'legaliz')).toBe(true);
+    expect(otherForm('legalis', 'legal')).toBe(true);
+    expect(otherForm('funerari', 'funer')).toBe(true);
     expect(otherForm('misbehaviour', 'misbehavior')).toBe(true);
     expect(otherForm('botswanan', 'botswana')).toBe(true);
     expect(otherForm('reclassif', 'reclassifi')).toBe(true);
