@@ -113,6 +113,23 @@ export function schemaSql(schema: string): string {
       last_error text,
       PRIMARY KEY (scope, url)
     );
+    -- Feed deliveries (docs/feeds.md): added to a store made before them; existing feeds deliver nowhere.
+    ALTER TABLE ${s}.feeds ADD COLUMN IF NOT EXISTS last_read_at timestamptz;
+    ALTER TABLE ${s}.feeds ADD COLUMN IF NOT EXISTS channel_id text;
+    ALTER TABLE ${s}.feeds ADD COLUMN IF NOT EXISTS channel_forum boolean NOT NULL DEFAULT false;
+    ALTER TABLE ${s}.feeds ADD COLUMN IF NOT EXISTS filter text;
+    ALTER TABLE ${s}.feeds ADD COLUMN IF NOT EXISTS delivered_seq bigint NOT NULL DEFAULT 0;
+    ALTER TABLE ${s}.feeds ADD COLUMN IF NOT EXISTS delivery_error text;
+    ALTER TABLE ${s}.feeds ADD COLUMN IF NOT EXISTS delivery_log text;
+    CREATE TABLE IF NOT EXISTS ${s}.feed_items (
+      seq bigserial PRIMARY KEY,
+      scope text NOT NULL,
+      url text NOT NULL,
+      article_id text NOT NULL,
+      initial boolean NOT NULL,
+      UNIQUE (scope, url, article_id)
+    );
+    CREATE INDEX IF NOT EXISTS feed_items_feed ON ${s}.feed_items (scope, url, seq);
     CREATE TABLE IF NOT EXISTS ${s}.audit (
       id bigserial PRIMARY KEY,
       at timestamptz NOT NULL DEFAULT now(),
