@@ -1,8 +1,10 @@
-import { groupStories, ledeSentences, type BriefArticle } from '../answer/brief.js';
+import { ledeSentences, type BriefArticle } from '../answer/brief.js';
 import { clip } from '../answer/sentences.js';
+import { LEDE_CHARS } from '../answer/topic.js';
 import { ErrorCodes, NewsBotError, describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ArticleMeta } from '../core/types.js';
+import { containment, NEAR_DUPLICATE_SHARE, shingles, storyKey } from '../retrieval/dedupe.js';
 import type { FeedDeliveryLog, FeedRecord, FeedSkipReason, NewsStore } from '../store/ports.js';
 import { parseFeedFilter, type FeedFilter } from './feed-filter.js';
 
@@ -49,6 +51,15 @@ export type FeedDeliveryStore = Pick<NewsStore, 'deliveries' | 'articleText' | '
 export function feedLede(article: ArticleMeta, text: string): string | null {
   const sentence = ledeSentences({ article, text })[0] ?? text.replace(/\s+/g, ' ').trim();
   return sentence ? clip(sentence, LEDE_MAX_CHARS) : null;
+}
+
+/**
+ * True when two articles are one story told twice (a syndicated copy): the same headline key, or
+ * ledes that mostly repeat each other (word triples, as near-duplicate results are told apart).
+ * A follow-up on the same subject (other facts, a title sharing words) is a story of its own.
+ */
+export function sameStory(a: BriefArticle, b: BriefArticle): boolean {
+  return storyKey(a.article) === storyKey(b.article) || containment(shingles(a.text.slice(0, LEDE_CHARS)), shingles(b.text.slice(0, LEDE_CHARS))) > NEAR_DUPLICATE_SHARE;
 }
 
 /** One feed's progress in a check. */
@@ -140,7 +151,7 @@ async function deliverChannel(store: FeedDeliveryStore, poster: FeedPoster, chan
       } else if (state.filter && !state.filter(article.title, p.article.text)) {
         note(state, article.title, 'filter');
       } else {
-        const twin = [...recent, ...posted].find((q) => q.article.id !== article.id && groupStories([q, p.article]).length === 1);
+        const twin = [...recent, ...posted].find((q) => q.article.id !== article.id && sameStory(q, p.article));
         const claim = `feed:${channelId}:${article.id}`;
         if (twin) note(state, article.title, 'duplicate', `same story as “${clip(twin.article.title, 80)}”`);
         else if (!(await store.deliveries.claimDelivery({ key: claim, channelId, articleIds: [article.id] }))) note(state, article.title, 'duplicate');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { feedLede } from '../../src/app/feed-deliveries.js';
+import { feedLede, sameStory } from '../../src/app/feed-deliveries.js';
 import { feedArticleText, feedPostName, feedSummaryText } from '../../src/bot/poster.js';
 import type { ArticleMeta } from '../../src/core/types.js';
 
@@ -40,5 +40,19 @@ describe('feed posts', () => {
     const listed = text.split('\n').filter((l) => l.startsWith('**•**')).length;
     expect(text.endsWith(`\n…and ${60 - listed} more.`)).toBe(true);
     expect(feedSummaryText({ articles: articles.slice(0, 2), posted: 3 })).not.toContain('more.');
+  });
+});
+
+describe('sameStory', () => {
+  const lede = 'The Port Ellis council voted on Tuesday to approve the harbour tunnel, a 1.2 km road link under the estuary that will cost 410 million pounds.';
+  it('is true for a syndicated copy (same headline, or the same lede under another headline)', () => {
+    const a = { article: meta({ id: 'a' }), text: lede };
+    expect(sameStory(a, { article: meta({ id: 'b', title: 'HARBOUR TUNNEL APPROVED!' }), text: 'Other words entirely here.' })).toBe(true);
+    expect(sameStory(a, { article: meta({ id: 'c', title: 'Council backs tunnel' }), text: `${lede} (Courier Wire)` })).toBe(true);
+  });
+  it('is false for a follow-up on the same subject with new facts', () => {
+    const a = { article: meta({ id: 'a' }), text: lede };
+    const followUp = { article: meta({ id: 'd', title: 'Harbour tunnel cost rises to 455 million pounds' }), text: 'The harbour tunnel will cost 455 million pounds, 45 million more than approved, after a survey found soft clay.' };
+    expect(sameStory(a, followUp)).toBe(false);
   });
 });
