@@ -178,8 +178,12 @@ async function deliverChannel(store: FeedDeliveryStore, poster: FeedPoster, chan
     if (!(error instanceof PassingFailure)) throw error;
     logger.warn('a feed delivery could not be posted; the rest wait for the next check', { channel: channelId, error: error.message });
   } finally {
+    // The channel's state is its feeds': unreachable for all, or posted to again (the error is over).
+    const reached = states.some((s) => s.log.delivered > s.feed.delivery!.log.delivered);
     if (unreachable !== null) for (const s of states) s.lastError = unreachable;
+    else if (reached) for (const s of states) s.lastError = null;
     for (const s of states) {
+      if (s.read.length === 0 && s.lastError === s.feed.delivery!.lastError) continue; // nothing new: no write
       const open = s.read.filter((seq) => !s.handled.has(seq));
       const cursor = open.length > 0 ? Math.min(...open) - 1 : (s.read.at(-1) ?? s.feed.delivery!.cursor);
       await store.deliveries.saveFeedDelivery(s.feed.scope, s.feed.url, { cursor: Math.max(cursor, s.feed.delivery!.cursor), lastError: s.lastError, log: s.log });

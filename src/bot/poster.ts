@@ -40,6 +40,9 @@ export function alertText(post: AlertPost): string {
   return `**New in “${quoteText(snippet(post.topic, 100))}”**\n${formatAnswerForDiscord(post.answer)}\n-# Watch ${post.watchId}: \`/watch remove id:${post.watchId}\` stops these alerts.`;
 }
 
+/** Longest title a feed post shows (a feed's title may be anything). */
+const TITLE_MAX_CHARS = 300;
+
 /** A title on one line. */
 const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
 
@@ -52,7 +55,7 @@ export function feedArticleText(post: FeedArticlePost): string {
   const { article } = post;
   const details = [article.source, article.date?.slice(0, 10)].filter(Boolean).map((d) => quoteText(oneLine(d!)));
   return [
-    `**${quoteText(oneLine(article.title))}**`,
+    `**${quoteText(snippet(oneLine(article.title), TITLE_MAX_CHARS))}**`,
     details.length ? `-# ${details.join(' · ')}` : null,
     post.lede ? quoteText(oneLine(post.lede)) : null,
     article.url ? angleUrl(article.url) : null,
@@ -63,7 +66,7 @@ export function feedArticleText(post: FeedArticlePost): string {
 
 /** A forum post's title: the article's title, as plain text within Discord's limit. */
 export function feedPostName(post: FeedArticlePost): string {
-  return defuseMentions(snippet(oneLine(post.article.title), THREAD_NAME_LIMIT));
+  return defuseMentions(snippet(oneLine(post.article.title), THREAD_NAME_LIMIT)) || 'New article';
 }
 
 /**
@@ -126,9 +129,11 @@ export class DiscordPoster implements DeliveryPoster {
   }
 
   async postFeedArticle(target: FeedTarget, post: FeedArticlePost): Promise<Posted> {
-    const content = feedArticleText(post);
-    if (target.forum) return this.forumPost(target.channelId, feedPostName(post), content);
-    return { messageIds: await this.send(target.channelId, splitMessage(content)), threadId: null };
+    const [first, ...rest] = splitMessage(feedArticleText(post));
+    if (!target.forum) return { messageIds: await this.send(target.channelId, [first!, ...rest]), threadId: null };
+    const posted = await this.forumPost(target.channelId, feedPostName(post), first!);
+    if (rest.length > 0) posted.messageIds.push(...(await this.send(posted.threadId!, rest)));
+    return posted;
   }
 
   async postFeedSummary(target: FeedTarget, post: FeedSummaryPost): Promise<Posted> {
