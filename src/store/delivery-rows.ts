@@ -120,6 +120,7 @@ export const EMPTY_FEED_LOG: FeedDeliveryLog = { delivered: 0, skipped: {}, rece
 
 const isoTime = (t: string | Date) => (typeof t === 'string' ? t : t.toISOString());
 
+/** A stored feed as the store gives it: its delivery null when it posts nowhere. */
 export function toFeed(r: FeedRow): FeedRecord {
   return {
     url: r.url,

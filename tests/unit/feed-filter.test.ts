@@ -24,3 +24,11 @@ describe('parseFeedFilter', () => {
     }
   });
 });
+
+describe('a regular expression that backtracks for ever', () => {
+  it('is stopped after its time limit and does not match; the next article is matched as usual', () => {
+    const f = parseFeedFilter('/(a|a)*b/');
+    expect(f('a'.repeat(40), '')).toBe(false);
+    expect(f('ab', '')).toBe(true);
+  });
+});
