@@ -139,7 +139,7 @@ async function deliverChannel(store: FeedDeliveryStore, poster: FeedPoster, chan
   pending.sort((a, b) => (a.article.article.date ?? '\uffff').localeCompare(b.article.article.date ?? '\uffff') || a.seq - b.seq);
   const target: FeedTarget = { channelId, forum: feeds.some((f) => f.delivery!.forum) };
   const posted: BriefArticle[] = [];
-  const recent = await recentlyPosted(store, feeds);
+  const recent = pending.length > 0 ? await recentlyPosted(store, feeds) : [];
   const overCap: { pending: Pending; claim: string }[] = [];
   let unreachable: string | null = null;
   try {

@@ -113,14 +113,14 @@ export function schemaSql(schema: string): string {
       last_error text,
       PRIMARY KEY (scope, url)
     );
-    -- Feed deliveries (docs/feeds.md): added to a store made before them; existing feeds deliver nowhere.
-    ALTER TABLE ${s}.feeds ADD COLUMN IF NOT EXISTS last_read_at timestamptz;
-    ALTER TABLE ${s}.feeds ADD COLUMN IF NOT EXISTS channel_id text;
-    ALTER TABLE ${s}.feeds ADD COLUMN IF NOT EXISTS channel_forum boolean NOT NULL DEFAULT false;
-    ALTER TABLE ${s}.feeds ADD COLUMN IF NOT EXISTS filter text;
-    ALTER TABLE ${s}.feeds ADD COLUMN IF NOT EXISTS delivered_seq bigint NOT NULL DEFAULT 0;
-    ALTER TABLE ${s}.feeds ADD COLUMN IF NOT EXISTS delivery_error text;
-    ALTER TABLE ${s}.feeds ADD COLUMN IF NOT EXISTS delivery_log text;
+    -- Feed deliveries (docs/feeds.md): added once to a store made before them (existing feeds
+    -- deliver nowhere); checked first, so that opening a store takes no table lock.
+    DO $$ BEGIN
+      IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = '${schema}' AND table_name = 'feeds' AND column_name = 'channel_id') THEN
+        ALTER TABLE ${s}.feeds ADD COLUMN last_read_at timestamptz, ADD COLUMN channel_id text, ADD COLUMN channel_forum boolean NOT NULL DEFAULT false,
+          ADD COLUMN filter text, ADD COLUMN delivered_seq bigint NOT NULL DEFAULT 0, ADD COLUMN delivery_error text, ADD COLUMN delivery_log text;
+      END IF;
+    END $$;
     CREATE TABLE IF NOT EXISTS ${s}.feed_items (
       seq bigserial PRIMARY KEY,
       scope text NOT NULL,

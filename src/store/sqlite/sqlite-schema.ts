@@ -136,6 +136,14 @@ function migrateScopes(db: Database.Database): void {
       added_at TEXT NOT NULL,
       last_polled_at TEXT,
       last_error TEXT,
+      -- Feed deliveries (migrateFeedDeliveries adds these to a table made before them).
+      last_read_at TEXT,
+      channel_id TEXT,
+      channel_forum INTEGER NOT NULL DEFAULT 0,
+      filter TEXT,
+      delivered_seq INTEGER NOT NULL DEFAULT 0,
+      delivery_error TEXT,
+      delivery_log TEXT,
       PRIMARY KEY (scope, url)
     );
     CREATE TABLE IF NOT EXISTS audit (
