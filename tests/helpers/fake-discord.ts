@@ -632,6 +632,11 @@ export class FakeDiscord implements RuleBreakSource {
     this.lockedChannels.add(channelId);
   }
 
+  /** Gives the bot back its right to post in a channel locked with `lockChannel`. */
+  unlockChannel(channelId: string): void {
+    this.lockedChannels.delete(channelId);
+  }
+
   /** Messages the bot posted in a channel or thread (not interaction replies), oldest first. */
   postedIn(channelId: string): RestCall[] {
     return this.calls.filter((c) => c.method === 'POST' && c.path === `/channels/${channelId}/messages`);

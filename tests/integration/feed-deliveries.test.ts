@@ -284,4 +284,26 @@ describe.each(SHARED_STORE_BACKENDS)('feed deliveries through the fake Discord, 
     await Promise.all(shards.map((s) => s.runtime.deliveries.check()));
     expect(logs.filter((l) => /delivery check failed/.test(l))).toEqual([]);
   }, 60_000);
+
+  it("a feed's channel and filter change with /feeds add again; a channel posted to again loses its error", async () => {
+    // Both feeds of the locked channel say so, until something is posted there again.
+    expect(await feedsList()).toMatch(/courier\.xml>?: .*\n {2}posts to <#\d+>\n {2}⚠ cannot post there/);
+    fake.unlockChannel(newsChannel);
+    expect(await command('feeds add', { url: feedUrl('gazette'), channel: { channel: newsChannel }, filter: 'storm' }, moderator)).toBe(
+      `The feed <${feedUrl('gazette')}> now posts its new articles in <#${newsChannel}> when they match \`storm\`.`,
+    );
+    const before = fake.postedIn(newsChannel).length;
+    feeds.gazette.push(
+      story('Storm closes the ferry terminal', 'terminal', '2026-12-07T09:00:00Z', 'The ferry terminal closed on Sunday as the first winter storm reached Port Ellis.'),
+      story('Choir wins regional contest', 'choir', '2026-12-07T10:00:00Z', 'The Port Ellis choir won the regional contest on Sunday evening.'),
+    );
+    await pollAndCheck();
+    const posts = fake.postedIn(newsChannel).slice(before).map(content);
+    expect(posts).toHaveLength(1);
+    expect(posts[0]).toMatch(/^\*\*Storm closes the ferry terminal\*\*\n/);
+    const list = await feedsList();
+    expect(list).not.toContain('cannot post there');
+    expect(list).toMatch(/gazette\.xml>?: .*\n {2}posts to <#\d+> when they match `storm`\n {2}1 posted, 1 skipped \(1 did not match the filter\)/);
+    expect(fake.takeRuleBreaks()).toEqual([]);
+  }, 60_000);
 });
