@@ -15,10 +15,9 @@ import { IngestJournal, describeInterrupted, type IngestRequester, type JournalE
 import { tellModerator } from '../bot/notify.js';
 import { IngestBusyError } from '../core/errors.js';
 import type { IngestRequest } from '../core/ingest.js';
-import { DeliveryService } from './deliveries.js';
+import { DeliveryService, type DeliveryServiceOptions } from './deliveries.js';
 import { DiscordPoster } from '../bot/poster.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import type { NewsStore } from '../store/ports.js';
 
 /** How long shutdown waits for a running ingest to stop after its batch in flight before killing it. */
 const INGEST_STOP_GRACE_MS = 10_000;
@@ -176,7 +175,7 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
   const client = options.client ?? createDiscordClient({ apiUrl: config.discord.apiUrl });
   // Briefs and watches write on the lease's connection with SQLite (a short busy wait: a write
   // that meets an ingest batch fails and is retried at the next check, never holding the thread).
-  const deliveryStore: Pick<NewsStore, 'deliveries' | 'articleText' | 'termIdf' | 'articleScope'> = dataDirLease
+  const deliveryStore: DeliveryServiceOptions['store'] = dataDirLease
     ? {
         get deliveries() {
           return dataDirLease.store().deliveries;
@@ -184,6 +183,8 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
         articleText: (id) => app.store.articleText(id),
         termIdf: (stems) => app.store.termIdf(stems),
         articleScope: (id) => app.store.articleScope(id),
+        getArticle: (id) => app.store.getArticle(id),
+        listFeeds: (scopes) => app.store.listFeeds(scopes),
       }
     : app.store;
   deliveries = new DeliveryService({

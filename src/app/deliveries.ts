@@ -11,6 +11,7 @@ import type { Logger } from '../core/logger.js';
 import { contentTerms } from '../core/text.js';
 import type { Answer } from '../core/types.js';
 import { visibleScopes, type BriefSchedule, type IngestedArticle, type NewsStore, type Watch } from '../store/ports.js';
+import { deliverFeeds, type FeedDeliveryStore, type FeedPoster } from './feed-deliveries.js';
 import { leaseHolderName, type IngestLease } from './ingest/lease.js';
 
 /** Held by the one process (shard) that posts scheduled briefs and watch alerts for the deployment. */
@@ -55,7 +56,7 @@ export interface Posted {
  * when the target cannot be posted to (the channel is gone, the bot may not post there, the
  * member's DMs are closed); other errors are passing ones.
  */
-export interface DeliveryPoster {
+export interface DeliveryPoster extends FeedPoster {
   postBrief(channelId: string, post: BriefPost): Promise<Posted>;
   postAlert(target: DeliveryTarget, post: AlertPost): Promise<Posted>;
 }
@@ -68,7 +69,7 @@ export type BriefOutcome =
 
 /** What the service is built from. */
 export interface DeliveryServiceOptions {
-  store: Pick<NewsStore, 'deliveries' | 'articleText' | 'termIdf' | 'articleScope'>;
+  store: Pick<NewsStore, 'deliveries' | 'articleText' | 'termIdf' | 'articleScope'> & FeedDeliveryStore;
   poster: DeliveryPoster;
   settings: DeliverySettings;
   clock: Clock;
@@ -140,7 +141,7 @@ export class DeliveryService {
   }
 
   /**
-   * One check, now (also after each ingest): due briefs, then watches, when this process holds
+   * One check, now (also after each ingest): due briefs, watches, then feed deliveries, when this process holds
    * (or takes) the delivery lease. A check asked for while one runs runs once after it.
    */
   readonly check: () => Promise<void> = coalescing(() => this.round());
@@ -166,6 +167,7 @@ export class DeliveryService {
       for (const watch of await this.store.deliveries.watches()) {
         await this.checkWatch(watch, now).catch((error: unknown) => this.logger.warn('a watch could not be checked; trying again at the next check', { watch: watch.id, error: describeError(error) }));
       }
+      await deliverFeeds(this.store, this.poster, this.settings.feedMaxPostsPerPoll, this.logger);
     } catch (error) {
       this.logger.warn('delivery check failed; trying again at the next one', { error: describeError(error) });
     }

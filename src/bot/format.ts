@@ -17,7 +17,7 @@ export function discordSourceLine(c: Citation): string {
 }
 
 /** A URL in angle brackets (Discord shows no preview), with nothing in it that could close them. */
-function angleUrl(url: string): string {
+export function angleUrl(url: string): string {
   return `<${url.replace(/[<>\s]/g, encodeURIComponent)}>`;
 }
 

@@ -73,6 +73,8 @@ export interface DeliverySettings {
   maxWatchesPerUser: number;
   /** Most alerts one watch posts per check (more new articles are learned, not posted). */
   maxAlertsPerCheck: number;
+  /** Most articles of delivering feeds posted to one channel per check; the rest are listed in one summary message. */
+  feedMaxPostsPerPoll: number;
 }
 
 /** What DEFAULTS holds: one value for every setting that has a default. */
@@ -161,6 +163,7 @@ export const DEFAULTS = {
     settleMs: 30_000,
     maxWatchesPerUser: 10,
     maxAlertsPerCheck: 3,
+    feedMaxPostsPerPoll: 5,
   },
 } as const satisfies Defaults;
 

@@ -97,6 +97,7 @@ const variables = z.object({
   DELIVERY_SETTLE_SECONDS: int(DEFAULTS.deliveries.settleMs / 1000, 0, 3_600),
   WATCH_MAX_PER_USER: int(DEFAULTS.deliveries.maxWatchesPerUser, 1, 1_000),
   WATCH_MAX_ALERTS_PER_CHECK: int(DEFAULTS.deliveries.maxAlertsPerCheck, 1, 50),
+  FEED_MAX_POSTS_PER_POLL: int(DEFAULTS.deliveries.feedMaxPostsPerPoll, 1, 50),
 
   DISCORD_SHARDS: z.preprocess(emptyToUndefined, z.string().trim().toLowerCase().regex(/^(auto|[1-9]\d{0,4})$/, 'must be "auto" or a number of shards (1-99999)').optional()),
   SHARD_COUNT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(99_999).optional()),
@@ -320,6 +321,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       settleMs: e.DELIVERY_SETTLE_SECONDS * 1000,
       maxWatchesPerUser: e.WATCH_MAX_PER_USER,
       maxAlertsPerCheck: e.WATCH_MAX_ALERTS_PER_CHECK,
+      feedMaxPostsPerPoll: e.FEED_MAX_POSTS_PER_POLL,
     },
   };
 }

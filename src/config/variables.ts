@@ -95,6 +95,7 @@ export const VARIABLE_DOCS = {
   DELIVERY_SETTLE_SECONDS: { group: 'Briefs and watches', description: 'Articles written less than this long ago wait for the next check, so a batch still committing is never passed over.' },
   WATCH_MAX_PER_USER: { group: 'Briefs and watches', description: 'Most watches one member may have.' },
   WATCH_MAX_ALERTS_PER_CHECK: { group: 'Briefs and watches', description: 'Most alerts one watch posts per check (more new articles are learned, not posted).' },
+  FEED_MAX_POSTS_PER_POLL: { group: 'Briefs and watches', description: 'Most articles of delivering feeds (`/feeds add channel:`) posted to one channel per check; the rest are listed in one summary message (docs/feeds.md).' },
   DISCORD_SHARDS: {
     group: 'Sharding',
     description: 'Run the bot under a shard manager, one process per shard (see [operating](operating.md#sharding)); `auto` asks `GET /gateway/bot` at `DISCORD_API_URL`.',

@@ -16,6 +16,7 @@ export const ErrorCodes = {
   QueueFull: 'QUEUE_FULL',
   VectorIndexFile: 'VECTOR_INDEX_FILE',
   DeliveryUnreachable: 'DELIVERY_UNREACHABLE',
+  InvalidFilter: 'INVALID_FILTER',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -78,6 +79,9 @@ export class IngestStoppedError extends withCode(ErrorCodes.IngestStopped) {
 
 /** A brief or an alert could not be posted where it goes: the channel is gone or the bot may no longer post there, or a member's DMs are closed. */
 export class DeliveryUnreachableError extends withCode(ErrorCodes.DeliveryUnreachable) {}
+
+/** A feed's filter (`/feeds add filter:`) cannot be used: too long, invalid, or an expression that could run too long. */
+export class InvalidFilterError extends withCode(ErrorCodes.InvalidFilter) {}
 
 /** Thrown by the bot's work queue when it is full (the user is told the bot is busy). */
 export class QueueFullError extends withCode(ErrorCodes.QueueFull) {

@@ -42,6 +42,11 @@ export interface IngestOptions {
   scope?: Scope;
   /** Who added them (a Discord user id), kept with each article. */
   addedBy?: string | null;
+  /**
+   * Told, in the source's order, the stored article each item is: new or changed (written before the run returns),
+   * unchanged, or the article it duplicates (same content or URL). A feed's deliveries follow it.
+   */
+  onArticle?: (articleId: string) => void;
 }
 
 /** The id of an article in a scope: the source's id for global, else prefixed with the server's id. */
@@ -155,6 +160,7 @@ export async function ingestArticles(
       const stored = await store.getArticle(article.id);
       if (stored && stored.contentHash === article.contentHash) {
         seen.set(article.id, article.origin);
+        options.onArticle?.(article.id);
         summary.unchanged++;
         done++;
         continue;
@@ -163,12 +169,14 @@ export async function ingestArticles(
       if (twin !== undefined && twin !== article.id) {
         // Not remembered: a file of a million copies of one record costs no memory.
         skip(article.origin, `same content as article "${twin}"`);
+        options.onArticle?.(twin);
         done++;
         continue;
       }
       const sameUrl = article.url ? (urls.get(article.url) ?? (await store.findByUrl(article.url, dedupeScopes))) : undefined;
       if (sameUrl !== undefined && sameUrl !== article.id) {
         skip(article.origin, `same URL as article "${sameUrl}"`);
+        options.onArticle?.(sameUrl);
         done++;
         continue;
       }
@@ -177,6 +185,7 @@ export async function ingestArticles(
       if (article.url) urls.set(article.url, article.id);
       const passages = chunkText(article.text).map((c) => ({ position: c.position, start: c.start, end: c.end, text: c.text }));
       pending.push({ article, passages, isUpdate: stored !== undefined, scope, addedBy });
+      options.onArticle?.(article.id);
       pendingPassages += passages.length;
       if (pendingPassages >= batchPassages) await flush();
     }

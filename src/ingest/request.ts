@@ -100,8 +100,13 @@ async function parts(request: IngestRequest, config: Config, store: IngestStore)
       return [corpus];
     case 'url':
       return [{ source: () => oneArticle(() => fetchArticle(checkIngestUrl(request.url, config.allowPrivateFetch), fetchOptions)), ...owner(request) }];
-    case 'feed':
-      return [{ ...feed(checkIngestUrl(request.url, config.allowPrivateFetch), GLOBAL_SCOPE), ...owner(request) }];
+    case 'feed': {
+      const url = checkIngestUrl(request.url, config.allowPrivateFetch);
+      // A feed just stored (/feeds add) is read as at a poll: its outcome and articles are recorded.
+      const scope = request.scope ?? GLOBAL_SCOPE;
+      const stored = (await store.listFeeds([scope])).some((f) => f.url === url);
+      return [{ ...feed(url, GLOBAL_SCOPE, stored ? { storedFeed: { scope, url } } : {}), ...owner(request) }];
+    }
     case 'feeds':
       return feeds(request.scope);
     case 'all':
@@ -127,6 +132,7 @@ export async function runIngestRequest(ctx: IngestContext, request: IngestReques
     let planned: number | null = null;
     const source = part.source((count) => (planned = count));
     let feedError: string | null = null;
+    const feedArticles: string[] = [];
     const counted = (async function* () {
       for await (const r of hooks.source ? hooks.source(source) : source) {
         read++;
@@ -139,11 +145,12 @@ export async function runIngestRequest(ctx: IngestContext, request: IngestReques
       ...(part.pruneUnder ? { pruneUnder: part.pruneUnder } : {}),
       ...(part.scope ? { scope: part.scope } : {}),
       ...(part.addedBy ? { addedBy: part.addedBy } : {}),
+      ...(part.storedFeed ? { onArticle: (id: string) => feedArticles.push(id) } : {}),
       total: () => planned,
       onProgress: ({ done, total, passages }) =>
         hooks.onProgress?.({ done: doneBefore + done, total: last && total ? doneBefore + total : null, passages: passagesBefore + passages }),
     });
-    if (part.storedFeed) await store.recordFeedPoll(part.storedFeed.scope, part.storedFeed.url, feedError);
+    if (part.storedFeed) await store.recordFeedPoll(part.storedFeed.scope, part.storedFeed.url, feedError, feedArticles);
     doneBefore += read;
     passagesBefore += one.passages;
     summary = summary ? merge(summary, one) : one;

@@ -1,4 +1,4 @@
-import type { BriefSchedule, DeliveryRecord, Watch } from './ports.js';
+import type { BriefSchedule, DeliveryRecord, FeedDeliveryLog, FeedRecord, Watch } from './ports.js';
 
 /*
  * Briefs, watches and deliveries as both SQL stores keep them: snake_case columns, lists as JSON
@@ -94,4 +94,51 @@ export function briefStateColumns(state: { lastBriefAt?: string | null; lastBrie
   if (state.lastBriefDay !== undefined) out.push(['last_brief_day', state.lastBriefDay]);
   if (state.lastError !== undefined) out.push(['last_error', state.lastError]);
   return out;
+}
+
+/** A stored feed row (times as text or, from PostgreSQL, as dates). */
+export interface FeedRow {
+  url: string;
+  scope: string;
+  added_by: string;
+  added_at: string | Date;
+  last_polled_at: string | Date | null;
+  last_error: string | null;
+  channel_id: string | null;
+  channel_forum: number | boolean | null;
+  filter: string | null;
+  delivered_seq: number | string | null;
+  delivery_error: string | null;
+  delivery_log: string | null;
+}
+
+/** The columns listFeeds reads. */
+export const FEED_COLUMNS = 'url, scope, added_by, added_at, last_polled_at, last_error, channel_id, channel_forum, filter, delivered_seq, delivery_error, delivery_log';
+
+/** A delivering feed's log before anything was delivered. */
+export const EMPTY_FEED_LOG: FeedDeliveryLog = { delivered: 0, skipped: {}, recent: [] };
+
+const isoTime = (t: string | Date) => (typeof t === 'string' ? t : t.toISOString());
+
+/** A stored feed as the store gives it: its delivery null when it posts nowhere. */
+export function toFeed(r: FeedRow): FeedRecord {
+  return {
+    url: r.url,
+    scope: r.scope,
+    addedBy: r.added_by,
+    addedAt: isoTime(r.added_at),
+    lastPolledAt: r.last_polled_at === null ? null : isoTime(r.last_polled_at),
+    lastError: r.last_error,
+    delivery:
+      r.channel_id === null
+        ? null
+        : {
+            channelId: r.channel_id,
+            forum: Boolean(r.channel_forum),
+            filter: r.filter,
+            cursor: Number(r.delivered_seq ?? 0),
+            lastError: r.delivery_error,
+            log: r.delivery_log ? (JSON.parse(r.delivery_log) as FeedDeliveryLog) : EMPTY_FEED_LOG,
+          },
+  };
 }

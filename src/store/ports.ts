@@ -172,8 +172,13 @@ export interface IngestStore {
   articlesUnder(prefix: string): Promise<ArticleOrigin[]>;
   /** Feeds stored by /feeds add (every scope when `scopes` is undefined), oldest first. */
   listFeeds(scopes?: ScopeFilter): Promise<FeedRecord[]>;
-  /** Records the outcome of polling a stored feed (error null: it was read). */
-  recordFeedPoll(scope: Scope, url: string, error: string | null): Promise<void>;
+  /**
+   * Records the outcome of polling a stored feed (error null: it was read) and the articles its
+   * items are (new, unchanged, or duplicates of an article already stored). Each article is
+   * recorded once per feed, in order, for feed deliveries; those of a feed never read before are
+   * marked as initial (already in the feed when it was added: never posted).
+   */
+  recordFeedPoll(scope: Scope, url: string, error: string | null, articleIds?: readonly string[]): Promise<void>;
   /** Records a finished ingest run. */
   recordIngestRun(run: Omit<IngestRunRecord, 'finishedAt'>): Promise<void>;
   /** Housekeeping after a large ingest (merging lexical index segments, persisting the vector index). */
@@ -191,6 +196,43 @@ export interface FeedRecord {
   lastPolledAt: string | null;
   /** The last poll's error, or null when it was read. */
   lastError: string | null;
+  /** Where its new articles are posted (`/feeds add channel:`), or null when it only feeds answers. */
+  delivery: FeedDelivery | null;
+}
+
+/** Why an article of a delivering feed was not posted on its own. */
+export type FeedSkipReason = 'filter' | 'duplicate' | 'cap' | 'unreachable' | 'gone';
+
+/** What a delivering feed did: counts, and the last few articles it skipped with why. */
+export interface FeedDeliveryLog {
+  delivered: number;
+  skipped: Partial<Record<FeedSkipReason, number>>;
+  /** Newest last. */
+  recent: { at: string; title: string; reason: FeedSkipReason; detail?: string }[];
+  /** The last articles it posted (newest last): a syndicated copy of one of these is not posted again. */
+  posted?: string[];
+}
+
+/** A feed's deliveries: the channel its new articles go to, its filter, and how far it got. */
+export interface FeedDelivery {
+  channelId: string;
+  /** A forum channel: one post (thread) per article. */
+  forum: boolean;
+  /** Words, "phrases" or a /regex/ an article must match (title or lede), or null for every article. */
+  filter: string | null;
+  /** The last feed item (sequence number) handled. */
+  cursor: number;
+  /** Why the last post failed (the channel cannot be posted to), or null. */
+  lastError: string | null;
+  log: FeedDeliveryLog;
+}
+
+/** An article a feed held, in the order the feed polls met them. */
+export interface FeedEntry {
+  seq: number;
+  articleId: string;
+  /** Already in the feed at its first read (never posted). */
+  initial: boolean;
 }
 
 /** A stored article as /sources lists it. */
@@ -206,7 +248,7 @@ export interface SourceArticle {
 }
 
 /** What the audit trail records. */
-export type AuditAction = 'article.add' | 'article.remove' | 'feed.add' | 'feed.remove';
+export type AuditAction = 'article.add' | 'article.remove' | 'feed.add' | 'feed.remove' | 'feed.deliver';
 
 /** One entry of the audit trail: who did what, when, in which scope. */
 export interface AuditEntry {
@@ -231,6 +273,12 @@ export interface SourceStore {
   articleScope(id: string): Promise<Scope | undefined>;
   /** Adds a feed to a scope; false when the scope already has it. */
   addFeed(feed: { url: string; scope: Scope; addedBy: string }): Promise<boolean>;
+  /**
+   * Sets (or, with null, ends) a stored feed's deliveries: its channel and filter. Its articles
+   * met before now are never posted (the cursor starts at the newest feed item). False when the
+   * scope keeps no such feed.
+   */
+  setFeedDelivery(scope: Scope, url: string, delivery: Pick<FeedDelivery, 'channelId' | 'forum' | 'filter'> | null): Promise<boolean>;
   /** Removes a feed from a scope; false when the scope did not have it. */
   removeFeed(scope: Scope, url: string): Promise<boolean>;
   /** Appends to the audit trail. */
@@ -335,6 +383,10 @@ export interface DeliveryStore {
    * ingest time, then id) and not after `until`; newest first with `newestFirst`. At most `limit`.
    */
   articlesIngested(options: { after?: { at: string; id: string } | null; until?: string; limit: number; newestFirst?: boolean }): Promise<IngestedArticle[]>;
+  /** The articles a stored feed met after item `afterSeq`, in order, at most `limit`. */
+  feedItems(scope: Scope, url: string, afterSeq: number, limit: number): Promise<FeedEntry[]>;
+  /** Saves a delivering feed's cursor, last error and log (nothing when it no longer delivers). */
+  saveFeedDelivery(scope: Scope, url: string, state: Pick<FeedDelivery, 'cursor' | 'lastError' | 'log'>): Promise<void>;
 }
 
 /** A whole store: both ports plus administration. */

@@ -181,6 +181,8 @@ export class FakeDiscord implements RuleBreakSource {
   readonly dmChannels = new Map<string, string>();
   /** Channels the bot may no longer post in (see `lockChannel`). */
   private readonly lockedChannels = new Set<string>();
+  /** Forum channels (type 15): no messages of their own, a post is a thread opened with its first message. */
+  private readonly forums = new Set<string>();
   /** Users who accept no direct messages from the bot: sending to them gets 403 / 50007, as on Discord. */
   readonly dmsClosed = new Set<string>();
   private readonly messages = new Map<string, Body>();
@@ -579,7 +581,7 @@ export class FakeDiscord implements RuleBreakSource {
     const channels: Record<string, Body> = {};
     const values = Object.entries(options).map(([k, v]) => {
       if (typeof v === 'object') {
-        channels[v.channel] = { id: v.channel, type: 0, name: 'news', guild_id: this.guildOfChannel(v.channel).id, permissions: EVERYONE_PERMISSIONS };
+        channels[v.channel] = { id: v.channel, type: this.forums.has(v.channel) ? 15 : 0, name: 'news', guild_id: this.guildOfChannel(v.channel).id, permissions: EVERYONE_PERMISSIONS };
         return { name: k, type: 7, value: v.channel };
       }
       return { name: k, type: typeof v === 'boolean' ? 5 : typeof v === 'number' ? 4 : 3, value: v };
@@ -609,6 +611,18 @@ export class FakeDiscord implements RuleBreakSource {
     return id;
   }
 
+  /** Adds a forum channel to a server (the default one unless `guildId`); returns its id. */
+  addForumChannel(guildId: string = this.guildId): string {
+    const id = this.addChannel(guildId);
+    this.forums.add(id);
+    return id;
+  }
+
+  /** Posts (threads with their first message) the bot opened in a forum channel, oldest first. */
+  forumPosts(forumId: string): RestCall[] {
+    return this.calls.filter((c) => c.method === 'POST' && c.path === `/channels/${forumId}/threads`);
+  }
+
   /**
    * Takes away the bot's right to post in a channel (a moderator changed its permissions): posts
    * there get 403 / 50013 Missing Permissions, as on Discord. Not a rule break: the bot cannot
@@ -616,6 +630,11 @@ export class FakeDiscord implements RuleBreakSource {
    */
   lockChannel(channelId: string): void {
     this.lockedChannels.add(channelId);
+  }
+
+  /** Gives the bot back its right to post in a channel locked with `lockChannel`. */
+  unlockChannel(channelId: string): void {
+    this.lockedChannels.delete(channelId);
   }
 
   /** Messages the bot posted in a channel or thread (not interaction replies), oldest first. */
@@ -855,6 +874,10 @@ export class FakeDiscord implements RuleBreakSource {
     if (!this.knownChannel(channelId)) return this.refuse(call, 'unknown-channel', 404, RESTJSONErrorCodes.UnknownChannel, 'Unknown Channel', `no channel ${channelId}`);
     let m: RegExpExecArray | null;
     if (rest === '/typing' && call.method === 'POST') return { status: 204 };
+    if (rest === '/threads' && call.method === 'POST') return this.onForumPost(call, channelId, body);
+    if (rest === '/messages' && call.method === 'POST' && this.forums.has(channelId)) {
+      return this.refuse(call, 'channel-type', 400, RESTJSONErrorCodes.CannotSendMessagesInNonTextChannel, 'Cannot send messages in a non-text channel', 'a forum channel takes posts (threads), not messages');
+    }
     if (rest === '/messages' && call.method === 'POST') {
       // Not the bot's fault: the user closed their DMs (Discord: 403 / 50007).
       const dmUser = this.dmChannels.get(channelId);
@@ -909,6 +932,25 @@ export class FakeDiscord implements RuleBreakSource {
       return { status: 204 };
     }
     return null;
+  }
+
+  /** POST /channels/{forum}/threads: a forum post, a thread opened with its first message (Discord's rules: a name, a valid message). */
+  private onForumPost(call: RestCall, forumId: string, body: Body): Answer {
+    if (!this.forums.has(forumId)) {
+      return this.refuse(call, 'channel-type', 400, RESTJSONErrorCodes.CannotExecuteActionOnThisChannelType, 'Cannot execute action on this channel type', 'only a forum post is opened without a message here');
+    }
+    if (this.lockedChannels.has(forumId)) return { status: 403, data: { message: 'Missing Permissions', code: RESTJSONErrorCodes.MissingPermissions } };
+    const message = body['message'] as Body | undefined;
+    const errors = { ...(threadErrors(body) ?? {}), ...(message ? (messageErrors(message) ?? {}) : {}) };
+    if (Object.keys(errors).length) return this.invalidForm(call, errors);
+    if (!message || isEmptyMessage(message)) return this.emptyMessage(call);
+    this.checkMentions(call, message, false);
+    const thread = { id: nextId(), parentId: forumId, name: String(body['name']) };
+    this.threads.set(thread.id, thread);
+    const payload = this.threadPayload(thread);
+    const first = this.messagePayload(thread.id, message);
+    setTimeout(() => this.dispatch('THREAD_CREATE', { ...payload, newly_created: true }), 5);
+    return { status: 201, data: { ...payload, message: first } };
   }
 
   private route(call: RestCall, query: URLSearchParams): Answer {

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBotRuntime, type BotRuntime } from '../../src/app/bot-runtime.js';
 import { createApp, type AppContext } from '../../src/app/context.js';
-import type { Client } from 'discord.js';
 import { createDiscordClient } from '../../src/bot/client.js';
 import { loadConfig } from '../../src/config/index.js';
 import { localTime } from '../../src/core/clock.js';
@@ -16,6 +15,7 @@ import { REPO, tempDir } from '../helpers/env.js';
 import { FakeOpenAI } from '../helpers/fake-openai.js';
 import { FakeDiscord, shardOf, type FakeGuild, type RestCall } from '../helpers/fake-discord.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
+import { SHARED_STORE_BACKENDS, startInProcessShards, stopInProcessShards, type InProcessShard } from '../helpers/in-process-shards.js';
 
 type Body = Record<string, unknown>;
 const MINUTE = 60_000;
@@ -51,12 +51,8 @@ const NEW_FACT = {
     'Work on the harbour tunnel still starts next spring, the council said.\n',
 };
 
-const BACKENDS = [
-  { name: 'SQLite (one DATA_DIR)', postgres: false, available: true },
-  { name: 'PostgreSQL', postgres: true, available: TEST_DATABASE_URL !== '' },
-];
 
-describe.each(BACKENDS)('briefs and watches through the fake Discord, 2 shards on $name', ({ postgres, available }) => {
+describe.each(SHARED_STORE_BACKENDS)('briefs and watches through the fake Discord, 2 shards on $name', ({ postgres, available }) => {
   if (!available) {
     it.skip('needs TEST_DATABASE_URL (export TEST_DATABASE_URL=$(scripts/test-postgres.sh))', () => {});
     return;
@@ -71,22 +67,13 @@ describe.each(BACKENDS)('briefs and watches through the fake Discord, 2 shards o
   const logs: string[] = [];
   const clock = { at: Date.now(), now: () => clock.at };
   let t0: number;
-  let shards: { app: AppContext; runtime: BotRuntime; client: Client }[] = [];
+  let shards: InProcessShard[] = [];
 
   const startShards = async () => {
-    shards = [];
-    for (const id of [0, 1]) {
-      const config = loadConfig(env, dir);
-      const logger = createLogger('debug', (line) => logs.push(`[shard ${id}] ${line}`));
-      const app = await createApp(config, logger, { embedder: null, follow: true });
-      const client = createDiscordClient({ apiUrl: fake.apiUrl, shards: { ids: [id], count: 2 }, ws: { buildIdentifyThrottler: () => Promise.resolve({ waitForIdentify: () => Promise.resolve() }) } });
-      const runtime = createBotRuntime(app, { client, clock, pollIntervalMs: 0 });
-      await runtime.start('test-token');
-      shards.push({ app, runtime, client });
-    }
+    shards = await startInProcessShards(fake, env, dir, logs, clock);
   };
   const stopShards = async () => {
-    for (const { runtime } of shards) await runtime.stop();
+    await stopInProcessShards(shards);
     shards = [];
   };
   /** Both shards check at once, as their timers would. */

@@ -67,3 +67,48 @@ describe.each(cases)('a store made before scopes ($name)', ({ available, databas
     }
   });
 });
+
+/** The columns and table feed deliveries added. */
+const DELIVERY_COLUMNS = ['last_read_at', 'channel_id', 'channel_forum', 'filter', 'delivered_seq', 'delivery_error', 'delivery_log'];
+
+/** A store with a stored feed, then taken back to the schema before feed deliveries. */
+async function storeBeforeFeedDeliveries(database: DatabaseChoice, dir: string): Promise<void> {
+  const store = await openNewsStore({ database, dataDir: dir, embedding: null });
+  await store.addFeed({ url: 'https://example.com/feed.xml', scope: '900000000000000002', addedBy: '1' });
+  await store.recordFeedPoll('900000000000000002', 'https://example.com/feed.xml', null);
+  await store.close();
+  if (database.kind === 'sqlite') {
+    const db = new Database(path.join(dir, 'news.db'));
+    db.exec(`DROP TABLE feed_items; ${DELIVERY_COLUMNS.map((c) => `ALTER TABLE feeds DROP COLUMN ${c};`).join(' ')}`);
+    db.close();
+    return;
+  }
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  const s = `"${database.schema}"`;
+  await client.query(`DROP TABLE ${s}.feed_items; ALTER TABLE ${s}.feeds ${DELIVERY_COLUMNS.map((c) => `DROP COLUMN ${c}`).join(', ')};`);
+  await client.end();
+}
+
+describe.each(cases)('a store made before feed deliveries ($name)', ({ available, database: choose }) => {
+  it.skipIf(!available)('opens with its feeds delivering nowhere, and takes a delivery and the articles of a poll', async () => {
+    const { dir, cleanup } = tempDir('newsbot-migrate-feeds-');
+    const database = choose();
+    let store: NewsStore | undefined;
+    try {
+      await storeBeforeFeedDeliveries(database, dir);
+      store = await openNewsStore({ database, dataDir: dir, embedding: null });
+      const [feed] = await store.listFeeds();
+      expect(feed).toMatchObject({ url: 'https://example.com/feed.xml', lastError: null, delivery: null });
+      expect(await store.setFeedDelivery(feed!.scope, feed!.url, { channelId: '5', forum: false, filter: null })).toBe(true);
+      // Read before the migration (but not known to have been): this first read's articles are initial.
+      await store.recordFeedPoll(feed!.scope, feed!.url, null, ['a']);
+      await store.recordFeedPoll(feed!.scope, feed!.url, null, ['a', 'b']);
+      expect((await store.deliveries.feedItems(feed!.scope, feed!.url, 0, 10)).map((i) => [i.articleId, i.initial])).toEqual([['a', true], ['b', false]]);
+    } finally {
+      await store?.close();
+      await destroyNewsStore(database, dir);
+      cleanup();
+    }
+  });
+});

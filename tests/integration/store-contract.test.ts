@@ -176,6 +176,39 @@ describe.each(backends)('store contract: $backend', (factory) => {
     expect(await store.auditTrail(undefined, 10)).toHaveLength(3);
   });
 
+  test("feed deliveries: a feed's channel and filter, the articles it met in order (the first read's initial), its cursor and log", async () => {
+    const store = await open(LEXICAL_ONLY);
+    const [scope, url] = ['900000000000000002', 'https://example.com/feed.xml'];
+    await store.addFeed({ url, scope, addedBy: '1' });
+    expect((await store.listFeeds())[0]!.delivery).toBeNull();
+    expect(await store.setFeedDelivery(scope, 'https://example.com/other.xml', { channelId: '5', forum: false, filter: null })).toBe(false);
+    expect(await store.setFeedDelivery(scope, url, { channelId: '5', forum: true, filter: 'tunnel' })).toBe(true);
+    expect((await store.listFeeds())[0]!.delivery).toEqual({ channelId: '5', forum: true, filter: 'tunnel', cursor: 0, lastError: null, log: { delivered: 0, skipped: {}, recent: [] } });
+    // The first read's articles are initial; a failed poll records none as read; later ones are new, each once, in order.
+    await store.recordFeedPoll(scope, url, 'HTTP 500', []);
+    await store.recordFeedPoll(scope, url, null, ['a', 'b']);
+    await store.recordFeedPoll(scope, url, null, ['b', 'c', 'a', 'd']);
+    const items = await store.deliveries.feedItems(scope, url, 0, 10);
+    expect(items.map((i) => [i.articleId, i.initial])).toEqual([['a', true], ['b', true], ['c', false], ['d', false]]);
+    expect(items.map((i) => i.seq)).toEqual([...items.map((i) => i.seq)].sort((x, y) => x - y));
+    expect((await store.deliveries.feedItems(scope, url, items[1]!.seq, 1)).map((i) => i.articleId)).toEqual(['c']);
+    const log = { delivered: 1, skipped: { filter: 1 }, recent: [{ at: '2026-12-08T00:00:00.000Z', title: 'T', reason: 'filter' as const }], posted: ['c'] };
+    await store.deliveries.saveFeedDelivery(scope, url, { cursor: items[3]!.seq, lastError: 'gone', log });
+    expect((await store.listFeeds())[0]!.delivery).toMatchObject({ cursor: items[3]!.seq, lastError: 'gone', log });
+    // Set again: the cursor starts at the newest item (nothing met before is posted), the log anew.
+    await store.recordFeedPoll(scope, url, null, ['e']);
+    await store.setFeedDelivery(scope, url, { channelId: '6', forum: false, filter: null });
+    const [e] = await store.deliveries.feedItems(scope, url, items[3]!.seq, 10);
+    expect((await store.listFeeds())[0]!.delivery).toMatchObject({ channelId: '6', cursor: e!.seq, lastError: null, log: { delivered: 0 } });
+    // Delivering no more; removed: its items go with it.
+    await store.setFeedDelivery(scope, url, null);
+    expect((await store.listFeeds())[0]!.delivery).toBeNull();
+    await store.deliveries.saveFeedDelivery(scope, url, { cursor: 99, lastError: null, log });
+    expect((await store.listFeeds())[0]!.delivery).toBeNull();
+    await store.removeFeed(scope, url);
+    expect(await store.deliveries.feedItems(scope, url, 0, 10)).toEqual([]);
+  });
+
   test('stores articles, finds passages lexically (title field, stemming) and by vector, and counts them', async () => {
     const store = await open();
     await store.putArticles([item('a', 'Starmer visits Washington', 'Starmer asked for a backstop.|He met the president.', 1), item('b', 'Football final', 'The final ended in a draw.', 2)]);

@@ -62,8 +62,8 @@ describe('loadConfig', () => {
   });
 
   it('reads the brief and watch settings (seconds into milliseconds; a 0 check interval turns the timer off)', () => {
-    const config = loadConfig({ BRIEF_MAX_ITEMS: '8', BRIEF_MAX_ARTICLES: '50', DELIVERY_CHECK_SECONDS: '0', DELIVERY_SETTLE_SECONDS: '5', WATCH_MAX_PER_USER: '3', WATCH_MAX_ALERTS_PER_CHECK: '2' }, '/x');
-    expect(config.deliveries).toEqual({ briefMaxItems: 8, briefMaxArticles: 50, checkIntervalMs: 0, settleMs: 5_000, maxWatchesPerUser: 3, maxAlertsPerCheck: 2 });
+    const config = loadConfig({ BRIEF_MAX_ITEMS: '8', BRIEF_MAX_ARTICLES: '50', DELIVERY_CHECK_SECONDS: '0', DELIVERY_SETTLE_SECONDS: '5', WATCH_MAX_PER_USER: '3', WATCH_MAX_ALERTS_PER_CHECK: '2', FEED_MAX_POSTS_PER_POLL: '7' }, '/x');
+    expect(config.deliveries).toEqual({ briefMaxItems: 8, briefMaxArticles: 50, checkIntervalMs: 0, settleMs: 5_000, maxWatchesPerUser: 3, maxAlertsPerCheck: 2, feedMaxPostsPerPoll: 7 });
     expect(() => loadConfig({ BRIEF_MAX_ITEMS: '0' }, '/x')).toThrow(/BRIEF_MAX_ITEMS/);
     expect(() => loadConfig({ DELIVERY_CHECK_SECONDS: 'often' }, '/x')).toThrow(/DELIVERY_CHECK_SECONDS/);
   });

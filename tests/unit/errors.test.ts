@@ -13,6 +13,7 @@ describe('errors', () => {
       'IngestBusyError',
       'IngestFailedError',
       'IngestStoppedError',
+      'InvalidFilterError',
       'InvalidQuestionError',
       'InvalidUrlError',
       'QueueFullError',

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { toMeta, type ArticleRow } from '../article-rows.js';
-import { BRIEF_COLUMNS, briefStateColumns, briefValues, toBriefSchedule, toDelivery, toWatch, type BriefRow, type DeliveryRow, type WatchRow } from '../delivery-rows.js';
+import { BRIEF_COLUMNS, EMPTY_FEED_LOG, briefStateColumns, briefValues, toBriefSchedule, toDelivery, toWatch, type BriefRow, type DeliveryRow, type WatchRow } from '../delivery-rows.js';
 import type { DeliveryStore, IngestedArticle } from '../ports.js';
 
 /** Runs one statement; the store turns its failures into clear errors. */
@@ -84,6 +84,22 @@ export function pgDeliveries(s: string, query: Query): DeliveryStore {
         [after?.at ?? null, after?.id ?? null, until ?? null, limit],
       );
       return rows.map((r): IngestedArticle => ({ article: toMeta(r), ingestedAt: r.ingested_at }));
+    },
+    async feedItems(scope, url, afterSeq, limit) {
+      const rows = await query<{ seq: string; article_id: string; initial: boolean }>(
+        `SELECT seq, article_id, initial FROM ${s}.feed_items WHERE scope = $1 AND url = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
+        [scope, url, afterSeq, limit],
+      );
+      return rows.map((r) => ({ seq: Number(r.seq), articleId: r.article_id, initial: r.initial }));
+    },
+    async saveFeedDelivery(scope, url, state) {
+      await query(`UPDATE ${s}.feeds SET delivered_seq = $3, delivery_error = $4, delivery_log = $5 WHERE scope = $1 AND url = $2 AND channel_id IS NOT NULL`, [
+        scope,
+        url,
+        state.cursor,
+        state.lastError,
+        JSON.stringify(state.log ?? EMPTY_FEED_LOG),
+      ]);
     },
   };
 }

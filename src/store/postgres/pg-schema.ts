@@ -113,6 +113,23 @@ export function schemaSql(schema: string): string {
       last_error text,
       PRIMARY KEY (scope, url)
     );
+    -- Feed deliveries (docs/feeds.md): added once to a store made before them (existing feeds
+    -- deliver nowhere); checked first, so that opening a store takes no table lock.
+    DO $$ BEGIN
+      IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = '${schema}' AND table_name = 'feeds' AND column_name = 'channel_id') THEN
+        ALTER TABLE ${s}.feeds ADD COLUMN last_read_at timestamptz, ADD COLUMN channel_id text, ADD COLUMN channel_forum boolean NOT NULL DEFAULT false,
+          ADD COLUMN filter text, ADD COLUMN delivered_seq bigint NOT NULL DEFAULT 0, ADD COLUMN delivery_error text, ADD COLUMN delivery_log text;
+      END IF;
+    END $$;
+    CREATE TABLE IF NOT EXISTS ${s}.feed_items (
+      seq bigserial PRIMARY KEY,
+      scope text NOT NULL,
+      url text NOT NULL,
+      article_id text NOT NULL,
+      initial boolean NOT NULL,
+      UNIQUE (scope, url, article_id)
+    );
+    CREATE INDEX IF NOT EXISTS feed_items_feed ON ${s}.feed_items (scope, url, seq);
     CREATE TABLE IF NOT EXISTS ${s}.audit (
       id bigserial PRIMARY KEY,
       at timestamptz NOT NULL DEFAULT now(),

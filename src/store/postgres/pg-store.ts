@@ -9,6 +9,7 @@ import type { ArticleMeta } from '../../core/types.js';
 import { consistencyReport, trimVectorLog } from '../contract.js';
 import { DerivedVectorIndex, saveDerivedIndex, type VectorChange, type VectorSource } from '../derived-index.js';
 import { escapeLike, toMeta, type ArticleRow } from '../article-rows.js';
+import { FEED_COLUMNS, toFeed, type FeedRow } from '../delivery-rows.js';
 import { BM25, TITLE_WEIGHT, bm25Idf, countTerms, indexTerms, termIdf } from '../lexical-terms.js';
 import { STORE_SCHEMA_VERSION, bytesToVector, checkDimension, checkManifest, vectorToBytes, type ManifestExpectation } from '../manifest.js';
 import {
@@ -18,6 +19,7 @@ import {
   type ArticleOrigin,
   type AuditEntry,
   type ConsistencyReport,
+  type FeedDelivery,
   type FeedRecord,
   type IngestRunRecord,
   type LexicalHit,
@@ -555,11 +557,8 @@ export class PostgresStore implements NewsStore {
   }
 
   async listFeeds(scopes?: ScopeFilter): Promise<FeedRecord[]> {
-    const rows = await this.read<{ url: string; scope: string; added_by: string; added_at: Date; last_polled_at: Date | null; last_error: string | null }>(
-      `SELECT url, scope, added_by, added_at, last_polled_at, last_error FROM ${this.s}.feeds WHERE $1::text[] IS NULL OR scope = ANY($1::text[]) ORDER BY added_at, url`,
-      [scopes ?? null],
-    );
-    return rows.map((r) => ({ url: r.url, scope: r.scope, addedBy: r.added_by, addedAt: r.added_at.toISOString(), lastPolledAt: r.last_polled_at?.toISOString() ?? null, lastError: r.last_error }));
+    const rows = await this.read<FeedRow>(`SELECT ${FEED_COLUMNS} FROM ${this.s}.feeds WHERE $1::text[] IS NULL OR scope = ANY($1::text[]) ORDER BY added_at, url`, [scopes ?? null]);
+    return rows.map(toFeed);
   }
 
   async addFeed(feed: { url: string; scope: Scope; addedBy: string }): Promise<boolean> {
@@ -568,12 +567,43 @@ export class PostgresStore implements NewsStore {
   }
 
   async removeFeed(scope: Scope, url: string): Promise<boolean> {
-    const n = await this.write(async (c) => (await c.query(`DELETE FROM ${this.s}.feeds WHERE scope = $1 AND url = $2`, [scope, url])).rowCount);
+    const n = await this.write(async (c) => {
+      await c.query(`DELETE FROM ${this.s}.feed_items WHERE scope = $1 AND url = $2`, [scope, url]);
+      return (await c.query(`DELETE FROM ${this.s}.feeds WHERE scope = $1 AND url = $2`, [scope, url])).rowCount;
+    });
     return n === 1;
   }
 
-  async recordFeedPoll(scope: Scope, url: string, error: string | null): Promise<void> {
-    await this.read(`UPDATE ${this.s}.feeds SET last_polled_at = now(), last_error = $3 WHERE scope = $1 AND url = $2`, [scope, url, error]);
+  async setFeedDelivery(scope: Scope, url: string, delivery: Pick<FeedDelivery, 'channelId' | 'forum' | 'filter'> | null): Promise<boolean> {
+    const n = await this.write(
+      async (c) =>
+        (
+          await c.query(
+            `UPDATE ${this.s}.feeds SET channel_id = $3, channel_forum = $4, filter = $5, delivered_seq = (SELECT coalesce(max(seq), 0) FROM ${this.s}.feed_items),
+             delivery_error = NULL, delivery_log = NULL WHERE scope = $1 AND url = $2`,
+            [scope, url, delivery?.channelId ?? null, delivery?.forum ?? false, delivery?.filter ?? null],
+          )
+        ).rowCount,
+    );
+    return n === 1;
+  }
+
+  async recordFeedPoll(scope: Scope, url: string, error: string | null, articleIds: readonly string[] = []): Promise<void> {
+    await this.write(async (c) => {
+      const [feed] = (await c.query<{ last_read_at: Date | null }>(`SELECT last_read_at FROM ${this.s}.feeds WHERE scope = $1 AND url = $2`, [scope, url])).rows;
+      if (!feed) return;
+      if (articleIds.length > 0) {
+        await c.query(
+          `INSERT INTO ${this.s}.feed_items (scope, url, article_id, initial) SELECT $1, $2, id, $4 FROM unnest($3::text[]) WITH ORDINALITY AS t(id, n) ORDER BY n ON CONFLICT DO NOTHING`,
+          [scope, url, articleIds, feed.last_read_at === null],
+        );
+      }
+      await c.query(`UPDATE ${this.s}.feeds SET last_polled_at = now(), last_error = $3, last_read_at = CASE WHEN $3::text IS NULL THEN now() ELSE last_read_at END WHERE scope = $1 AND url = $2`, [
+        scope,
+        url,
+        error,
+      ]);
+    });
   }
 
   async audit(entry: Omit<AuditEntry, 'at'>): Promise<void> {

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { toMeta, type ArticleRow } from '../article-rows.js';
-import { BRIEF_COLUMNS, briefStateColumns, briefValues, toBriefSchedule, toDelivery, toWatch, type BriefRow, type DeliveryRow, type WatchRow } from '../delivery-rows.js';
+import { BRIEF_COLUMNS, EMPTY_FEED_LOG, briefStateColumns, briefValues, toBriefSchedule, toDelivery, toWatch, type BriefRow, type DeliveryRow, type WatchRow } from '../delivery-rows.js';
 import type { DeliveryStore, IngestedArticle, Watch } from '../ports.js';
 
 /**
@@ -87,6 +87,21 @@ export function sqliteDeliveries(db: Database.Database, write: <T>(fn: () => T) 
         )
         .all({ at: after?.at ?? null, id: after?.id ?? null, until: until ?? null, limit });
       return rows.map((r): IngestedArticle => ({ article: toMeta(r), ingestedAt: r.ingested_at }));
+    },
+    async feedItems(scope, url, afterSeq, limit) {
+      return db
+        .prepare<[string, string, number, number], { seq: number; article_id: string; initial: number }>(
+          'SELECT seq, article_id, initial FROM feed_items WHERE scope = ? AND url = ? AND seq > ? ORDER BY seq LIMIT ?',
+        )
+        .all(scope, url, afterSeq, limit)
+        .map((r) => ({ seq: r.seq, articleId: r.article_id, initial: r.initial === 1 }));
+    },
+    async saveFeedDelivery(scope, url, state) {
+      write(() =>
+        db
+          .prepare('UPDATE feeds SET delivered_seq = ?, delivery_error = ?, delivery_log = ? WHERE scope = ? AND url = ? AND channel_id IS NOT NULL')
+          .run(state.cursor, state.lastError, JSON.stringify(state.log ?? EMPTY_FEED_LOG), scope, url),
+      );
     },
   };
 }

@@ -110,6 +110,7 @@ export function createSchema(db: Database.Database): void {
     );
   `);
   migrateScopes(db);
+  migrateFeedDeliveries(db);
 }
 
 /**
@@ -135,6 +136,14 @@ function migrateScopes(db: Database.Database): void {
       added_at TEXT NOT NULL,
       last_polled_at TEXT,
       last_error TEXT,
+      -- Feed deliveries (migrateFeedDeliveries adds these to a table made before them).
+      last_read_at TEXT,
+      channel_id TEXT,
+      channel_forum INTEGER NOT NULL DEFAULT 0,
+      filter TEXT,
+      delivered_seq INTEGER NOT NULL DEFAULT 0,
+      delivery_error TEXT,
+      delivery_log TEXT,
       PRIMARY KEY (scope, url)
     );
     CREATE TABLE IF NOT EXISTS audit (
@@ -146,5 +155,35 @@ function migrateScopes(db: Database.Database): void {
       target TEXT NOT NULL
     );
     CREATE INDEX IF NOT EXISTS audit_scope ON audit (scope, id);
+  `);
+}
+
+/**
+ * Feed deliveries (docs/feeds.md): a stored feed's channel, filter and delivery state (columns
+ * added to a store made before them; existing feeds deliver nowhere), and the articles each feed
+ * met, in order.
+ */
+function migrateFeedDeliveries(db: Database.Database): void {
+  const feeds = new Set(db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('feeds')").all().map((c) => c.name));
+  const added: [string, string][] = [
+    ['last_read_at', 'TEXT'],
+    ['channel_id', 'TEXT'],
+    ['channel_forum', 'INTEGER NOT NULL DEFAULT 0'],
+    ['filter', 'TEXT'],
+    ['delivered_seq', 'INTEGER NOT NULL DEFAULT 0'],
+    ['delivery_error', 'TEXT'],
+    ['delivery_log', 'TEXT'],
+  ];
+  for (const [column, type] of added) if (!feeds.has(column)) db.exec(`ALTER TABLE feeds ADD COLUMN ${column} ${type}`);
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS feed_items (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      scope TEXT NOT NULL,
+      url TEXT NOT NULL,
+      article_id TEXT NOT NULL,
+      initial INTEGER NOT NULL,
+      UNIQUE (scope, url, article_id)
+    );
+    CREATE INDEX IF NOT EXISTS feed_items_feed ON feed_items (scope, url, seq);
   `);
 }

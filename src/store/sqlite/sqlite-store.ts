@@ -7,6 +7,7 @@ import type { ArticleMeta } from '../../core/types.js';
 import { consistencyReport, trimVectorLog } from '../contract.js';
 import { DerivedVectorIndex, saveDerivedIndex, type VectorSource } from '../derived-index.js';
 import { escapeLike, toMeta, type ArticleRow } from '../article-rows.js';
+import { FEED_COLUMNS, toFeed, type FeedRow } from '../delivery-rows.js';
 import { TITLE_WEIGHT, termIdf } from '../lexical-terms.js';
 import { STORE_SCHEMA_VERSION, bytesToVector, checkDimension, checkManifest, vectorToBytes, type ManifestExpectation } from '../manifest.js';
 import {
@@ -16,6 +17,7 @@ import {
   type ArticleOrigin,
   type AuditEntry,
   type ConsistencyReport,
+  type FeedDelivery,
   type FeedRecord,
   type Scope,
   type ScopeFilter,
@@ -555,12 +557,10 @@ export class SqliteStore implements NewsStore {
   }
 
   async listFeeds(scopes?: ScopeFilter): Promise<FeedRecord[]> {
-    type Row = { url: string; scope: string; added_by: string; added_at: string; last_polled_at: string | null; last_error: string | null };
-    const columns = 'url, scope, added_by, added_at, last_polled_at, last_error';
     const rows = scopes
-      ? this.db.prepare<[string], Row>(`SELECT ${columns} FROM feeds WHERE scope IN (SELECT value FROM json_each(?)) ORDER BY added_at, url`).all(JSON.stringify(scopes))
-      : this.db.prepare<[], Row>(`SELECT ${columns} FROM feeds ORDER BY added_at, url`).all();
-    return rows.map((r) => ({ url: r.url, scope: r.scope, addedBy: r.added_by, addedAt: r.added_at, lastPolledAt: r.last_polled_at, lastError: r.last_error }));
+      ? this.db.prepare<[string], FeedRow>(`SELECT ${FEED_COLUMNS} FROM feeds WHERE scope IN (SELECT value FROM json_each(?)) ORDER BY added_at, url`).all(JSON.stringify(scopes))
+      : this.db.prepare<[], FeedRow>(`SELECT ${FEED_COLUMNS} FROM feeds ORDER BY added_at, url`).all();
+    return rows.map(toFeed);
   }
 
   async addFeed(feed: { url: string; scope: Scope; addedBy: string }): Promise<boolean> {
@@ -571,13 +571,39 @@ export class SqliteStore implements NewsStore {
   }
 
   async removeFeed(scope: Scope, url: string): Promise<boolean> {
-    const result = writing(this.dir, () => this.db.prepare<[string, string]>('DELETE FROM feeds WHERE scope = ? AND url = ?').run(scope, url));
+    const result = writing(this.dir, () =>
+      this.db.transaction(() => {
+        this.db.prepare<[string, string]>('DELETE FROM feed_items WHERE scope = ? AND url = ?').run(scope, url);
+        return this.db.prepare<[string, string]>('DELETE FROM feeds WHERE scope = ? AND url = ?').run(scope, url);
+      })(),
+    );
     return result.changes === 1;
   }
 
-  async recordFeedPoll(scope: Scope, url: string, error: string | null): Promise<void> {
+  async setFeedDelivery(scope: Scope, url: string, delivery: Pick<FeedDelivery, 'channelId' | 'forum' | 'filter'> | null): Promise<boolean> {
+    const result = writing(this.dir, () =>
+      this.db
+        .prepare<[string | null, number, string | null, string, string]>(
+          `UPDATE feeds SET channel_id = ?, channel_forum = ?, filter = ?, delivered_seq = (SELECT coalesce(max(seq), 0) FROM feed_items), delivery_error = NULL, delivery_log = NULL
+           WHERE scope = ? AND url = ?`,
+        )
+        .run(delivery?.channelId ?? null, delivery?.forum ? 1 : 0, delivery?.filter ?? null, scope, url),
+    );
+    return result.changes === 1;
+  }
+
+  async recordFeedPoll(scope: Scope, url: string, error: string | null, articleIds: readonly string[] = []): Promise<void> {
     writing(this.dir, () =>
-      this.db.prepare<[string, string | null, string, string]>('UPDATE feeds SET last_polled_at = ?, last_error = ? WHERE scope = ? AND url = ?').run(new Date().toISOString(), error, scope, url),
+      this.db.transaction(() => {
+        const feed = this.db.prepare<[string, string], { last_read_at: string | null }>('SELECT last_read_at FROM feeds WHERE scope = ? AND url = ?').get(scope, url);
+        if (!feed) return;
+        const insert = this.db.prepare<[string, string, string, number]>('INSERT OR IGNORE INTO feed_items (scope, url, article_id, initial) VALUES (?, ?, ?, ?)');
+        for (const id of articleIds) insert.run(scope, url, id, feed.last_read_at === null ? 1 : 0);
+        const now = new Date().toISOString();
+        this.db
+          .prepare<[string, string | null, string | null, string, string]>('UPDATE feeds SET last_polled_at = ?, last_error = ?, last_read_at = coalesce(?, last_read_at) WHERE scope = ? AND url = ?')
+          .run(now, error, error === null ? now : null, scope, url);
+      })(),
     );
   }
 
