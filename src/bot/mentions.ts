@@ -25,7 +25,6 @@ interface Deferred {
   message: Message;
   question: string;
   botUserId: string;
-  timer: NodeJS.Timeout;
 }
 
 /** The mention precondition list: a question besides the mention. */
@@ -62,7 +61,9 @@ export class MentionHandler {
   private readonly answering: Answering;
   private readonly logger: Logger;
   private readonly notices = new NoticeThrottle();
-  private readonly deferred = new Set<Deferred>();
+  /** Each asker's mentions kept for their turn, oldest first, and the timer that tries the oldest. */
+  private readonly waiting = new Map<string, Deferred[]>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
 
   constructor(gate: Gate, answering: Answering, logger: Logger) {
     this.gate = gate;
@@ -79,61 +80,75 @@ export class MentionHandler {
       await message.react(ACK_EMOJI).catch((error: unknown) => this.logger.debug('reaction failed', { error: String(error) }));
       return;
     }
-    await this.pass(message, question, botUserId, null);
+    // Behind the asker's own mentions already waiting: answered in the order they were asked.
+    if (this.waiting.has(message.author.id) && this.keep({ message, question, botUserId }, 0)) return;
+    const decision = this.check(message, question, botUserId);
+    if (!decision.ok && decision.refusal.reason === 'rate-limited' && this.keep({ message, question, botUserId }, decision.refusal.waitMs)) return;
+    if (!decision.ok) {
+      await this.notice(message, decision.refusal);
+      return;
+    }
+    await decision.run(() => this.answering.answerMention(message, question, botUserId));
   }
 
-  /** Through the gate, then answered; `waiting` is the deferral this attempt ends (its ⏳ goes once the mention is answered or refused). */
-  private async pass(message: Message, question: string, botUserId: string, waiting: Deferred | null): Promise<void> {
-    const decision = this.gate.check({
-      name: 'mention',
-      asker: askerOfMessage(message),
-      preconditions: MENTION_PRECONDITIONS,
-      queued: true,
-      mention: { question, botUserId },
-    });
-    if (!decision.ok && decision.refusal.reason === 'rate-limited' && this.defer(message, question, botUserId, decision.refusal.waitMs, waiting)) return;
-    try {
-      if (!decision.ok) {
-        // A mention that waited is answered in words, never left with its ⏳.
-        if (waiting) await message.reply({ content: decision.refusal.message, allowedMentions: NO_MENTIONS });
-        else await this.notice(message, decision.refusal);
-        return;
-      }
-      await decision.run(() => this.answering.answerMention(message, question, botUserId));
-    } finally {
-      if (waiting) await this.unmark(message, botUserId);
-    }
+  private check(message: Message, question: string, botUserId: string) {
+    return this.gate.check({ name: 'mention', asker: askerOfMessage(message), preconditions: MENTION_PRECONDITIONS, queued: true, mention: { question, botUserId } });
   }
 
   /**
-   * Keeps a rate-limited mention to answer when its asker's turn comes (after `waitMs`), marked
-   * with ⏳ meanwhile; false when the asker already has MAX_DEFERRED_PER_USER waiting (it is then
-   * refused with when to ask again). A mention that waited and is still too early waits again.
+   * Keeps a rate-limited mention to answer when its asker's turn comes, marked with ⏳ meanwhile,
+   * behind the asker's earlier ones; false when the asker already has MAX_DEFERRED_PER_USER
+   * waiting (it is then refused with when to ask again).
    */
-  private defer(message: Message, question: string, botUserId: string, waitMs: number, waiting: Deferred | null): boolean {
-    const mine = [...this.deferred].filter((d) => d.message.author.id === message.author.id).length;
-    if (!waiting && mine >= MAX_DEFERRED_PER_USER) return false;
-    const entry: Deferred = {
-      message,
-      question,
-      botUserId,
-      timer: setTimeout(() => {
-        this.deferred.delete(entry);
-        void this.pass(message, question, botUserId, entry).catch((error: unknown) => this.logger.error('answering a mention that waited for its turn failed', { error, user: message.author.id }));
-      }, waitMs + 50),
-    };
-    this.deferred.add(entry);
-    this.logger.info('mention kept for its turn', { user: message.author.id, waitMs, waiting: mine + (waiting ? 0 : 1) });
-    if (!waiting) void message.react(WAIT_EMOJI).catch((error: unknown) => this.logger.debug('could not react to a mention', { error: String(error) }));
+  private keep(entry: Deferred, waitMs: number): boolean {
+    const user = entry.message.author.id;
+    const queue = this.waiting.get(user) ?? [];
+    if (queue.length >= MAX_DEFERRED_PER_USER) return false;
+    queue.push(entry);
+    this.waiting.set(user, queue);
+    this.logger.info('mention kept for its turn', { user, waitMs, waiting: queue.length });
+    void entry.message.react(WAIT_EMOJI).catch((error: unknown) => this.logger.debug('could not react to a mention', { error: String(error) }));
+    this.schedule(user, waitMs);
     return true;
   }
 
-  /** Removes the bot's ⏳ from a mention that waited. */
-  private async unmark(message: Message, botUserId: string): Promise<void> {
-    await message.reactions
-      .resolve(WAIT_EMOJI)
-      ?.users.remove(botUserId)
-      .catch((error: unknown) => this.logger.debug('could not remove a reaction', { error: String(error) }));
+  /** Tries the asker's oldest waiting mention after `waitMs` (one timer a user). */
+  private schedule(user: string, waitMs: number): void {
+    if (this.timers.has(user)) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(user);
+      void this.next(user).catch((error: unknown) => this.logger.error('answering a mention that waited for its turn failed', { error, user }));
+    }, waitMs + 50);
+    this.timers.set(user, timer);
+  }
+
+  /** The asker's oldest waiting mention through the gate: answered now, or kept until the limit allows. */
+  private async next(user: string): Promise<void> {
+    const queue = this.waiting.get(user);
+    const head = queue?.[0];
+    if (!queue || !head) return;
+    const decision = this.check(head.message, head.question, head.botUserId);
+    if (!decision.ok && decision.refusal.reason === 'rate-limited') {
+      this.schedule(user, decision.refusal.waitMs);
+      return;
+    }
+    queue.shift();
+    if (queue.length) this.schedule(user, 0);
+    else this.waiting.delete(user);
+    await this.finish(head, decision);
+  }
+
+  /** Answers (or tells why not, in words: never left with its ⏳) a mention that waited, then removes its ⏳. */
+  private async finish(entry: Deferred, decision: ReturnType<MentionHandler['check']>): Promise<void> {
+    try {
+      if (!decision.ok) await entry.message.reply({ content: decision.refusal.message, allowedMentions: NO_MENTIONS });
+      else await decision.run(() => this.answering.answerMention(entry.message, entry.question, entry.botUserId));
+    } finally {
+      await entry.message.reactions
+        .resolve(WAIT_EMOJI)
+        ?.users.remove(entry.botUserId)
+        .catch((error: unknown) => this.logger.debug('could not remove a reaction', { error: String(error) }));
+    }
   }
 
   /**
@@ -141,10 +156,11 @@ export class MentionHandler {
    * its own short reply: at most MAX_DEFERRED_PER_USER a user), and its ⏳ removed.
    */
   async stop(): Promise<void> {
-    const waiting = [...this.deferred];
-    this.deferred.clear();
-    for (const entry of waiting) clearTimeout(entry.timer);
-    await Promise.all(waiting.map((entry) => this.pass(entry.message, entry.question, entry.botUserId, entry).catch(() => {})));
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    const waiting = [...this.waiting.values()].flat();
+    this.waiting.clear();
+    await Promise.all(waiting.map((entry) => this.finish(entry, this.check(entry.message, entry.question, entry.botUserId)).catch(() => {})));
   }
 
   /**
