@@ -58,6 +58,23 @@ export interface SqliteStoreOptions extends ManifestExpectation {
  * StoreIo error. The failed write is rolled back whole; earlier writes stay committed (callers
  * that know how much that was, like the ingest pipeline, say so).
  */
+/**
+ * Runs `fn` again while SQLite answers SQLITE_BUSY at once, for up to `timeoutMs`: switching a new
+ * store to WAL while another process opens it too is refused without calling the busy handler
+ * (SQLite's deadlock avoidance), so two ingests started together must take turns here.
+ */
+function whileBusy<T>(fn: () => T, timeoutMs: number): T {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return fn();
+    } catch (error) {
+      if (!String((error as { code?: string }).code ?? '').startsWith('SQLITE_BUSY') || Date.now() >= end) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  }
+}
+
 function writing<T>(dir: string, fn: () => T): T {
   try {
     return fn();
@@ -167,7 +184,7 @@ export class SqliteStore implements NewsStore {
       db = keepStatements(new Database(path.join(dir, DB_FILE), options.readonly ? { readonly: true, fileMustExist: true } : {}));
       // First: everything after it (even switching to WAL) may wait for another process's write.
       pragma(db, `busy_timeout = ${options.busyTimeoutMs ?? STORE_BUSY_TIMEOUT_MS}`);
-      if (!options.readonly) pragma(db, 'journal_mode = WAL');
+      if (!options.readonly) whileBusy(() => pragma(db, 'journal_mode = WAL'), options.busyTimeoutMs ?? STORE_BUSY_TIMEOUT_MS);
       pragma(db, 'synchronous = NORMAL');
       pragma(db, 'foreign_keys = ON');
       for (const [key, value] of Object.entries(options.pragmas ?? {})) pragma(db, `${key} = ${value}`);
