@@ -9,6 +9,7 @@ import { createLogger } from '../../src/core/logger.js';
 import { PostgresStore } from '../../src/store/postgres/pg-store.js';
 import { isAlive, REPO, tempDir } from '../helpers/env.js';
 import { FakeDiscord, shardOf, type FakeGuild } from '../helpers/fake-discord.js';
+import { SHARED_STORE_BACKENDS } from '../helpers/in-process-shards.js';
 import { freePort, runCli, spawnCli } from '../helpers/run-cli.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
 
@@ -24,16 +25,7 @@ async function until(test: () => boolean, what: string, timeoutMs: number, outpu
   }
 }
 
-/**
- * Where the processes keep the store: SQLite in the DATA_DIR they share (one machine), or one
- * PostgreSQL database (skipped, with the reason printed, without TEST_DATABASE_URL).
- */
-const BACKENDS = [
-  { name: 'one SQLite store (the DATA_DIR of one machine)', postgres: false, available: true },
-  { name: 'one PostgreSQL store (DATABASE_URL; the ingest on another machine)', postgres: true, available: TEST_DATABASE_URL !== '' },
-];
-
-describe.each(BACKENDS)('the bot in 2 shard processes on $name, with `npm run ingest` in a third process', ({ postgres, available }) => {
+describe.each(SHARED_STORE_BACKENDS)('the bot in 2 shard processes on $name, with `npm run ingest` in a third process', ({ postgres, available }) => {
   if (!available) {
     it.skip('needs TEST_DATABASE_URL (export TEST_DATABASE_URL=$(scripts/test-postgres.sh))', () => {});
     return;

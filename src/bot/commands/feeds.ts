@@ -1,4 +1,4 @@
-import { ChannelType, InteractionContextType, MessageFlags, PermissionFlagsBits, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
+import { ChannelType, MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import { parseFeedFilter } from '../../app/feed-filter.js';
 import { NewsBotError } from '../../core/errors.js';
 import { checkIngestUrl } from '../../ingest/request.js';
@@ -6,7 +6,7 @@ import { defuseMentions, escapeMarkdown, packBlocks, snippet } from '../format.j
 import { moderatorOnly } from '../gate.js';
 import type { FeedDelivery, FeedRecord, FeedSkipReason, Scope } from '../../store/ports.js';
 import { addScope, managedScopes } from '../scopes.js';
-import { NO_MENTIONS, sendParts, type Command, type CommandContext } from './command.js';
+import { moderatorCommandData, NO_MENTIONS, sendParts, type Command, type CommandContext } from './command.js';
 import { runIngestCommand } from './ingest.js';
 
 /** Most feeds one server may keep (each is read at every poll). */
@@ -160,8 +160,8 @@ function safeUrl(text: string): string {
  * now and at every poll; with `channel:`, each new article is posted there (docs/feeds.md).
  */
 export const feedsCommand: Command = {
-  data: {
-    ...new SlashCommandBuilder()
+  data: moderatorCommandData(
+    new SlashCommandBuilder()
       .setName('feeds')
       .setDescription("Moderators: add, remove or list the RSS or Atom feeds this server reads and posts.")
       .addSubcommand((s) =>
@@ -179,11 +179,8 @@ export const feedsCommand: Command = {
           .addStringOption((o) => o.setName('url').setDescription('The feed, as /sources list what:feeds shows it').setRequired(true).setMaxLength(2000)),
       )
       .addSubcommand((s) => s.setName('list').setDescription("This server's feeds: where each posts, its last poll, and what it posted and skipped, and why."))
-      .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
-      .setContexts(InteractionContextType.Guild)
       .toJSON(),
-    dm_permission: false,
-  },
+  ),
   preconditions: [moderatorOnly],
   queued: false,
   ephemeral: () => true,

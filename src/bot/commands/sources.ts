@@ -1,10 +1,10 @@
-import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
+import { SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
 import type { FeedRecord, SourceArticle } from '../../store/ports.js';
 import { GLOBAL_SCOPE } from '../../store/ports.js';
 import { defuseMentions, escapeMarkdown, packBlocks, snippet } from '../format.js';
 import { moderatorOnly } from '../gate.js';
 import { managedScopes } from '../scopes.js';
-import { NO_MENTIONS, sendParts, type Command, type CommandContext } from './command.js';
+import { moderatorCommandData, NO_MENTIONS, sendParts, type Command, type CommandContext } from './command.js';
 import { removeStoredFeed } from './feeds.js';
 
 /** Articles listed per page of /sources list. */
@@ -77,8 +77,8 @@ async function remove(interaction: ChatInputCommandInteraction, { services, sett
 
 /** /sources list|remove (moderators): this server's articles and feeds (owner servers: global too), and removing one. */
 export const sourcesCommand: Command = {
-  data: {
-    ...new SlashCommandBuilder()
+  data: moderatorCommandData(
+    new SlashCommandBuilder()
       .setName('sources')
       .setDescription("Moderators: list or remove this server's articles and feeds.")
       .addSubcommand((s) =>
@@ -94,11 +94,8 @@ export const sourcesCommand: Command = {
           .setDescription("Remove an article (by its id in /sources list) or a feed (by its URL) of this server.")
           .addStringOption((o) => o.setName('id').setDescription('Article id or feed URL').setRequired(true).setMaxLength(2100)),
       )
-      .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
-      .setContexts(InteractionContextType.Guild)
       .toJSON(),
-    dm_permission: false,
-  },
+  ),
   preconditions: [moderatorOnly],
   queued: false,
   ephemeral: () => true,
