@@ -82,20 +82,50 @@ export interface DeliveryServiceOptions {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** Pages of `limit` read to find a server's articles among other servers' (newest first: each read ten times deeper). */
+const VISIBLE_SCAN_FACTOR = 10;
+/** Most rows one newest-first read goes through. */
+const MAX_VISIBLE_SCAN = 5_000;
+
 /**
- * The articles a server's briefs and watches read: those written in a period, by ingest time. The
- * one place that chooses them, so that a per-server scope of articles is one filter here.
+ * The articles a server's briefs and watches read: those written in a period, by ingest time,
+ * that the server sees (global and its own; a direct-message watch: global only). The one place
+ * that chooses them. Other servers' articles are read past, page after page, so a busy server
+ * never hides the rest: `lastRead` is the last row read, visible or not, for a cursor to move past.
  */
 export async function deliverableArticles(
   store: Pick<NewsStore, 'deliveries' | 'articleScope'>,
   guildId: string | null,
   query: { after?: { at: string; id: string } | null; until?: string; limit: number; newestFirst?: boolean },
-): Promise<IngestedArticle[]> {
-  // What the server reads: the global articles and its own (a direct-message watch: global only).
+): Promise<{ rows: IngestedArticle[]; lastRead: { at: string; id: string } | null }> {
   const visible = new Set(visibleScopes(guildId));
-  const rows = await store.deliveries.articlesIngested(query);
-  const scopes = await Promise.all(rows.map((r) => store.articleScope(r.article.id)));
-  return rows.filter((_, i) => scopes[i] !== undefined && visible.has(scopes[i]!));
+  const keep = async (rows: IngestedArticle[]) => {
+    const scopes = await Promise.all(rows.map((r) => store.articleScope(r.article.id)));
+    return rows.filter((_, i) => scopes[i] !== undefined && visible.has(scopes[i]!));
+  };
+  if (query.newestFirst) {
+    // Deeper reads (ten times as many rows each, up to MAX_VISIBLE_SCAN) until enough are visible.
+    for (let n = query.limit * VISIBLE_SCAN_FACTOR; ; n *= VISIBLE_SCAN_FACTOR) {
+      const rows = await store.deliveries.articlesIngested({ ...query, limit: Math.min(n, MAX_VISIBLE_SCAN) });
+      const kept = await keep(rows);
+      const last = rows.at(-1);
+      if (kept.length >= query.limit || rows.length < Math.min(n, MAX_VISIBLE_SCAN) || n >= MAX_VISIBLE_SCAN) {
+        return { rows: kept.slice(0, query.limit), lastRead: last ? { at: last.ingestedAt, id: last.article.id } : null };
+      }
+    }
+  }
+  const out: IngestedArticle[] = [];
+  let after = query.after ?? null;
+  for (let page = 0; page < VISIBLE_SCAN_FACTOR && out.length < query.limit; page++) {
+    const rows = await store.deliveries.articlesIngested({ ...query, after });
+    const last = rows.at(-1);
+    if (!last) break;
+    for (const row of await keep(rows)) if (out.length < query.limit) out.push(row);
+    // A cut page ends at the last row kept, so nothing after it is skipped by the cursor.
+    after = out.length >= query.limit ? { at: out.at(-1)!.ingestedAt, id: out.at(-1)!.article.id } : { at: last.ingestedAt, id: last.article.id };
+    if (rows.length < query.limit) break;
+  }
+  return { rows: out, lastRead: after };
 }
 
 /** True when a brief is due now: its local time has come today and today's brief was not posted. */
@@ -216,7 +246,7 @@ export class DeliveryService {
   async composeBrief(schedule: Pick<BriefSchedule, 'guildId' | 'topics' | 'lastBriefAt'>, now: number): Promise<Brief> {
     const until = now - this.settings.settleMs;
     const since = schedule.lastBriefAt ?? iso(until - FIRST_PERIOD_MS);
-    const rows = await deliverableArticles(this.store, schedule.guildId, { after: { at: since, id: '' }, until: iso(until), limit: this.settings.briefMaxArticles, newestFirst: true });
+    const { rows } = await deliverableArticles(this.store, schedule.guildId, { after: { at: since, id: '' }, until: iso(until), limit: this.settings.briefMaxArticles, newestFirst: true });
     const keys = schedule.topics ? await Promise.all(schedule.topics.map(async (t) => topicKeys(t, await this.store.termIdf(contentTerms(t))))) : null;
     const articles: BriefArticle[] = [];
     for (const { article } of rows.reverse()) {
@@ -274,7 +304,7 @@ export class DeliveryService {
   async addWatch(input: Pick<Watch, 'guildId' | 'channelId' | 'userId' | 'topic'>): Promise<Watch | null> {
     const own = (await this.store.deliveries.watches()).filter((w) => w.userId === input.userId);
     if (own.length >= this.settings.maxWatchesPerUser) return null;
-    const recent = await deliverableArticles(this.store, input.guildId, { limit: SEED_SCAN, newestFirst: true });
+    const { rows: recent } = await deliverableArticles(this.store, input.guildId, { limit: SEED_SCAN, newestFirst: true });
     const keys = topicKeys(input.topic, await this.store.termIdf(contentTerms(input.topic)));
     let known: Watch['known'] = { facts: [], articles: [] };
     let seeds = 0;
@@ -305,8 +335,14 @@ export class DeliveryService {
    */
   private async checkWatch(watch: Watch, now: number): Promise<void> {
     const until = iso(now - this.settings.settleMs);
-    const rows = await deliverableArticles(this.store, watch.guildId, { after: watch.cursor, until, limit: WATCH_BATCH });
-    if (rows.length === 0) return;
+    const { rows, lastRead } = await deliverableArticles(this.store, watch.guildId, { after: watch.cursor, until, limit: WATCH_BATCH });
+    if (rows.length === 0) {
+      // Only other servers' articles came: move past them.
+      if (lastRead && (lastRead.at !== watch.cursor?.at || lastRead.id !== watch.cursor?.id)) {
+        await this.store.deliveries.saveWatchState(watch.id, { cursor: lastRead, known: watch.known, lastError: watch.lastError });
+      }
+      return;
+    }
     const keys = topicKeys(watch.topic, await this.store.termIdf(contentTerms(watch.topic)));
     let { cursor, known, lastError } = watch;
     let alerts = 0;
