@@ -48,12 +48,17 @@ export function parseFeedFilter(filter: string): FeedFilter {
   }
   if (!user) return (title, text) => pattern.test(`${title}\n${text.slice(0, FILTER_READS_CHARS)}`);
   // A moderator's expression runs with a time limit (V8 stops a regular expression on a timeout).
+  // Once stopped, it matches nothing more for the life of this parse (one delivery check): a feed
+  // of 200 items can cost one time limit, not 200, whatever expression a moderator gave.
   const context = vm.createContext({ pattern, input: '' });
+  let stopped = false;
   return (title, text) => {
+    if (stopped) return false;
     context['input'] = `${title}\n${text.slice(0, FILTER_READS_CHARS)}`;
     try {
       return vm.runInContext('pattern.test(input)', context, { timeout: FILTER_TIMEOUT_MS }) === true;
     } catch {
+      stopped = true;
       return false;
     }
   };
