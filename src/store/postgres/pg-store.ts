@@ -274,7 +274,14 @@ export class PostgresStore implements NewsStore {
     );
   }
 
+  /**
+   * Runs one statement. A read (SELECT) is repeated after a lost connection (up to READ_RETRY_MS).
+   * Anything else commits on its own (a claim, an audit row, a watch): only failing to connect is
+   * retried, never a statement that was sent, since it may have committed before the connection
+   * dropped (a repeated claim would read as taken, a repeated insert would double a row).
+   */
   private async read<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+    if (!/^\s*select\b/i.test(sql)) return this.execOnce<R>(sql, params);
     return withReconnect(
       async () => {
         try {
@@ -284,6 +291,28 @@ export class PostgresStore implements NewsStore {
         }
       },
       { deadlineMs: Math.min(this.retryMs, READ_RETRY_MS), what: 'a read', logger: this.logger },
+    );
+  }
+
+  /** One statement that writes, sent at most once; connecting is retried (see `read`). */
+  private async execOnce<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
+    return withReconnect(
+      async (unsafe) => {
+        const client = await this.pool.connect().catch((error: unknown) => {
+          throw storeError(error, this.location, 'cannot connect to');
+        });
+        let broken: unknown;
+        try {
+          unsafe();
+          return (await client.query<R>(sql, params)).rows;
+        } catch (error) {
+          if (isConnectionLoss(error)) broken = error;
+          throw storeError(error, this.location, 'could not write to');
+        } finally {
+          client.release(broken instanceof Error ? broken : undefined);
+        }
+      },
+      { deadlineMs: this.retryMs, what: 'a write', logger: this.logger },
     );
   }
 
