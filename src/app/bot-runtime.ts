@@ -245,7 +245,8 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
       // Ingests that died with the last bot on this machine: their moderators are told, once.
       for (const entry of journal.takeInterrupted()) {
         logger.warn('an ingest did not finish: the bot stopped while it ran', { what: entry.what, startedAt: entry.startedAt, progress: entry.progress });
-        if (entry.requester) void tellModerator(client, entry.requester, describeInterrupted(entry), logger);
+        // In the channel (DMs closed): that it stopped, not what it was reading (no URL in public).
+        if (entry.requester) void tellModerator(client, entry.requester, describeInterrupted(entry), logger, 'your ingest did not finish: the bot stopped while it ran. What it stored is kept; run it again to finish (details in /status).');
       }
       stopPolling = ingest.startPolling(options.pollIntervalMs ?? config.feedPollMinutes * 60_000);
       refresher = setInterval(() => void app.store.refresh().catch((error: unknown) => logger.warn('store refresh failed', { error: String(error) })), STORE_REFRESH_MS);
@@ -257,12 +258,12 @@ export function createBotRuntime(app: AppContext, options: BotRuntimeOptions = {
         shuttingDown = true;
         stopPolling();
         clearInterval(refresher);
-        await deliveries!.stop();
-        // New questions are told "restarting" from now on while answers in progress finish and a
-        // running ingest stops after its batch in flight.
+        // New questions are told "restarting" from now on while answers in progress finish, a
+        // running ingest stops after its batch in flight and a delivery round ends.
         await Promise.all([
           bot.stop().catch((error: unknown) => logger.error('stopping the bot failed', { error })),
           ingest.stop(INGEST_STOP_GRACE_MS),
+          deliveries!.stop(),
         ]);
         await health?.close();
         log.close();

@@ -190,14 +190,17 @@ export class DeliveryService {
       const ttl = Math.max(60_000, 3 * this.settings.checkIntervalMs);
       if (this.lease && !(await this.lease.acquire(DELIVERY_LEASE, this.holder, ttl))) return;
       const now = this.clock.now();
+      // Shutdown ends a round between two deliveries (what is left is delivered after the restart).
       for (const schedule of await this.store.deliveries.briefSchedules()) {
+        if (this.stopped) return;
         const day = briefDue(schedule, now);
         if (day) await this.scheduledBrief(schedule, day, now);
       }
       for (const watch of await this.store.deliveries.watches()) {
+        if (this.stopped) return;
         await this.checkWatch(watch, now).catch((error: unknown) => this.logger.warn('a watch could not be checked; trying again at the next check', { watch: watch.id, error: describeError(error) }));
       }
-      await deliverFeeds(this.store, this.poster, this.settings.feedMaxPostsPerPoll, this.logger);
+      if (!this.stopped) await deliverFeeds(this.store, this.poster, this.settings.feedMaxPostsPerPoll, this.logger);
     } catch (error) {
       this.logger.warn('delivery check failed; trying again at the next one', { error: describeError(error) });
     }

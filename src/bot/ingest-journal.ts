@@ -36,6 +36,7 @@ interface Row {
   ended_at: string | null;
   host: string;
   pid: number;
+  process_token: string | null;
 }
 
 function entryOf(row: Row): JournalEntry {
@@ -70,6 +71,11 @@ function alive(pid: number): boolean {
 export class IngestJournal {
   private readonly db: Database.Database;
   private readonly host = os.hostname();
+  /**
+   * This process, among every one that ever used this DATA_DIR: a process id is not enough (a
+   * restarted container's bot has the same pid 1, under tini the same small number).
+   */
+  private readonly token = randomBytes(8).toString('hex');
 
   constructor(dataDir: string) {
     this.db = openLocalDatabase(path.join(dataDir, 'bot.db'), { busyTimeoutMs: 5_000 });
@@ -89,14 +95,23 @@ export class IngestJournal {
       );
       CREATE INDEX IF NOT EXISTS ingest_journal_status ON ingest_journal (status);
     `);
+    const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(ingest_journal)').all();
+    if (!columns.some((c) => c.name === 'process_token')) {
+      try {
+        this.db.exec('ALTER TABLE ingest_journal ADD COLUMN process_token TEXT');
+      } catch (error) {
+        // Another process of this DATA_DIR added it meanwhile.
+        if (!/duplicate column/i.test(String(error))) throw error;
+      }
+    }
   }
 
   /** Records an ingest that starts now; returns its id. */
   begin(what: string, requester: IngestRequester | null): string {
     const id = randomBytes(6).toString('hex');
     this.db
-      .prepare('INSERT INTO ingest_journal (id, what, user_id, guild_id, channel_id, started_at, status, host, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(id, what, requester?.userId ?? null, requester?.guildId ?? null, requester?.channelId ?? null, new Date().toISOString(), 'running', this.host, process.pid);
+      .prepare('INSERT INTO ingest_journal (id, what, user_id, guild_id, channel_id, started_at, status, host, pid, process_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(id, what, requester?.userId ?? null, requester?.guildId ?? null, requester?.channelId ?? null, new Date().toISOString(), 'running', this.host, process.pid, this.token);
     // Keep the journal small: the last 200 entries are plenty for /status and reports.
     this.db.prepare('DELETE FROM ingest_journal WHERE rowid <= (SELECT MAX(rowid) - 200 FROM ingest_journal)').run();
     return id;
@@ -122,10 +137,13 @@ export class IngestJournal {
    * marked interrupted and returned once: the caller tells their moderators.
    */
   takeInterrupted(): JournalEntry[] {
-    const running = this.db.prepare<[string], Row>("SELECT * FROM ingest_journal WHERE status = 'running' AND host = ?").all(this.host);
+    const running = this.db.prepare<[], Row>("SELECT * FROM ingest_journal WHERE status = 'running'").all();
     const taken: JournalEntry[] = [];
     for (const row of running) {
-      if (row.pid === process.pid || alive(row.pid)) continue;
+      if (row.process_token === this.token) continue;
+      // Another process on this machine that still runs (a shard, the bot beside `npm run ingest`) keeps its ingest;
+      // one on another host (a recreated container has a new host name) or gone has died with its bot.
+      if (row.host === this.host && row.pid !== process.pid && alive(row.pid)) continue;
       const now = new Date().toISOString();
       const changed = this.db.prepare("UPDATE ingest_journal SET status = 'interrupted', ended_at = ? WHERE id = ? AND status = 'running'").run(now, row.id).changes;
       if (changed === 1) taken.push({ ...entryOf(row), status: 'interrupted', endedAt: now });
