@@ -135,6 +135,8 @@ export class SqliteStore implements NewsStore {
   private passageCountCache: { n: number; at: number } | null = null;
   /** The scope of every passage not in the global scope, read when first needed after a change (see `lexicalSearch`). */
   private scopedCache: Map<number, Scope> | null = null;
+  /** The highest passage id when scopedCache was read: any higher one was written after it. */
+  private scopedMaxId = 0;
   private readonly statements;
   readonly deliveries: DeliveryStore;
 
@@ -446,7 +448,14 @@ export class SqliteStore implements NewsStore {
   }
 
   /** Every passage not in the global scope, with its scope (a fresh copy after any change; few: the servers' own). */
+  /** The scope of each of these passages (those that exist). */
+  private scopesOf(ids: readonly number[]): Map<number, Scope> {
+    const rows = this.db.prepare<[string], { id: number; scope: string }>('SELECT id, scope FROM passages WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids));
+    return new Map(rows.map((r) => [r.id, r.scope]));
+  }
+
   private scopedPassages(): Map<number, Scope> {
+    if (!this.scopedCache) this.scopedMaxId = this.db.prepare<[], { n: number | null }>('SELECT max(id) AS n FROM passages').get()?.n ?? 0;
     this.scopedCache ??= new Map(
       this.db
         .prepare<[], { id: number; scope: string }>("SELECT id, scope FROM passages WHERE scope <> 'global'")
@@ -482,7 +491,12 @@ export class SqliteStore implements NewsStore {
     if (allowed.has(GLOBAL_SCOPE)) {
       const depth = limit + Math.min(excluded, Math.max(50, limit >> 1));
       const rows = ranked(depth);
-      const kept = excluded ? rows.filter((r) => allowed.has(scoped.get(r.id) ?? GLOBAL_SCOPE)) : rows;
+      // Passages written by another process since the map was read (after its highest id) are
+      // looked up one by one: another server's new passage is never taken for a global one.
+      const newer = rows.filter((r) => r.id > this.scopedMaxId).map((r) => r.id);
+      const late = newer.length ? this.scopesOf(newer) : null;
+      const scopeOf = (id: number) => late?.get(id) ?? scoped.get(id) ?? GLOBAL_SCOPE;
+      const kept = excluded || late ? rows.filter((r) => allowed.has(scopeOf(r.id))) : rows;
       if (kept.length >= limit || rows.length < depth) return hits(kept.slice(0, limit));
     }
     return hits(
