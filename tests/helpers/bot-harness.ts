@@ -63,6 +63,18 @@ export function harnessSettings(fake: FakeDiscord): BotSettings {
   };
 }
 
+/**
+ * Resolves once the bot has recorded the thread it opened on an answer (it does so when Discord's
+ * reply to the thread's creation came back, so its client knows the thread): a message sent to the
+ * thread before that could be dropped by discord.js as one in an unknown channel.
+ */
+export async function threadKnown(services: Pick<BotServices, 'log'>, threadId: string, timeoutMs = 10_000): Promise<void> {
+  for (const end = Date.now() + timeoutMs; services.log.threadHistory(threadId, 1).length === 0; ) {
+    if (Date.now() > end) throw new Error(`the bot never recorded thread ${threadId}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** A running bot on the real discord.js Client against a fake Discord. */
 export interface BotHarness {
   fake: FakeDiscord;

@@ -595,36 +595,48 @@ describe('mentions: one notice per burst, a notice during shutdown, plain thread
 });
 
 describe('mentions refused by the rate limit are answered when their turn comes', () => {
-  let h: BotHarness;
-  // One question per 1.5 s a user (the limit's window shortened from a minute).
-  beforeAll(async () => {
-    h = await startBot({ settings: { rateLimitPerMinute: 1, rateWindowMs: 1_500 } });
+  const user = { id: '646464646464646464', username: 'quick' };
+  const replyTo = (id: string) => (c: { body: unknown }) => ((c.body as Body)['message_reference'] as Body | undefined)?.['message_id'] === id;
+
+  it('keeps up to 3 waiting (⏳), answers each in the order asked and removes its ⏳; a 5th is told when to ask again', async () => {
+    // One question per 1.5 s a user (the limit's window shortened from a minute).
+    const h = await startBot({ settings: { rateLimitPerMinute: 1, rateWindowMs: 1_500 } });
+    try {
+      const since = h.fake.calls.length;
+      const ids = [0, 1, 2, 3, 4].map((i) => h.fake.message(`${QUESTION} (${i})`, { user }));
+      const replies = await Promise.all(ids.slice(0, 4).map((id) => h.fake.waitFor('POST', /^\/channels\/\d+\/messages$/, { since, timeoutMs: 30_000, where: replyTo(id) })));
+      for (const reply of replies) expect(content(reply.body)).toMatch(/backstop[^\n]*\[1\]/);
+      // In the order asked: each kept mention waits for the one before it.
+      const order = replies.map((r) => h.fake.calls.indexOf(r as never));
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+      const fifth = h.fake.find('POST', /^\/channels\/\d+\/messages$/).find(replyTo(ids[4]!));
+      expect(content(fifth?.body)).toMatch(/^You're asking faster than I can read\. Please try again in \d+ s\.$/);
+      const waited = h.fake.find('PUT', /\/reactions\/[^/]+\/@me$/).filter((c) => h.fake.calls.indexOf(c) >= since);
+      expect(waited.map((c) => c.path.split('/')[4])).toEqual(ids.slice(1, 4));
+      for (const id of ids.slice(1, 4)) await h.fake.waitFor('DELETE', new RegExp(`/messages/${id}/reactions/⏳/@me$`), { since, timeoutMs: 5_000 });
+      expect(h.logs.filter((l) => l.startsWith('info  mention kept for its turn'))).toHaveLength(3);
+    } finally {
+      await h.stop();
+    }
   });
-  afterAll(() => h.stop());
 
-  it('keeps up to 3 waiting (⏳), answers each in turn and removes its ⏳; a 5th is told when to ask again; shutdown tells the ones still waiting', async () => {
-    const user = { id: '646464646464646464', username: 'quick' };
-    const since = h.fake.calls.length;
-    const ids = [0, 1, 2, 3, 4].map((i) => h.fake.message(`${QUESTION} (${i})`, { user }));
-    const replyTo = (id: string) => (c: { body: unknown }) => ((c.body as Body)['message_reference'] as Body | undefined)?.['message_id'] === id;
-    const replies = await Promise.all(ids.slice(0, 4).map((id) => h.fake.waitFor('POST', /^\/channels\/\d+\/messages$/, { since, timeoutMs: 20_000, where: replyTo(id) })));
-    for (const reply of replies) expect(content(reply.body)).toMatch(/backstop[^\n]*\[1\]/);
-    // In order, at least a window apart: the limit held.
-    for (let i = 1; i < 4; i++) expect(replies[i]!.at - replies[i - 1]!.at).toBeGreaterThanOrEqual(1_000);
-    const fifth = h.fake.find('POST', /^\/channels\/\d+\/messages$/).find(replyTo(ids[4]!));
-    expect(content(fifth?.body)).toMatch(/^You're asking faster than I can read\. Please try again in \d+ s\.$/);
-    const waited = h.fake.find('PUT', /\/reactions\/[^/]+\/@me$/).filter((c) => h.fake.calls.indexOf(c) >= since);
-    expect(waited.map((c) => c.path.split('/')[4])).toEqual(ids.slice(1, 4));
-    for (const id of ids.slice(1, 4)) await h.fake.waitFor('DELETE', new RegExp(`/messages/${id}/reactions/⏳/@me$`), { since, timeoutMs: 5_000 });
-
-    // Two more wait; shutdown tells each of them it is restarting instead of leaving its ⏳.
-    const late = [5, 6].map((i) => h.fake.message(`${QUESTION} (${i})`, { user }));
-    await h.fake.waitFor('PUT', new RegExp(`/messages/${late[1]}/reactions/`), { timeoutMs: 5_000 });
-    const before = h.fake.calls.length;
-    await h.bot.stop(2_000);
-    for (const id of late) {
-      const told = await h.fake.waitFor('POST', /^\/channels\/\d+\/messages$/, { since: before, timeoutMs: 5_000, where: replyTo(id) });
-      expect(content(told.body)).toBe('I am restarting; please ask again in a moment.');
+  it('shutdown tells each mention still waiting that the bot is restarting, instead of leaving its ⏳', async () => {
+    // A minute's window: the kept mentions are still waiting when the bot stops.
+    const h = await startBot({ settings: { rateLimitPerMinute: 1 } });
+    try {
+      const since = h.fake.calls.length;
+      const ids = [0, 1, 2].map((i) => h.fake.message(`${QUESTION} (${i})`, { user }));
+      await h.fake.waitFor('POST', /^\/channels\/\d+\/messages$/, { since, timeoutMs: 15_000, where: replyTo(ids[0]!) });
+      await h.fake.waitFor('PUT', new RegExp(`/messages/${ids[2]}/reactions/`), { since, timeoutMs: 5_000 });
+      const before = h.fake.calls.length;
+      await h.bot.stop(2_000);
+      for (const id of ids.slice(1)) {
+        const told = await h.fake.waitFor('POST', /^\/channels\/\d+\/messages$/, { since: before, timeoutMs: 5_000, where: replyTo(id) });
+        expect(content(told.body)).toBe('I am restarting; please ask again in a moment.');
+        await h.fake.waitFor('DELETE', new RegExp(`/messages/${id}/reactions/⏳/@me$`), { since: before, timeoutMs: 5_000 });
+      }
+    } finally {
+      await h.stop();
     }
   });
 });

@@ -11,7 +11,7 @@ import { createLogger } from '../../src/core/logger.js';
 import { ingestArticles } from '../../src/ingest/pipeline.js';
 import { readArticles } from '../../src/ingest/read-articles.js';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { startBot, type BotHarness } from '../helpers/bot-harness.js';
+import { startBot, threadKnown, type BotHarness } from '../helpers/bot-harness.js';
 import { HAS_RTQA_05, SEED_FILE, tempDir, writeRtqaSample } from '../helpers/env.js';
 import { FakeOpenAI } from '../helpers/fake-openai.js';
 import { openTestStore } from '../helpers/test-store.js';
@@ -189,7 +189,7 @@ describe.skipIf(!HAS_RTQA_05)('a conversation keeps its topic (the seed plus 300
       expect(firstSource(content(reply.body))).toBe(SEED_TITLE);
       const thread = await h.fake.waitFor('POST', /^\/channels\/\d+\/messages\/\d+\/threads$/, { since });
       const threadId = /\/messages\/(\d+)\/threads$/.exec(thread.path)![1]!;
-      await new Promise((r) => setTimeout(r, 100)); // THREAD_CREATE reaches the client
+      await threadKnown(h.services, threadId);
       for (const question of [...TURNS.slice(1), NEW_SUBJECT]) {
         since = h.fake.calls.length;
         h.fake.message(question, { channelId: threadId });

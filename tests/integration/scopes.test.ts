@@ -6,7 +6,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import { runIngestRequest } from '../../src/ingest/request.js';
 import { tempDir } from '../helpers/env.js';
 import { openTestStore } from '../helpers/test-store.js';
-import { startBot, type BotHarness } from '../helpers/bot-harness.js';
+import { startBot, threadKnown, type BotHarness } from '../helpers/bot-harness.js';
 import { FakeDiscord, type FakeGuild } from '../helpers/fake-discord.js';
 import { NewsServer, articlePage } from '../helpers/news-server.js';
 import { postgresStores, sqliteStores, NO_POSTGRES_REASON } from '../helpers/stores.js';
@@ -92,7 +92,7 @@ describe.each(backends)('servers see global and their own articles only ($backen
     const reply = await h.fake.waitFor('POST', new RegExp(`^/channels/${guild.channelId}/messages$`), { since });
     const thread = await h.fake.waitFor('POST', new RegExp(`^/channels/${guild.channelId}/messages/\\d+/threads$`), { since });
     const threadId = /\/messages\/(\d+)\/threads$/.exec(thread.path)![1]!;
-    await new Promise((r) => setTimeout(r, 100)); // THREAD_CREATE reaches the client
+    await threadKnown(h.services, threadId);
     const sinceThread = h.fake.calls.length;
     h.fake.message(followUp, { channelId: threadId, user });
     const inThread = await h.fake.waitFor('POST', new RegExp(`^/channels/${threadId}/messages$`), { since: sinceThread });
