@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { openLocalDatabase } from '../store/sqlite/local-database.js';
+import { addColumn } from '../store/sqlite/sqlite-schema.js';
 import { redact, redactedJson } from '../core/logger.js';
 import { conversationTurn, type ConversationTurn } from '../answer/conversation.js';
 import type { Answer } from '../core/types.js';
@@ -62,7 +63,7 @@ export class AnswerLog {
       );
     `);
     const columns = new Set(this.db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('answers')").all().map((c) => c.name));
-    if (!columns.has('private')) this.db.exec('ALTER TABLE answers ADD COLUMN private INTEGER NOT NULL DEFAULT 0');
+    if (!columns.has('private')) addColumn(this.db, 'ALTER TABLE answers ADD COLUMN private INTEGER NOT NULL DEFAULT 0');
     // Prepared once here: the log never depends on how the database caches statements.
     this.statements = {
       insert: this.db.prepare<[string, string, string, string, string, string | null, string, string | null, string, number]>(

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { openLocalDatabase } from '../store/sqlite/local-database.js';
+import { addColumn } from '../store/sqlite/sqlite-schema.js';
 
 /** Who asked for an ingest (a moderator's command), so they can be told how it ended. */
 export interface IngestRequester {
@@ -96,14 +97,7 @@ export class IngestJournal {
       CREATE INDEX IF NOT EXISTS ingest_journal_status ON ingest_journal (status);
     `);
     const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(ingest_journal)').all();
-    if (!columns.some((c) => c.name === 'process_token')) {
-      try {
-        this.db.exec('ALTER TABLE ingest_journal ADD COLUMN process_token TEXT');
-      } catch (error) {
-        // Another process of this DATA_DIR added it meanwhile.
-        if (!/duplicate column/i.test(String(error))) throw error;
-      }
-    }
+    if (!columns.some((c) => c.name === 'process_token')) addColumn(this.db, 'ALTER TABLE ingest_journal ADD COLUMN process_token TEXT');
   }
 
   /** Records an ingest that starts now; returns its id. */

@@ -119,12 +119,24 @@ export function createSchema(db: Database.Database): void {
  * passage reads as global), then the tables and indexes that use them: stored feeds per scope and
  * the audit trail of every add and remove.
  */
+/**
+ * Adds a column to an old store. Another process opening the same old store at once (a shard, the
+ * ingest worker) may add it between our look and our ALTER: its "duplicate column" is our success.
+ */
+export function addColumn(db: Database.Database, alter: string): void {
+  try {
+    db.exec(alter);
+  } catch (error) {
+    if (!/duplicate column name/i.test(String((error as Error).message))) throw error;
+  }
+}
+
 function migrateScopes(db: Database.Database): void {
   const columns = (table: string) => new Set(db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all().map((c) => c.name));
   const articles = columns('articles');
-  if (!articles.has('scope')) db.exec("ALTER TABLE articles ADD COLUMN scope TEXT NOT NULL DEFAULT 'global'");
-  if (!articles.has('added_by')) db.exec('ALTER TABLE articles ADD COLUMN added_by TEXT');
-  if (!columns('passages').has('scope')) db.exec("ALTER TABLE passages ADD COLUMN scope TEXT NOT NULL DEFAULT 'global'");
+  if (!articles.has('scope')) addColumn(db, "ALTER TABLE articles ADD COLUMN scope TEXT NOT NULL DEFAULT 'global'");
+  if (!articles.has('added_by')) addColumn(db, 'ALTER TABLE articles ADD COLUMN added_by TEXT');
+  if (!columns('passages').has('scope')) addColumn(db, "ALTER TABLE passages ADD COLUMN scope TEXT NOT NULL DEFAULT 'global'");
   db.exec(`
     -- Only the servers' own passages are indexed: the filter of a search reads them, never the global bulk.
     CREATE INDEX IF NOT EXISTS passages_scoped ON passages (scope) WHERE scope <> 'global';
@@ -174,7 +186,7 @@ function migrateFeedDeliveries(db: Database.Database): void {
     ['delivery_error', 'TEXT'],
     ['delivery_log', 'TEXT'],
   ];
-  for (const [column, type] of added) if (!feeds.has(column)) db.exec(`ALTER TABLE feeds ADD COLUMN ${column} ${type}`);
+  for (const [column, type] of added) if (!feeds.has(column)) addColumn(db, `ALTER TABLE feeds ADD COLUMN ${column} ${type}`);
   db.exec(`
     CREATE TABLE IF NOT EXISTS feed_items (
       seq INTEGER PRIMARY KEY AUTOINCREMENT,
