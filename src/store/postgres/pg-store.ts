@@ -242,12 +242,12 @@ export class PostgresStore implements NewsStore {
   }
 
   /**
-   * Runs `fn` in one transaction holding the store's write lock. A connection lost or refused
-   * before the COMMIT was sent rolls the transaction back on the server, so the whole transaction
-   * is tried again with backoff for up to the write retry time (DATABASE_RETRY_SECONDS): nothing
-   * committed is lost and nothing is written twice; one lost during the COMMIT is reported.
+   * Runs `work` on a connection of its own, trying again with backoff while connecting fails or
+   * the connection is lost before `work` calls `unsafe()` (up to the write retry time,
+   * DATABASE_RETRY_SECONDS). A connection that failed is dropped, never handed to the next caller;
+   * with `rollback`, a failure that left the connection up rolls its transaction back.
    */
-  private async write<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  private async onConnection<T>(work: (client: pg.PoolClient, unsafe: () => void) => Promise<T>, rollback: boolean): Promise<T> {
     return withReconnect(
       async (unsafe) => {
         const client = await this.pool.connect().catch((error: unknown) => {
@@ -255,23 +255,34 @@ export class PostgresStore implements NewsStore {
         });
         let broken: unknown;
         try {
-          await client.query('BEGIN');
-          await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`newsbot-write:${this.schema}`]);
-          const out = await fn(client);
-          unsafe();
-          await client.query('COMMIT');
-          return out;
+          return await work(client, unsafe);
         } catch (error) {
           if (isConnectionLoss(error)) broken = error;
-          else await client.query('ROLLBACK').catch(() => {});
+          else if (rollback) await client.query('ROLLBACK').catch(() => {});
           throw error instanceof NewsBotError ? error : storeError(error, this.location, 'could not write to');
         } finally {
-          // A connection that failed is dropped, never handed to the next caller.
           client.release(broken instanceof Error ? broken : undefined);
         }
       },
       { deadlineMs: this.retryMs, what: 'a write', logger: this.logger },
     );
+  }
+
+  /**
+   * Runs `fn` in one transaction holding the store's write lock. A connection lost or refused
+   * before the COMMIT was sent rolls the transaction back on the server, so the whole transaction
+   * is tried again: nothing committed is lost and nothing is written twice; one lost during the
+   * COMMIT is reported.
+   */
+  private async write<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.onConnection(async (client, unsafe) => {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`newsbot-write:${this.schema}`]);
+      const out = await fn(client);
+      unsafe();
+      await client.query('COMMIT');
+      return out;
+    }, true);
   }
 
   /**
@@ -296,24 +307,10 @@ export class PostgresStore implements NewsStore {
 
   /** One statement that writes, sent at most once; connecting is retried (see `read`). */
   private async execOnce<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
-    return withReconnect(
-      async (unsafe) => {
-        const client = await this.pool.connect().catch((error: unknown) => {
-          throw storeError(error, this.location, 'cannot connect to');
-        });
-        let broken: unknown;
-        try {
-          unsafe();
-          return (await client.query<R>(sql, params)).rows;
-        } catch (error) {
-          if (isConnectionLoss(error)) broken = error;
-          throw storeError(error, this.location, 'could not write to');
-        } finally {
-          client.release(broken instanceof Error ? broken : undefined);
-        }
-      },
-      { deadlineMs: this.retryMs, what: 'a write', logger: this.logger },
-    );
+    return this.onConnection(async (client, unsafe) => {
+      unsafe();
+      return (await client.query<R>(sql, params)).rows;
+    }, false);
   }
 
   async getArticle(id: string): Promise<ArticleMeta | undefined> {
