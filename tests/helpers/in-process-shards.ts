@@ -1,4 +1,5 @@
 import type { Client } from 'discord.js';
+import { it } from 'vitest';
 import { createBotRuntime, type BotRuntime } from '../../src/app/bot-runtime.js';
 import { createApp, type AppContext } from '../../src/app/context.js';
 import { createDiscordClient } from '../../src/bot/client.js';
@@ -13,6 +14,16 @@ export const SHARED_STORE_BACKENDS = [
   { name: 'SQLite (one DATA_DIR)', postgres: false, available: true },
   { name: 'PostgreSQL', postgres: true, available: TEST_DATABASE_URL !== '' },
 ];
+
+/**
+ * For the top of a `describe.each(SHARED_STORE_BACKENDS)` body: true (after registering one
+ * skipped test saying why) when the backend cannot run here, so the body returns at once.
+ */
+export function backendMissing(available: boolean): boolean {
+  if (available) return false;
+  it.skip('needs TEST_DATABASE_URL (export TEST_DATABASE_URL=$(scripts/test-postgres.sh))', () => {});
+  return true;
+}
 
 /** A bot shard running in this process. */
 export interface InProcessShard {

@@ -15,7 +15,7 @@ import { REPO, tempDir } from '../helpers/env.js';
 import { FakeOpenAI } from '../helpers/fake-openai.js';
 import { FakeDiscord, shardOf, type FakeGuild, type RestCall } from '../helpers/fake-discord.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
-import { SHARED_STORE_BACKENDS, startInProcessShards, stopInProcessShards, type InProcessShard } from '../helpers/in-process-shards.js';
+import { SHARED_STORE_BACKENDS, backendMissing, startInProcessShards, stopInProcessShards, type InProcessShard } from '../helpers/in-process-shards.js';
 
 type Body = Record<string, unknown>;
 const MINUTE = 60_000;
@@ -53,10 +53,7 @@ const NEW_FACT = {
 
 
 describe.each(SHARED_STORE_BACKENDS)('briefs and watches through the fake Discord, 2 shards on $name', ({ postgres, available }) => {
-  if (!available) {
-    it.skip('needs TEST_DATABASE_URL (export TEST_DATABASE_URL=$(scripts/test-postgres.sh))', () => {});
-    return;
-  }
+  if (backendMissing(available)) return;
   const schema = `t_deliv_${randomBytes(5).toString('hex')}`;
   let dir: string;
   let cleanup: () => void;

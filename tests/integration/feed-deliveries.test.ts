@@ -11,7 +11,7 @@ import { REPO, tempDir } from '../helpers/env.js';
 import { FakeDiscord, shardOf, type RestCall } from '../helpers/fake-discord.js';
 import { NewsServer } from '../helpers/news-server.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
-import { SHARED_STORE_BACKENDS, startInProcessShards, stopInProcessShards, type InProcessShard } from '../helpers/in-process-shards.js';
+import { SHARED_STORE_BACKENDS, backendMissing, startInProcessShards, stopInProcessShards, type InProcessShard } from '../helpers/in-process-shards.js';
 
 type Body = Record<string, unknown>;
 const MODERATOR = { id: '777777777777777777', username: 'mod' };
@@ -65,10 +65,7 @@ function rss(base: string, title: string, items: readonly Item[]): string {
 
 
 describe.each(SHARED_STORE_BACKENDS)('feed deliveries through the fake Discord, 2 shards on $name', ({ postgres, available }) => {
-  if (!available) {
-    it.skip('needs TEST_DATABASE_URL (export TEST_DATABASE_URL=$(scripts/test-postgres.sh))', () => {});
-    return;
-  }
+  if (backendMissing(available)) return;
   const schema = `t_feeds_${randomBytes(5).toString('hex')}`;
   let dir: string;
   let cleanup: () => void;

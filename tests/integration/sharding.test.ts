@@ -9,7 +9,7 @@ import { createLogger } from '../../src/core/logger.js';
 import { PostgresStore } from '../../src/store/postgres/pg-store.js';
 import { isAlive, REPO, tempDir } from '../helpers/env.js';
 import { FakeDiscord, shardOf, type FakeGuild } from '../helpers/fake-discord.js';
-import { SHARED_STORE_BACKENDS } from '../helpers/in-process-shards.js';
+import { SHARED_STORE_BACKENDS, backendMissing } from '../helpers/in-process-shards.js';
 import { freePort, runCli, spawnCli } from '../helpers/run-cli.js';
 import { TEST_DATABASE_URL } from '../helpers/stores.js';
 
@@ -26,10 +26,7 @@ async function until(test: () => boolean, what: string, timeoutMs: number, outpu
 }
 
 describe.each(SHARED_STORE_BACKENDS)('the bot in 2 shard processes on $name, with `npm run ingest` in a third process', ({ postgres, available }) => {
-  if (!available) {
-    it.skip('needs TEST_DATABASE_URL (export TEST_DATABASE_URL=$(scripts/test-postgres.sh))', () => {});
-    return;
-  }
+  if (backendMissing(available)) return;
   const schema = `t_shards_${randomBytes(5).toString('hex')}`;
   let dir: string;
   let cleanup: () => void;
