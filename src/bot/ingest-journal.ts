@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
+import { processRunning } from '../core/process.js';
 import { openLocalDatabase } from '../store/sqlite/local-database.js';
 import { addColumn } from '../store/sqlite/sqlite-schema.js';
 
@@ -50,16 +51,6 @@ function entryOf(row: Row): JournalEntry {
     status: row.status,
     endedAt: row.ended_at,
   };
-}
-
-/** True while process `pid` runs on this machine (signal 0 checks without sending anything). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -137,7 +128,7 @@ export class IngestJournal {
       if (row.process_token === this.token) continue;
       // Another process on this machine that still runs (a shard, the bot beside `npm run ingest`) keeps its ingest;
       // one on another host (a recreated container has a new host name) or gone has died with its bot.
-      if (row.host === this.host && row.pid !== process.pid && alive(row.pid)) continue;
+      if (row.host === this.host && row.pid !== process.pid && processRunning(row.pid)) continue;
       const now = new Date().toISOString();
       const changed = this.db.prepare("UPDATE ingest_journal SET status = 'interrupted', ended_at = ? WHERE id = ? AND status = 'running'").run(now, row.id).changes;
       if (changed === 1) taken.push({ ...entryOf(row), status: 'interrupted', endedAt: now });

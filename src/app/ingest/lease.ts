@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { processRunning } from '../../core/process.js';
 import { describeError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { NewsStore } from '../../store/ports.js';
@@ -34,12 +35,7 @@ export function leaseHolderName(tag: string): string {
 export function isDeadLocalHolder(holder: string): boolean {
   const [host, pid] = holder.split(':');
   if (host !== os.hostname() || !/^\d+$/.test(pid ?? '') || Number(pid) === process.pid) return false;
-  try {
-    process.kill(Number(pid), 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return !processRunning(Number(pid));
 }
 
 /**
